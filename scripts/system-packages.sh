@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the Debian packages gridmap needs, only those that are missing.
+# Usage: scripts/system-packages.sh [run|test]
+#   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm
+#   test  the same plus Chromium for the end-to-end tests
+set -euo pipefail
+purpose=${1:-run}
+
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  for p in postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting; do
+    have_pkg "$p" || need+=("$p")
+  done
+fi
+command -v npm >/dev/null 2>&1 || need+=(npm)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if [ "$purpose" = test ] && [ ! -x /usr/bin/chromium ]; then
+  need+=(chromium)
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "gridmap: missing system packages: ${need[*]}. Run 'sudo apt-get install ${need[*]}' (or as root), then try again; or set DATABASE_URL to an existing PostGIS database." >&2
+  exit 1
+fi
+
+echo "gridmap: installing system packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >/dev/null
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,41 @@
+"""gridmap — 社区治理一张图: the Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import config as config_module
+from . import db, errors
+from .extensions import csrf, htmx, login_manager
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings read from the environment."""
+    root = config_module.PROJECT_ROOT
+    app = Flask(
+        __name__,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.from_mapping(config_module.from_environment())
+    if config:
+        app.config.from_mapping(config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    errors.init_app(app)
+
+    from .auth import views as auth_views
+    from .health import views as health_views
+    from .home import views as home_views
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(health_views.bp)
+    app.register_blueprint(home_views.bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,64 @@
+"""Configuration from the environment, with defaults that suit a local demo."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = PROJECT_ROOT / ".local"
+
+
+def database_url() -> str | None:
+    """The database to use: ``DATABASE_URL``, else the project-local cluster's URL file.
+
+    ``scripts/pg.sh start`` writes that file, so CLI commands work without exporting anything.
+    """
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalise_url(url)
+    url_file = LOCAL_DIR / "database_url"
+    if url_file.exists():
+        return url_file.read_text().strip()
+    return None
+
+
+def normalise_url(url: str) -> str:
+    """Make plain ``postgresql://`` URLs use psycopg 3 (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    # A stable key per checkout keeps sessions valid across restarts of the demo.
+    key_file = LOCAL_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    LOCAL_DIR.mkdir(exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def from_environment() -> dict:
+    """All settings the app reads, as a plain dict for ``app.config``."""
+    return {
+        "SECRET_KEY": _secret_key(),
+        "DATABASE_URL": database_url(),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # The tile source is configuration: an intranet has no OpenStreetMap.
+        "TILE_URL": os.environ.get("TILE_URL", ""),
+        "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),
+    }

@@ -1,0 +1,1 @@
+"""Domain rules as plain functions and values: no Flask, no database."""

@@ -1,0 +1,55 @@
+"""Error pages in Chinese, never a stack trace; JSON for API paths."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: "请求有误。",
+    403: "您没有权限执行此操作。",
+    404: "页面不存在。",
+    405: "不支持该请求方式。",
+    409: "数据已被他人修改。",
+    413: "上传的文件过大。",
+    429: "请求过于频繁,请稍后再试。",
+    500: "服务器内部错误,请稍后再试或联系管理员。",
+    503: "服务暂时不可用。",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def render_error(code: int, message: str | None = None):
+    message = message or MESSAGES.get(code, "请求无法完成。")
+    if wants_json():
+        return jsonify(error=message), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        return render_error(400, "表单已过期或缺少安全校验(CSRF)令牌,请刷新页面后重试。")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        return render_error(err.code or 500, _chinese_description(err))
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(InternalServerError.code)
+
+
+def _chinese_description(err: HTTPException) -> str | None:
+    # Views pass Chinese descriptions to abort(); werkzeug's defaults are English.
+    description = err.description or ""
+    if description and description != type(err).description:
+        return description
+    return None

@@ -1,0 +1,30 @@
+"""ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from .area import Community, Grid, Subdistrict
+from .base import SRID, Base
+from .housing import Building, Compound
+from .network import RoadNode, RoadSegment
+from .people import StaffPerson
+from .security import Camera, CameraMaintenance, PoliceRoom
+from .services import Facility, FacilityType, Place
+from .user import User
+
+__all__ = [
+    "SRID",
+    "Base",
+    "Building",
+    "Camera",
+    "CameraMaintenance",
+    "Community",
+    "Compound",
+    "Facility",
+    "FacilityType",
+    "Grid",
+    "Place",
+    "PoliceRoom",
+    "RoadNode",
+    "RoadSegment",
+    "StaffPerson",
+    "Subdistrict",
+    "User",
+]

@@ -1,0 +1,114 @@
+"""雪亮工程 CCTV checkpoints with their maintenance log, and 警务室."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from webapp.domain import gb28181
+from webapp.domain.choices import CameraKind, CameraOwner, CameraState, MaintenanceKind
+
+from .base import Base, InGrid, Versioned, choice_check, geometry_column
+
+if TYPE_CHECKING:
+    from .housing import Compound
+    from .people import StaffPerson
+
+
+class Camera(InGrid, Versioned, Base):
+    """雪亮工程点位: a camera or checkpoint with its GB/T 28181 device code."""
+
+    __tablename__ = "camera"
+    __table_args__ = (
+        CheckConstraint("device_code ~ '^[0-9]{20}$'", name="device_code_digits"),
+        choice_check("kind", CameraKind),
+        choice_check("state", CameraState),
+        choice_check("owner_type", CameraOwner),
+        CheckConstraint("azimuth_deg >= 0 AND azimuth_deg < 360", name="azimuth"),
+        CheckConstraint("field_angle_deg > 0 AND field_angle_deg <= 360", name="field_angle"),
+        CheckConstraint("range_m > 0 AND range_m <= 1000", name="range"),
+        CheckConstraint("NOT connected OR connected_on IS NOT NULL", name="connected_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_code: Mapped[str] = mapped_column(String(20), unique=True, comment="GB/T 28181 国标编码")
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    owner_type: Mapped[str] = mapped_column(String(4))
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    compound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compound.id", ondelete="SET NULL"), index=True
+    )
+    connected: Mapped[bool] = mapped_column(Boolean, server_default="false", comment="已接入雪亮工程")
+    connected_on: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(4), server_default=CameraState.ONLINE.value)
+    azimuth_deg: Mapped[float | None] = mapped_column(Numeric(5, 1), comment="朝向,正北为0,顺时针")
+    field_angle_deg: Mapped[float | None] = mapped_column(Numeric(5, 1), comment="水平视场角")
+    range_m: Mapped[float | None] = mapped_column(Numeric(6, 1), comment="有效监控距离")
+    installed_on: Mapped[date | None] = mapped_column(Date)
+    geom: Mapped[WKBElement] = geometry_column("POINT")
+
+    compound: Mapped[Compound | None] = relationship()
+    maintenance: Mapped[list[CameraMaintenance]] = relationship(
+        back_populates="camera",
+        order_by="CameraMaintenance.performed_on.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    @validates("device_code")
+    def _validate_device_code(self, _key: str, code: str) -> str:
+        return str(gb28181.parse(code))
+
+
+class CameraMaintenance(Base):
+    """维护记录 of a camera."""
+
+    __tablename__ = "camera_maintenance"
+    __table_args__ = (choice_check("kind", MaintenanceKind),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), index=True)
+    performed_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(4))
+    description: Mapped[str] = mapped_column(Text)
+    performed_by: Mapped[str | None] = mapped_column(String(100))
+    state_after: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    camera: Mapped[Camera] = relationship(back_populates="maintenance")
+
+
+class PoliceRoom(InGrid, Versioned, Base):
+    """警务室: one per community, with a 社区民警 and a 警务助理."""
+
+    __tablename__ = "police_room"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    hours: Mapped[str | None] = mapped_column(String(100), comment="开放时间")
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_person.id", ondelete="SET NULL"), comment="社区民警"
+    )
+    assistant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_person.id", ondelete="SET NULL"), comment="警务助理"
+    )
+    geom: Mapped[WKBElement] = geometry_column("POINT")
+
+    officer: Mapped[StaffPerson | None] = relationship(foreign_keys=[officer_id])
+    assistant: Mapped[StaffPerson | None] = relationship(foreign_keys=[assistant_id])

@@ -1,0 +1,47 @@
+"""Login accounts with a role, bound to a community or grid where the role needs it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.domain.choices import UserRole
+
+from .area import Community, Grid
+from .base import Base, Timestamped, choice_check
+
+
+class User(UserMixin, Timestamped, Base):
+    __tablename__ = "app_user"
+    __table_args__ = (
+        choice_check("role", UserRole),
+        CheckConstraint(
+            "(role <> 'community' OR community_id IS NOT NULL) "
+            "AND (role <> 'grid' OR grid_id IS NOT NULL)",
+            name="area_for_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(10))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    community: Mapped[Community | None] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return UserRole(self.role).label
