@@ -1,12 +1,10 @@
 """GB/T 28181 video device codes (国标编码): 20 digits in five groups.
 
-| digits | field | |
-|---|---|---|
-| 1–8 | centre code (中心编码) | province 2, city 2, county 2, grassroots unit 2 |
-| 9–10 | industry (行业编码) | 00–11 public sectors, 40–79 enterprises, 80–89 residents, 90–99 other |
-| 11–13 | type (类型编码) | 111–130 front-end devices, 131–199 cameras etc., 200–299 platform |
-| 14 | network (网络标识) | 0–4 private monitoring net, 5 公安信息网, 6 政务网, 7 Internet, 8 社会资源接入网 |
-| 15–20 | serial (序号) | 6 digits |
+- digits 1–8, centre code (中心编码): province 2, city 2, county 2, grassroots unit 2;
+- 9–10, industry (行业编码): 00–11 public sectors, 40–79 enterprises, 80–89 residents, 90–99 other;
+- 11–13, type (类型编码): 111–130 front-end devices, 131–199 cameras etc., 200–299 platform;
+- 14, network (网络标识): 0–4 private net, 5 公安信息网, 6 政务网, 7 Internet, 8 社会资源接入网;
+- 15–20, serial (序号).
 
 Validation names the first bad group, so a user sees which part to fix.
 """
@@ -19,8 +17,8 @@ CODE_LENGTH = 20
 
 # Province-level administrative codes (GB/T 2260), the first two digits of a centre code.
 PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
-    "61 62 63 64 65 71 81 82".split()
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 "
+    "64 65 71 81 82".split()
 )
 
 INDUSTRIES = {
@@ -148,9 +146,7 @@ def parse(code: str, *, camera: bool = True) -> DeviceCode:
         bad = next(ch for ch in code if not (ch.isascii() and ch.isdigit()))
         raise DeviceCodeError("code", f"国标编码只能由数字组成,发现非数字字符“{bad}”。")
     if len(code) != CODE_LENGTH:
-        raise DeviceCodeError(
-            "length", f"国标编码应为{CODE_LENGTH}位数字,当前为{len(code)}位。"
-        )
+        raise DeviceCodeError("length", f"国标编码应为{CODE_LENGTH}位数字,当前为{len(code)}位。")
     centre, industry, device_type = code[:8], code[8:10], code[10:13]
     network, serial = code[13], code[14:]
     if centre[:2] not in PROVINCES:
@@ -166,9 +162,7 @@ def parse(code: str, *, camera: bool = True) -> DeviceCode:
             f"第9–10位行业编码“{industry}”未定义:应为00–11、40–99。",
         ) from None
     if device_type not in DEVICE_TYPES:
-        raise DeviceCodeError(
-            "type", f"第11–13位类型编码“{device_type}”不是国标定义的设备类型。"
-        )
+        raise DeviceCodeError("type", f"第11–13位类型编码“{device_type}”不是国标定义的设备类型。")
     if camera and device_type not in CAMERA_TYPES:
         raise DeviceCodeError(
             "type",
@@ -176,9 +170,7 @@ def parse(code: str, *, camera: bool = True) -> DeviceCode:
             "监控点位应为131(摄像机)或132(网络摄像机)。",
         )
     if network not in NETWORKS:
-        raise DeviceCodeError(
-            "network", f"第14位网络标识“{network}”无效:应为0–8。"
-        )
+        raise DeviceCodeError("network", f"第14位网络标识“{network}”无效:应为0–8。")
     return DeviceCode(centre, industry, device_type, network, serial)
 
 

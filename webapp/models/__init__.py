@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from . import containment  # noqa: F401  (registers the save hook)
 from .area import Community, Grid, Subdistrict
 from .base import SRID, Base
 from .housing import Building, Compound

@@ -36,9 +36,7 @@ class Community(Versioned, Base):
     __tablename__ = "community"
     __table_args__ = (
         valid_geometry_check(),
-        CheckConstraint(
-            "households >= 0 AND residents >= 0 AND party_members >= 0", name="counts"
-        ),
+        CheckConstraint("households >= 0 AND residents >= 0 AND party_members >= 0", name="counts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +47,9 @@ class Community(Versioned, Base):
     residents: Mapped[int] = mapped_column(Integer, server_default="0")
     party_members: Mapped[int] = mapped_column(Integer, server_default="0")
     party_org_type: Mapped[str] = mapped_column(
-        String(4), Computed(party_org_type_sql("party_members"), persisted=True), comment="党委/党总支/党支部"
+        String(4),
+        Computed(party_org_type_sql("party_members"), persisted=True),
+        comment="党委/党总支/党支部",
     )
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-
-from geoalchemy2 import Geometry, WKBElement
 from typing import TYPE_CHECKING
 
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -31,9 +30,7 @@ class Base(DeclarativeBase):
 
 def geometry_column(geometry_type: str, *, nullable: bool = False) -> Mapped[WKBElement]:
     """A geometry column in SRID 4326 with a GiST index (GeoAlchemy2 creates it)."""
-    return mapped_column(
-        Geometry(geometry_type, srid=SRID, spatial_index=True), nullable=nullable
-    )
+    return mapped_column(Geometry(geometry_type, srid=SRID, spatial_index=True), nullable=nullable)
 
 
 def valid_geometry_check() -> CheckConstraint:
@@ -47,9 +44,7 @@ def choice_check(column: str, choices: type[enum.Enum]) -> CheckConstraint:
 
 
 class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

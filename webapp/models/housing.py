@@ -23,9 +23,7 @@ class Compound(InGrid, Versioned, Base):
     __table_args__ = (
         valid_geometry_check(),
         choice_check("enclosure", Enclosure),
-        CheckConstraint(
-            "total_floor_area_m2 >= 0 AND property_room_area_m2 >= 0", name="areas"
-        ),
+        CheckConstraint("total_floor_area_m2 >= 0 AND property_room_area_m2 >= 0", name="areas"),
         CheckConstraint(
             "guards >= 0 AND cleaners >= 0 AND electricians >= 0 AND accountants >= 0",
             name="staff_counts",
@@ -53,9 +51,7 @@ class Compound(InGrid, Versioned, Base):
     accountants: Mapped[int] = mapped_column(Integer, server_default="0", comment="会计")
     geom: Mapped[WKBElement] = geometry_column("MULTIPOLYGON")
 
-    property_manager: Mapped[StaffPerson | None] = relationship(
-        foreign_keys=[property_manager_id]
-    )
+    property_manager: Mapped[StaffPerson | None] = relationship(foreign_keys=[property_manager_id])
     party_secretary: Mapped[StaffPerson | None] = relationship(foreign_keys=[party_secretary_id])
     buildings: Mapped[list[Building]] = relationship(back_populates="compound")
 
@@ -66,9 +62,7 @@ class Building(InGrid, Versioned, Base):
     __tablename__ = "building"
     __table_args__ = (
         valid_geometry_check(),
-        CheckConstraint(
-            "floors > 0 AND units > 0 AND households >= 0", name="counts"
-        ),
+        CheckConstraint("floors > 0 AND units > 0 AND households >= 0", name="counts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

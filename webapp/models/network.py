@@ -37,5 +37,7 @@ class RoadSegment(Versioned, Base):
     oneway: Mapped[bool] = mapped_column(Boolean, server_default="false", comment="机动车单行")
     source: Mapped[int] = mapped_column(ForeignKey("road_node.id"), index=True)
     target: Mapped[int] = mapped_column(ForeignKey("road_node.id"), index=True)
-    length_m: Mapped[float] = mapped_column(Float, Computed("ST_Length(geom::geography)", persisted=True))
+    length_m: Mapped[float] = mapped_column(
+        Float, Computed("ST_Length(geom::geography)", persisted=True)
+    )
     geom: Mapped[WKBElement] = geometry_column("LINESTRING")

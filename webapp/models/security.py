@@ -53,7 +53,9 @@ class Camera(InGrid, Versioned, Base):
     compound_id: Mapped[int | None] = mapped_column(
         ForeignKey("compound.id", ondelete="SET NULL"), index=True
     )
-    connected: Mapped[bool] = mapped_column(Boolean, server_default="false", comment="已接入雪亮工程")
+    connected: Mapped[bool] = mapped_column(
+        Boolean, server_default="false", comment="已接入雪亮工程"
+    )
     connected_on: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(4), server_default=CameraState.ONLINE.value)
     azimuth_deg: Mapped[float | None] = mapped_column(Numeric(5, 1), comment="朝向,正北为0,顺时针")

@@ -19,7 +19,9 @@ class FacilityType(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
-    category: Mapped[str] = mapped_column(String(20), comment="公共服务/医疗卫生/养老托育/教育/商业/交通/文体/安全")
+    category: Mapped[str] = mapped_column(
+        String(20), comment="公共服务/医疗卫生/养老托育/教育/商业/交通/文体/安全"
+    )
     icon: Mapped[str] = mapped_column(String(40), server_default="circle")
     sort_order: Mapped[int] = mapped_column(Integer, server_default="0")
 

@@ -1,0 +1,69 @@
+# gridmap — two commands: `make run` serves the demo, `make test` runs every test.
+# Both do all set-up first (system packages, virtualenv, static assets, database, migrations).
+# DATABASE_URL=postgresql+psycopg://… points them at an existing PostGIS instead of the
+# project-local cluster in .local/pg.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PORT ?= 5000
+export PORT
+
+VENV := .venv
+PY := $(VENV)/bin/python
+GRIDMAP := $(VENV)/bin/gridmap
+
+.PHONY: run test stop setup database bench lint format check-port help
+
+help:
+	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT)"
+	@echo "make test   set up everything and run the whole test suite"
+	@echo "make stop   stop the project-local PostgreSQL cluster"
+	@echo "make bench  print performance figures"
+	@echo "make lint   ruff check and format check"
+
+run: check-port setup database
+	@$(GRIDMAP) demo ensure
+	@scripts/serve.sh
+
+test: setup
+	@scripts/system-packages.sh test
+	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
+	$(PY) -m pytest
+
+stop:
+	@scripts/pg.sh stop
+
+check-port:
+	@scripts/port-free.sh $(PORT)
+
+setup: $(VENV)/.installed static/vendor/.installed
+
+database:
+	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
+	@$(GRIDMAP) db upgrade
+
+$(VENV)/.installed: pyproject.toml
+	@scripts/system-packages.sh run
+	@if [ ! -x $(PY) ]; then python3 -m venv $(VENV); fi
+	@echo "gridmap: installing Python dependencies into $(VENV)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# npm ci installs the pinned front-end packages; static/vendor/ is what the app serves.
+static/vendor/.installed: package.json package-lock.json
+	@scripts/system-packages.sh run
+	@echo "gridmap: installing front-end packages into static/vendor"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@rm -rf static/vendor && mkdir -p static/vendor && cp -a node_modules/. static/vendor/
+	@touch $@
+
+bench: setup database
+	@$(PY) -m bench
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

@@ -1,0 +1,1 @@
+"""Pure spatial logic: shapely, pyproj and the standard library; no Flask, no database."""

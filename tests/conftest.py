@@ -1,0 +1,149 @@
+"""Shared fixtures: a throwaway PostGIS database per test run, never the run database.
+
+The server comes from TEST_DATABASE_URL, else DATABASE_URL, else the project-local cluster; a
+fresh database ``gridmap_test_<random>`` is created on it, migrated, loaded with the demo
+subdistrict at scale 1, and dropped at the end. Each database test runs inside a transaction
+that is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from webapp import config, create_app, migrate
+
+
+def _server_url() -> URL:
+    url = os.environ.get("TEST_DATABASE_URL") or config.database_url()
+    if not url:
+        pytest.exit(
+            "no database: run 'make test', or set DATABASE_URL / TEST_DATABASE_URL to a "
+            "PostGIS server where this user may create databases",
+            returncode=2,
+        )
+    return make_url(config.normalise_url(url))
+
+
+def create_database(prefix: str = "gridmap_test") -> URL:
+    server = _server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name)
+
+
+def drop_database(url: URL) -> None:
+    assert re.fullmatch(r"gridmap_\w+_[0-9a-f]{10}", url.database), url.database
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def url_string(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A migrated test database holding the demo subdistrict (scale 1) and demo accounts."""
+    from webapp.demo.load import load_demo
+
+    from webapp.auth.queries import ensure_demo_accounts
+
+    url = create_database()
+    try:
+        migrate.upgrade(url_string(url))
+        load_demo(url_string(url), progress=False)
+        engine = create_engine(url)
+        with Session(engine) as session:
+            ensure_demo_accounts(session)
+            session.commit()
+        engine.dispose()
+        yield url_string(url)
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    from webapp.db import make_engine
+
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def db(connection) -> Session:
+    """An ORM session whose commits become savepoints of the rolled-back transaction."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(database_url, connection):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    app.extensions["db_sessionmaker"] = lambda: Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "center", password: str = "Demo@2026"):
+        page = self._client.get("/login").get_data(as_text=True)
+        return self._client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_token(page)},
+        )
+
+    def logout(self):
+        page = self._client.get("/").get_data(as_text=True)
+        return self._client.post("/logout", data={"csrf_token": csrf_token(page)})
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)

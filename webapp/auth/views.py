@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from webapp.db import get_session
+from webapp.extensions import htmx, login_manager
+from webapp.models import User
+from webapp.render import page
+
+from .forms import LoginForm
+from .queries import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return get_session().get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if htmx:
+        # An htmx request must not swap the login form into a panel: send the browser there.
+        response = redirect(target, 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        session = get_session()
+        user = authenticate(session, form.username.data, form.password.data)
+        if user is not None:
+            session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "用户名或密码错误,请重新输入。"
+        status = 401
+    elif form.is_submitted():
+        status = 400
+    return page("auth/login.html", form=form, error=error, status=status)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))

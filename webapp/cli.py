@@ -1,0 +1,176 @@
+"""The ``gridmap`` command: database, demo data and accounts.
+
+Every command prints one clear line on a user error (exit status 1), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from . import config, migrate
+from .db import make_engine
+
+
+def _url() -> str:
+    url = config.database_url()
+    if not url:
+        raise click.ClickException(
+            "no database configured: set DATABASE_URL, or run 'make run' to start the "
+            "project-local PostGIS cluster"
+        )
+    return url
+
+
+def _session() -> Session:
+    return Session(make_engine(_url()))
+
+
+@click.group()
+def main() -> None:
+    """gridmap — 社区治理一张图."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    try:
+        migrate.upgrade(_url())
+    except OperationalError as err:
+        raise click.ClickException(f"cannot reach the database: {err.orig}") from None
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail when the models and the database schema differ."""
+    changes = migrate.pending_changes(_url())
+    if changes:
+        for change in changes:
+            click.echo(change)
+        raise click.ClickException("models and schema differ: write a migration")
+    click.echo("schema matches the models")
+
+
+@main.group()
+def demo() -> None:
+    """The demo subdistrict."""
+
+
+@demo.command("load")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 5000),
+    default=1,
+    show_default=True,
+    help="Lay out this many copies of the subdistrict side by side.",
+)
+@click.option("--seed", type=int, default=2021, show_default=True)
+@click.option("--replace", is_flag=True, help="Delete existing business data first.")
+def demo_load(scale: int, seed: int, replace: bool) -> None:
+    """Generate the demo subdistrict and bulk-load it."""
+    from .demo.load import DemoError, load_demo
+
+    try:
+        counts = load_demo(_url(), scale=scale, seed=seed, replace=replace, progress=True)
+    except DemoError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
+    from .auth.queries import ensure_demo_accounts
+
+    with _session() as session:
+        ensure_demo_accounts(session)
+        session.commit()
+
+
+@demo.command("ensure")
+def demo_ensure() -> None:
+    """Load the demo subdistrict and accounts unless the database already has data."""
+    from .demo.load import load_demo
+
+    with _session() as session:
+        empty = session.execute(text("SELECT NOT EXISTS (SELECT 1 FROM subdistrict)")).scalar()
+    if empty:
+        click.echo("gridmap: loading the demo subdistrict (once)")
+        load_demo(_url(), progress=True)
+    from .auth.queries import ensure_demo_accounts
+
+    with _session() as session:
+        ensure_demo_accounts(session)
+        session.commit()
+
+
+@demo.command("accounts")
+def demo_accounts() -> None:
+    """Print the demo accounts."""
+    from .auth.queries import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for username, _role, name in DEMO_ACCOUNTS:
+        click.echo(f"  {username:<10} {name}")
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "center", "community", "grid", "planner"])
+)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", help="Name shown in the app.")
+@click.option(
+    "--community", "community_code", help="Community code (社区代码) for community staff."
+)
+@click.option("--grid", "grid_code", help="Grid code (网格编码) for grid workers.")
+def user_create(username, role, password, display_name, community_code, grid_code) -> None:
+    """Create a login account."""
+    from .auth.queries import AccountError, create_user
+    from .models import Community, Grid
+
+    with _session() as session:
+        community_id = grid_id = None
+        if community_code:
+            community_id = session.scalars(
+                select(Community.id).where(Community.code == community_code)
+            ).first()
+            if community_id is None:
+                raise click.ClickException(f"no community with code {community_code}")
+        if grid_code:
+            grid_id = session.scalars(select(Grid.id).where(Grid.code == grid_code)).first()
+            if grid_id is None:
+                raise click.ClickException(f"no grid with code {grid_code}")
+        try:
+            create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                community_id=community_id,
+                grid_id=grid_id,
+            )
+        except AccountError as err:
+            raise click.ClickException(str(err)) from None
+        session.commit()
+    click.echo(f"created {role} account {username}")
+
+
+def init_app(app) -> None:
+    """Also offer the commands as ``flask --app webapp gridmap …``."""
+    app.cli.add_command(main, "gridmap")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

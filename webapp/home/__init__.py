@@ -1,0 +1,1 @@
+"""The subdistrict at a glance: the page a user lands on after login."""
