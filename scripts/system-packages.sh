@@ -2,7 +2,7 @@
 # Install the Debian packages gridmap needs, only those that are missing.
 # Usage: scripts/system-packages.sh [run|test]
 #   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm
-#   test  the same plus Chromium for the end-to-end tests
+#   test  the same plus Chromium and a Chinese font for the end-to-end tests
 set -euo pipefail
 purpose=${1:-run}
 
@@ -16,8 +16,10 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 command -v npm >/dev/null 2>&1 || need+=(npm)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
-if [ "$purpose" = test ] && [ ! -x /usr/bin/chromium ]; then
-  need+=(chromium)
+if [ "$purpose" = test ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  # Chinese glyphs for headless Chromium's screenshots (a user's browser brings its own fonts).
+  have_pkg fonts-wqy-microhei || need+=(fonts-wqy-microhei)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

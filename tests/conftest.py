@@ -56,9 +56,8 @@ def url_string(url: URL) -> str:
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """A migrated test database holding the demo subdistrict (scale 1) and demo accounts."""
-    from webapp.demo.load import load_demo
-
     from webapp.auth.queries import ensure_demo_accounts
+    from webapp.demo.load import load_demo
 
     url = create_database()
     try:

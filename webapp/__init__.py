@@ -30,10 +30,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import views as auth_views
     from .health import views as health_views
     from .home import views as home_views
+    from .map import views as map_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health_views.bp)
     app.register_blueprint(home_views.bp)
+    app.register_blueprint(map_views.bp)
 
     from . import cli
 

@@ -57,7 +57,7 @@ def test_a_building_across_the_compound_boundary_is_refused_with_the_overlap(db)
 
 def new_camera(**kwargs) -> Camera:
     values = dict(
-        device_code="37021400001329999999",
+        device_code="37021400001320999999",
         name="测试点位",
         kind="枪机",
         owner_type="公共",

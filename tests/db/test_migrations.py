@@ -16,8 +16,9 @@ def test_upgrade_on_an_empty_database_matches_the_models_and_downgrades():
         with engine.connect() as conn:
             tables = conn.execute(
                 text(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
-                    "AND table_name NOT IN ('spatial_ref_sys', 'alembic_version')"
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+                    " AND table_type = 'BASE TABLE'"
+                    " AND table_name NOT IN ('spatial_ref_sys', 'alembic_version')"
                 )
             ).scalar()
         engine.dispose()

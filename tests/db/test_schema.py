@@ -62,9 +62,7 @@ def test_an_invalid_polygon_is_refused_by_the_database(connection):
 def test_a_geometry_in_another_srid_is_refused(connection):
     with pytest.raises(Exception, match="SRID"), connection.begin_nested():
         connection.execute(
-            text(
-                "INSERT INTO road_node (geom) VALUES (ST_GeomFromEWKT('SRID=3857;POINT(1 1)'))"
-            )
+            text("INSERT INTO road_node (geom) VALUES (ST_GeomFromEWKT('SRID=3857;POINT(1 1)'))")
         )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.db import get_session
@@ -26,6 +26,8 @@ def load_user(user_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.path.startswith("/api/"):
+        return jsonify(error="登录已过期,请重新登录。"), 401
     if htmx:
         # An htmx request must not swap the login form into a panel: send the browser there.
         response = redirect(target, 401)

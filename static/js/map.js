@@ -1,0 +1,440 @@
+/*
+ * gridmap — the map screen's layers and its wiring to the htmx side panel.
+ *
+ * The one place where the map listens to htmx events. Layers load by viewport from the
+ * server (GeoJSON for a bbox, or vector tiles); a click opens the feature's panel over htmx,
+ * and the panel's data attributes tell the map what to highlight and where to fly.
+ */
+(function () {
+  "use strict";
+
+  // Leaflet >= 1.8 dropped DomEvent.fakeStop, which VectorGrid 1.3.0 still calls.
+  if (!L.DomEvent.fakeStop) {
+    L.DomEvent.fakeStop = function (e) { e._stopped = true; };
+  }
+
+  const STATE_COLORS = { "在线": "#16a34a", "离线": "#64748b", "故障": "#dc2626" };
+  const CATEGORY_COLORS = {
+    "公共服务": "#b42318", "医疗卫生": "#0e7490", "养老托育": "#c2410c", "教育": "#4338ca",
+    "商业": "#a16207", "交通": "#334155", "文体": "#15803d", "安全": "#7e22ce",
+  };
+  const PLACE_COLOR = "#9333ea";
+  const PANES = [
+    ["gm-areas", 405], ["gm-circles", 408], ["gm-compounds", 410], ["gm-buildings", 415],
+    ["gm-lines", 420], ["gm-highlight", 450], ["gm-cameras", 620],
+  ];
+
+  const gm = {
+    map: null, config: null, overlays: {}, focusCommunity: null, highlight: null,
+    fetches: {},
+    pending: 0,  // layer requests in flight (tests wait for 0)
+    moving: false,
+  };
+  window.gridmap = gm;
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
+  }
+
+  function bboxParam() {
+    const b = gm.map.getBounds();
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    return [
+      clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85),
+      clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85),
+    ].map((v) => v.toFixed(6)).join(",");
+  }
+
+  // ---- panels -------------------------------------------------------------------------
+
+  function openPanel(layer, id) {
+    if (gm.config.bigscreen) return;
+    htmx.ajax("GET", fill(gm.config.urls.feature, { layer: layer, id: id }),
+      { target: "#panel", swap: "outerHTML" });
+  }
+
+  function showPanelFeature(fly) {
+    const panel = document.getElementById("panel");
+    if (!panel || !panel.dataset.layer) { clearHighlight(); return; }
+    highlight(panel.dataset.layer, panel.dataset.id);
+    if (fly && panel.dataset.bounds) {
+      const [w, s, e, n] = panel.dataset.bounds.split(",").map(Number);
+      if (w === e && s === n) {
+        gm.map.flyTo([s, w], Math.max(gm.map.getZoom(), 17));
+      } else {
+        gm.map.flyToBounds([[s, w], [n, e]], { maxZoom: 17, padding: [40, 40] });
+      }
+    }
+  }
+
+  function clearHighlight() {
+    if (gm.highlight) { gm.map.removeLayer(gm.highlight); gm.highlight = null; }
+  }
+
+  async function shape(layer, id) {
+    const res = await fetch(fill(gm.config.urls.shape, { layer: layer, id: id }),
+      { credentials: "same-origin" });
+    return res.ok ? res.json() : null;
+  }
+
+  async function highlight(layer, id) {
+    const data = await shape(layer, id);
+    clearHighlight();
+    if (!data) return;
+    gm.highlight = L.geoJSON(data, {
+      pane: "gm-highlight", interactive: false,
+      style: { color: "#facc15", weight: 4, fill: false },
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, {
+        pane: "gm-highlight", radius: 14, color: "#facc15", weight: 4, fill: false,
+      }),
+    }).addTo(gm.map);
+  }
+
+  // ---- styles -------------------------------------------------------------------------
+
+  function badge(text, color, extra) {
+    return L.divIcon({
+      className: "gm-badge" + (extra ? " " + extra : ""),
+      html: `<span style="background:${color}">${text}</span>`,
+      iconSize: [22, 22], iconAnchor: [11, 11],
+    });
+  }
+
+  const STYLES = {
+    subdistrict: () => ({ color: "#7c3aed", weight: 3, dashArray: "8 6", fill: false }),
+    community: (f) => {
+      const dim = gm.focusCommunity !== null && f.properties.id !== gm.focusCommunity;
+      return {
+        color: "#b42318", weight: 2.5, fillColor: dim ? "#0f172a" : "#b42318",
+        fillOpacity: dim ? 0.45 : 0.03,
+      };
+    },
+    grid: () => ({ color: "#2563eb", weight: 1.2, fillColor: "#2563eb", fillOpacity: 0.04 }),
+    compound: () => ({ color: "#d97706", weight: 1, fillColor: "#fbbf24", fillOpacity: 0.18 }),
+    place: () => ({ color: PLACE_COLOR, weight: 1.5, fillColor: PLACE_COLOR, fillOpacity: 0.15 }),
+    road: (f) => ({
+      color: f.properties.walkable ? "#64748b" : "#94a3b8", weight: f.properties.road_class === "主干路" ? 4 : 2.5,
+      dashArray: f.properties.walkable ? null : "6 4", opacity: 0.8,
+    }),
+    circle: (f) => ({
+      color: f.properties.minutes === 8 ? "#15803d" : "#65a30d", weight: 1, dashArray: "4 4",
+      fillColor: f.properties.minutes === 8 ? "#22c55e" : "#a3e635", fillOpacity: 0.12,
+    }),
+  };
+
+  const PANE_OF = {
+    subdistrict: "gm-areas", community: "gm-areas", grid: "gm-areas",
+    compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
+  };
+
+  function pointLayer(key, feature, latlng) {
+    const p = feature.properties;
+    if (key === "police_room") return L.marker(latlng, { icon: badge("警", "#1d4ed8", "gm-police") });
+    if (key === "facility") {
+      const color = CATEGORY_COLORS[p.category] || "#475569";
+      return L.marker(latlng, { icon: badge(gm.config.badges[p.type_code] || "设", color) });
+    }
+    if (key === "place") return L.marker(latlng, { icon: badge("场", PLACE_COLOR) });
+    return L.circleMarker(latlng, { radius: 6 });
+  }
+
+  function bindFeature(def, feature, layer) {
+    const p = feature.properties;
+    const name = def.key === "grid" ? `${p.name}(${p.code})` : (p.name || def.label);
+    layer.bindTooltip(name, { sticky: def.key === "road" || def.key === "circle" });
+    if (def.key === "circle") {
+      layer.setTooltipContent(`${p.name} · ${p.minutes}分钟服务圈(直线${Math.round(p.radius_m)}米,估算)`);
+    }
+    if (def.panel) {
+      layer.on("click", (e) => { L.DomEvent.stopPropagation(e); openPanel(def.key, p.id); });
+    }
+  }
+
+  // ---- layers -------------------------------------------------------------------------
+
+  function geojsonLayer(def) {
+    const layer = L.geoJSON(null, {
+      pane: PANE_OF[def.key] || "markerPane",
+      interactive: def.key !== "subdistrict" && def.key !== "circle",
+      style: (f) => Object.assign({ className: "gm-" + def.key }, STYLES[def.key](f)),
+      pointToLayer: (f, latlng) => pointLayer(def.key, f, latlng),
+      onEachFeature: (f, l) => bindFeature(def, f, l),
+    });
+    layer.gmDef = def;
+    return layer;
+  }
+
+  async function load(key, layer, url) {
+    if (gm.fetches[key]) gm.fetches[key].abort();
+    const ctl = new AbortController();
+    gm.fetches[key] = ctl;
+    gm.pending += 1;
+    try {
+      const res = await fetch(url, { signal: ctl.signal, credentials: "same-origin" });
+      if (!res.ok) return null;
+      const data = await res.json();
+      layer.clearLayers();
+      layer.addData(data);
+      return data;
+    } catch (err) {
+      if (err.name !== "AbortError") console.warn("gridmap: layer", key, err);
+      return null;
+    } finally {
+      gm.pending -= 1;
+    }
+  }
+
+  function refreshGeojson(layer) {
+    const def = layer.gmDef;
+    const zoom = gm.map.getZoom();
+    if (!gm.map.hasLayer(layer)) return;
+    if (zoom < def.minZoom) { layer.clearLayers(); return; }
+    let url = `${def.url}?bbox=${bboxParam()}&zoom=${zoom}`;
+    if (def.key === "circle") url += `&type=${encodeURIComponent(gm.circleType)}`;
+    load(def.key, layer, url).then((data) => {
+      if (data && def.key === "grid" && zoom >= 15) addGridLabels(layer, data);
+    });
+  }
+
+  function addGridLabels(layer, data) {
+    data.features.forEach((f) => {
+      layer.addLayer(L.marker([f.properties.label_lat, f.properties.label_lon], {
+        interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "gm-grid-label", html: f.properties.code.slice(-3) + "网格", iconSize: null }),
+      }));
+    });
+  }
+
+  function vectorLayer(def, style) {
+    const layer = L.vectorGrid.protobuf(def.url, {
+      pane: def.key === "camera" ? "gm-cameras" : "gm-buildings",
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      // No minZoom here: Leaflet would raise the whole map's minimum zoom to it.
+      maxNativeZoom: 19,
+      getFeatureId: (f) => f.properties.id,
+      vectorTileLayerStyles: { [def.key]: style },
+    });
+    layer.on("click", (e) => {
+      L.DomEvent.stopPropagation(e);
+      openPanel(def.key, e.layer.properties.id);
+    });
+    layer.on("mouseover", (e) => {
+      const p = e.layer.properties;
+      L.tooltip().setLatLng(e.latlng).setContent(p.name + (p.state ? " · " + p.state : "")).openOn(gm.map);
+    });
+    layer.on("mouseout", () => gm.map.closeTooltip());
+    return layer;
+  }
+
+  function cameraStyle(p) {
+    return {
+      radius: 6, weight: p.connected ? 1.5 : 2.5, color: p.connected ? "#ffffff" : "#f59e0b",
+      fill: true, fillColor: STATE_COLORS[p.state] || "#64748b", fillOpacity: 0.95,
+    };
+  }
+
+  function clusterIcon(p) {
+    const share = p.online / p.n;
+    const color = share >= 0.95 ? "#16a34a" : share >= 0.85 ? "#d97706" : "#dc2626";
+    const size = p.n >= 100 ? 44 : p.n >= 10 ? 36 : 28;
+    return L.divIcon({
+      className: "gm-cluster", iconSize: [size, size],
+      html: `<span style="border-color:${color}">${p.n}</span>`,
+    });
+  }
+
+  /* A vector-tile overlay: a group that holds the tile layer from its minimum zoom on and,
+     for cameras, counts per cell below it. */
+  function tileOverlay(def, style) {
+    const group = L.layerGroup();
+    group.gmDef = def;
+    group.gmTiles = vectorLayer(def, style);
+    if (def.key === "camera") {
+      group.gmClusters = L.geoJSON(null, {
+        pointToLayer: (f, latlng) => L.marker(latlng, { icon: clusterIcon(f.properties) })
+          .bindTooltip(`监控 ${f.properties.n} 个,在线 ${f.properties.online} 个`)
+          .on("click", () => gm.map.setView(latlng, Math.min(gm.map.getZoom() + 2, def.minZoom))),
+      }).addTo(group);
+    }
+    return group;
+  }
+
+  function refreshTiles(group, reload) {
+    if (!gm.map.hasLayer(group)) return;
+    const zoom = gm.map.getZoom();
+    const tilesOn = zoom >= group.gmDef.minZoom;
+    if (tilesOn && !group.hasLayer(group.gmTiles)) group.addLayer(group.gmTiles);
+    else if (tilesOn && reload) group.gmTiles.redraw();
+    if (!tilesOn && group.hasLayer(group.gmTiles)) group.removeLayer(group.gmTiles);
+    if (!group.gmClusters) return;
+    if (tilesOn) { group.gmClusters.clearLayers(); return; }
+    load("camera-clusters", group.gmClusters,
+      `${gm.config.urls.clusters}?bbox=${bboxParam()}&zoom=${zoom}`);
+  }
+
+  function refresh(layer, reload) {
+    if (layer.gmTiles) refreshTiles(layer, reload);
+    else refreshGeojson(layer);
+  }
+
+  function refreshAll(reload) {
+    Object.values(gm.overlays).forEach((layer) => refresh(layer, reload));
+  }
+
+  function buildLayers() {
+    gm.config.layers.forEach((def) => {
+      let layer;
+      if (def.key === "camera") layer = tileOverlay(def, cameraStyle);
+      else if (def.source === "mvt") {
+        layer = tileOverlay(def, () => ({
+          weight: 0.6, color: "#475569", fill: true, fillColor: "#94a3b8", fillOpacity: 0.55,
+        }));
+      } else layer = geojsonLayer(def);
+      layer.gmDef = def;
+      gm.overlays[def.key] = layer;
+      if (def.defaultOn) layer.addTo(gm.map);
+    });
+  }
+
+  // ---- controls -----------------------------------------------------------------------
+
+  function layerLabel(def) {
+    return `<span class="gm-layer-label" data-layer="${def.key}">${def.label}` +
+      `<span class="gm-count" data-layer-count="${def.key}"></span></span>`;
+  }
+
+  function addControls() {
+    const overlays = {};
+    gm.config.layers.forEach((def) => { overlays[layerLabel(def)] = gm.overlays[def.key]; });
+    L.control.layers(null, overlays, { collapsed: gm.config.bigscreen, position: "topright" })
+      .addTo(gm.map);
+    new L.Control.FullScreen({ position: "topleft", title: "全屏", titleCancel: "退出全屏" })
+      .addTo(gm.map);
+    addLegend();
+    if (!gm.config.bigscreen) addCommunityFilter();
+    loadCounts();
+  }
+
+  async function loadCounts() {
+    const res = await fetch(gm.config.urls.counts, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const counts = await res.json();
+    Object.entries(counts).forEach(([key, n]) => {
+      document.querySelectorAll(`[data-layer-count="${key}"]`).forEach((el) => {
+        el.textContent = ` (${n.toLocaleString("zh-CN")})`;
+      });
+    });
+  }
+
+  function addLegend() {
+    const legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      const div = L.DomUtil.create("div", "gm-legend");
+      const states = Object.entries(STATE_COLORS)
+        .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>监控${s}</li>`).join("");
+      const cats = Object.entries(CATEGORY_COLORS)
+        .map(([s, c]) => `<li><i class="sq" style="background:${c}"></i>${s}</li>`).join("");
+      div.innerHTML = `<h4>图例</h4><ul>
+        <li><i class="ln" style="border-color:#b42318"></i>社区边界</li>
+        <li><i class="ln" style="border-color:#2563eb"></i>网格</li>
+        <li><i class="sq" style="background:#fbbf24"></i>住宅小区</li>
+        <li><i class="sq" style="background:#94a3b8"></i>楼栋</li>
+        ${states}<li><i class="dot ring"></i>未接入雪亮工程</li>
+        <li><i class="sq" style="background:#1d4ed8"></i>警务室</li>${cats}
+        <li><i class="sq" style="background:${PLACE_COLOR}"></i>重点场所</li>
+        <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(直线估算)</li>
+        ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
+      </ul>`;
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(gm.map);
+  }
+
+  function addCommunityFilter() {
+    const control = L.control({ position: "topleft" });
+    control.onAdd = function () {
+      const div = L.DomUtil.create("div", "gm-filter leaflet-bar");
+      div.innerHTML = `<label>社区 <select id="community-filter" aria-label="社区筛选">
+        <option value="">全部社区</option></select></label>
+        <label>服务圈 <select id="circle-type" aria-label="服务圈设施类型"></select></label>`;
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    control.addTo(gm.map);
+    const select = document.getElementById("community-filter");
+    fetch(gm.config.urls.communities, { credentials: "same-origin" })
+      .then((r) => r.json()).then((rows) => {
+        rows.forEach((c) => {
+          const opt = new Option(c.name, c.id);
+          opt.dataset.bounds = [c.min_lon, c.min_lat, c.max_lon, c.max_lat].join(",");
+          select.add(opt);
+        });
+      });
+    select.addEventListener("change", () => {
+      const opt = select.selectedOptions[0];
+      gm.focusCommunity = select.value ? Number(select.value) : null;
+      gm.overlays.community.setStyle(STYLES.community);  // dims the other communities
+      if (opt && opt.dataset.bounds) {
+        const [w, s, e, n] = opt.dataset.bounds.split(",").map(Number);
+        gm.map.flyToBounds([[s, w], [n, e]], { padding: [20, 20] });
+      }
+    });
+    const circle = document.getElementById("circle-type");
+    gm.config.facilityTypes.forEach((t) => circle.add(new Option(t.name, t.code)));
+    circle.value = gm.circleType;
+    circle.addEventListener("change", () => {
+      gm.circleType = circle.value;
+      if (!gm.map.hasLayer(gm.overlays.circle)) gm.overlays.circle.addTo(gm.map);
+      refreshGeojson(gm.overlays.circle);
+    });
+  }
+
+  async function showOwnArea() {
+    const area = gm.config.ownArea;
+    if (!area) return;
+    const data = await shape(area.layer, area.id);
+    if (!data) return;
+    L.geoJSON(data, {
+      pane: "gm-highlight", interactive: false,
+      style: { color: "#f97316", weight: 4, dashArray: "10 6", fill: false },
+    }).bindTooltip("本人辖区").addTo(gm.map);
+  }
+
+  // ---- start --------------------------------------------------------------------------
+
+  gm.init = function (map, config) {
+    gm.map = map;
+    gm.config = config;
+    gm.circleType = config.circleType;
+    PANES.forEach(([name, z]) => { map.createPane(name).style.zIndex = z; });
+    if (config.startBounds && !document.querySelector("#panel[data-bounds]")) {
+      const [w, s, e, n] = config.startBounds;
+      map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
+    }
+    L.control.scale({ imperial: false }).addTo(map);
+    buildLayers();
+    addControls();
+    showOwnArea();
+    let timer = null;
+    map.on("movestart", () => { gm.moving = true; });
+    map.on("moveend", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
+    });
+    map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
+    refreshAll(false);
+    showPanelFeature(true);
+    if (config.refreshSeconds) {
+      setInterval(() => { refreshAll(true); loadCounts(); }, config.refreshSeconds * 1000);
+    }
+  };
+
+  document.addEventListener("htmx:afterSettle", (e) => {
+    if (e.detail.target && e.detail.target.id === "panel") showPanelFeature(true);
+  });
+  document.addEventListener("htmx:historyRestore", () => showPanelFeature(true));
+  // A write elsewhere asks the map to reload its layers in place (HX-Trigger: gridmap:refresh).
+  document.addEventListener("gridmap:refresh", () => { refreshAll(true); loadCounts(); });
+})();

@@ -1,0 +1,226 @@
+"""The map's endpoints: layers by viewport, tiles, panels, search — and their refusals."""
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from webapp.map.layers import LAYERS
+
+# A viewport over the demo subdistrict (scale 1 sits around 120.39 E, 36.31 N).
+DEMO_BBOX = "120.30,36.25,120.50,36.40"
+
+
+@pytest.fixture
+def logged_in(client, auth):
+    auth.login("center")
+    return client
+
+
+def test_the_map_needs_a_login(client):
+    assert client.get("/map").status_code == 302
+    response = client.get(f"/api/layers/grid.geojson?bbox={DEMO_BBOX}&zoom=14")
+    assert response.status_code == 401
+    assert "登录" in response.get_json()["error"]
+
+
+def test_the_map_page_embeds_no_layer_data_and_no_outside_asset(logged_in):
+    html = logged_in.get("/map").get_data(as_text=True)
+    assert "gridmap.init(map_gridmap" in html
+    assert '"FeatureCollection"' not in html
+    assert "cdn." not in html and "openstreetmap" not in html and "https://" not in html
+    assert "/static/vendor/leaflet/dist/leaflet.js" in html
+
+
+@pytest.mark.parametrize(
+    "layer", ["community", "grid", "compound", "police_room", "facility", "place", "road"]
+)
+def test_a_layer_returns_what_is_in_the_viewport(logged_in, connection, layer):
+    response = logged_in.get(f"/api/layers/{layer}.geojson?bbox={DEMO_BBOX}&zoom=16")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    body = response.get_json()
+    expected = connection.execute(
+        text(
+            f"SELECT count(*) FROM {LAYERS[layer].table}"
+            " WHERE geom && ST_MakeEnvelope(120.30, 36.25, 120.50, 36.40, 4326)"
+        )
+    ).scalar()
+    assert len(body["features"]) == min(expected, LAYERS[layer].budget)
+    assert body["truncated"] is (expected > LAYERS[layer].budget)
+    assert expected > 0
+
+
+def test_a_layer_keeps_to_its_feature_budget(db):
+    from dataclasses import replace
+
+    from gis.bbox import parse_bbox
+    from webapp.map.queries import layer_geojson
+
+    small = replace(LAYERS["compound"], budget=5)
+    body = json.loads(layer_geojson(db, small, parse_bbox(DEMO_BBOX), 16))
+    assert len(body["features"]) == 5
+    assert body["truncated"] is True
+
+
+def test_below_its_minimum_zoom_a_layer_is_empty(logged_in):
+    body = logged_in.get(f"/api/layers/compound.geojson?bbox={DEMO_BBOX}&zoom=10").get_json()
+    assert body["features"] == []
+
+
+def test_building_tiles_are_vector_tiles(logged_in, connection):
+    # The tile at zoom 15 that holds the first building.
+    lon, lat = connection.execute(
+        text(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM building"
+            " ORDER BY id LIMIT 1) q"
+        )
+    ).one()
+    import math
+
+    n = 2**15
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    response = logged_in.get(f"/api/tiles/building/15/{x}/{y}.pbf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.mapbox-vector-tile"
+    assert len(response.data) > 100
+    assert logged_in.get(f"/api/tiles/building/12/{x >> 3}/{y >> 3}.pbf").data == b""
+
+
+def test_camera_clusters_add_up_to_the_cameras_in_view(logged_in, connection):
+    body = logged_in.get(f"/api/cameras/clusters?bbox={DEMO_BBOX}&zoom=13").get_json()
+    total = connection.execute(
+        text(
+            "SELECT count(*) FROM camera"
+            " WHERE geom && ST_MakeEnvelope(120.30, 36.25, 120.50, 36.40, 4326)"
+        )
+    ).scalar()
+    assert sum(f["properties"]["n"] for f in body["features"]) == total
+    assert 1 < len(body["features"]) < total
+
+
+def test_circles_are_labelled_as_estimates(logged_in):
+    body = logged_in.get(f"/api/circles?bbox={DEMO_BBOX}&type=service_station").get_json()
+    assert body["features"]
+    assert {f["properties"]["minutes"] for f in body["features"]} == {8, 15}
+    assert all(f["properties"]["estimate"] for f in body["features"])
+
+
+def test_layer_counts_equal_select_count(logged_in, connection):
+    counts = logged_in.get("/api/layers/counts").get_json()
+    for key, layer in LAYERS.items():
+        if key in counts:
+            assert (
+                counts[key]
+                == connection.execute(text(f"SELECT count(*) FROM {layer.table}")).scalar()
+            )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/layers/grid.geojson?bbox=1,2,3",
+        "/api/layers/grid.geojson?bbox=a,b,c,d",
+        "/api/layers/grid.geojson?bbox=120.5,36.4,120.3,36.2",
+        "/api/layers/grid.geojson?bbox=120,36,500,37",
+        "/api/layers/grid.geojson?bbox=nan,36,121,37",
+        "/api/layers/grid.geojson",
+        f"/api/layers/grid.geojson?bbox={DEMO_BBOX}&zoom=99",
+        f"/api/layers/grid.geojson?bbox={DEMO_BBOX}&zoom=-1",
+        f"/api/layers/nosuch.geojson?bbox={DEMO_BBOX}",
+        f"/api/layers/building.geojson?bbox={DEMO_BBOX}",
+        "/api/tiles/building/15/99999/1.pbf",
+        "/api/tiles/building/30/0/0.pbf",
+        "/api/tiles/grid/15/0/0.pbf",
+        "/api/tiles/%3Cscript%3E/1/0/0.pbf",
+        "/api/cameras/clusters?bbox=1,1,1,1&zoom=3",
+    ],
+)
+def test_bad_map_requests_get_a_400_with_a_message(logged_in, url):
+    response = logged_in.get(url)
+    assert response.status_code == 400, url
+    message = response.get_json()["error"]
+    assert message and "<script>" not in message
+
+
+@pytest.mark.parametrize("query", ["<script>alert(1)</script>", "' OR 1=1 --", "%", "_", "\\"])
+def test_hostile_searches_are_harmless(logged_in, query):
+    response = logged_in.get(
+        "/map/search", query_string={"q": query}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert 'id="search-results"' in html
+
+
+def test_search_finds_a_grid_by_code_and_a_camera_by_device_code(logged_in, connection):
+    code, cam = connection.execute(
+        text(
+            "SELECT (SELECT code FROM grid ORDER BY id LIMIT 1),"
+            " (SELECT device_code FROM camera ORDER BY id LIMIT 1)"
+        )
+    ).one()
+    for term in (code, cam):
+        html = logged_in.get(
+            "/map/search", query_string={"q": term}, headers={"HX-Request": "true"}
+        ).get_data(as_text=True)
+        assert term in html
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "subdistrict",
+        "community",
+        "grid",
+        "compound",
+        "building",
+        "camera",
+        "police_room",
+        "facility",
+        "place",
+        "road",
+    ],
+)
+def test_every_feature_has_a_panel_that_is_also_a_page(logged_in, connection, layer):
+    table = LAYERS[layer].table
+    feature_id = connection.execute(text(f"SELECT min(id) FROM {table}")).scalar()
+    fragment = logged_in.get(f"/map/{layer}/{feature_id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith('<aside id="panel"')
+    assert "folium-map" not in html
+    assert fragment.headers["HX-Push-Url"] == f"/map/{layer}/{feature_id}"
+    assert "HX-Request" in fragment.headers["Vary"]
+    full = logged_in.get(f"/map/{layer}/{feature_id}").get_data(as_text=True)
+    assert "folium-map" in full and f'data-id="{feature_id}"' in full
+
+
+def test_a_missing_feature_is_a_404_panel(logged_in):
+    response = logged_in.get("/map/grid/999999", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert "不存在" in response.get_data(as_text=True)
+    assert logged_in.get("/map/nosuch/1").status_code == 404
+
+
+def test_grid_panel_names_its_code_and_grid_worker(logged_in, connection):
+    grid_id, code, worker = connection.execute(
+        text(
+            "SELECT g.id, g.code, s.name FROM grid g JOIN staff_person s ON s.id = g.worker_id"
+            " ORDER BY g.id LIMIT 1"
+        )
+    ).one()
+    html = logged_in.get(f"/map/grid/{grid_id}", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert code in html and worker in html
+
+
+def test_bigscreen_shows_the_kpis(logged_in, connection):
+    html = logged_in.get("/bigscreen").get_data(as_text=True)
+    grids = connection.execute(text("SELECT count(*) FROM grid")).scalar()
+    assert "监控在线率" in html and f'data-kpi="grids">{grids:,}' in html
+    fragment = logged_in.get("/bigscreen/kpis", headers={"HX-Request": "true"})
+    assert fragment.get_data(as_text=True).lstrip().startswith('<section id="kpis"')

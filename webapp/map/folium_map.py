@@ -1,0 +1,80 @@
+"""The folium map of the map screen, with every asset served from static/.
+
+folium's own Map and plugins load Leaflet, jQuery and Bootstrap from CDNs: ``GridMap`` replaces
+their lists with vendored files (per class, never ``add_js_link``, which would change every map
+in the process). The layers themselves are built by static/js/map.js from endpoints by viewport.
+"""
+
+from __future__ import annotations
+
+import folium
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+VENDOR = "/static/vendor"
+
+
+class GridMap(folium.Map):
+    default_js = [("leaflet", f"{VENDOR}/leaflet/dist/leaflet.js")]
+    default_css = [("leaflet_css", f"{VENDOR}/leaflet/dist/leaflet.css")]
+
+
+class GridmapLayers(JSCSSMixin, MacroElement):
+    """Hands the Leaflet map to static/js/map.js with the layer configuration."""
+
+    default_js = [
+        ("vectorgrid", f"{VENDOR}/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
+        ("fullscreen", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.umd.js"),
+        ("gridmap", "/static/js/map.js"),
+    ]
+    default_css = [
+        ("fullscreen_css", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.css"),
+    ]
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            gridmap.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self._name = "GridmapLayers"
+        self.config = config
+
+
+def build_map(
+    *,
+    center: tuple[float, float],
+    zoom: int,
+    config: dict,
+    tile_url: str = "",
+    attribution: str = "",
+    max_zoom: int = 19,
+) -> dict[str, str]:
+    """Render the map and return its ``header``, ``html`` and ``script`` for a page template."""
+    fmap = GridMap(
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=False,  # map.js adds a metric-only scale
+        prefer_canvas=False,
+        max_zoom=max_zoom,
+        attribution_control=bool(tile_url),
+    )
+    fmap._id = "gridmap"  # a stable JS name: map_gridmap
+    if tile_url:
+        folium.TileLayer(
+            tiles=tile_url, attr=attribution or " ", name="底图", max_zoom=max_zoom, control=False
+        ).add_to(fmap)
+    GridmapLayers(config).add_to(fmap)
+    figure = fmap.get_root()
+    figure.render()
+    return {
+        "header": figure.header.render(),
+        "html": figure.html.render(),
+        "script": figure.script.render(),
+    }

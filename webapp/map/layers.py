@@ -1,0 +1,125 @@
+"""The map's layers: what each shows, from which table, and from which zoom.
+
+Layers come from endpoints by viewport (GeoJSON for a bbox with a feature budget, or Mapbox
+vector tiles), never embedded in the page, so the page's size does not grow with the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Layer:
+    key: str
+    label: str  # Chinese, shown in the layer control and panels
+    table: str
+    source: str  # "geojson" or "mvt"
+    min_zoom: int
+    # SQL select-list items over alias ``t`` (and joins below) that become feature properties.
+    properties: tuple[str, ...] = ("t.id", "t.name")
+    joins: str = ""
+    budget: int = 3000  # most features one GeoJSON response carries
+    default_on: bool = True
+    panel: bool = True  # a click opens a feature panel
+    extra: dict = field(default_factory=dict)
+
+
+LAYERS: dict[str, Layer] = {
+    layer.key: layer
+    for layer in [
+        Layer("subdistrict", "街道边界", "subdistrict", "geojson", 0, budget=500),
+        Layer(
+            "community",
+            "社区边界",
+            "community",
+            "geojson",
+            0,
+            ("t.id", "t.name", "t.code"),
+            budget=2000,
+        ),
+        Layer(
+            "grid",
+            "网格",
+            "grid",
+            "geojson",
+            12,
+            (
+                "t.id",
+                "t.name",
+                "t.code",
+                "ST_X(ST_PointOnSurface(t.geom)) AS label_lon",
+                "ST_Y(ST_PointOnSurface(t.geom)) AS label_lat",
+            ),
+        ),
+        Layer("compound", "住宅小区", "compound", "geojson", 14, ("t.id", "t.name", "t.enclosure")),
+        Layer(
+            "building",
+            "楼栋",
+            "building",
+            "mvt",
+            15,
+            ("t.id", "t.name", "t.floors", "t.households"),
+        ),
+        Layer(
+            "camera",
+            "监控点位",
+            "camera",
+            "mvt",
+            15,
+            ("t.id", "t.name", "t.state", "t.kind", "t.connected"),
+        ),
+        Layer("police_room", "警务室", "police_room", "geojson", 0, budget=2000),
+        Layer(
+            "facility",
+            "服务设施",
+            "facility",
+            "geojson",
+            15,
+            ("t.id", "t.name", "ft.code AS type_code", "ft.name AS type_name", "ft.category"),
+            joins="JOIN facility_type ft ON ft.id = t.type_id",
+        ),
+        Layer("place", "重点场所", "place", "geojson", 14, ("t.id", "t.name", "t.kind")),
+        Layer(
+            "road",
+            "道路",
+            "road_segment",
+            "geojson",
+            14,
+            ("t.id", "t.name", "t.road_class", "t.walkable"),
+        ),
+        Layer(
+            "circle",
+            "服务圈(直线估算)",
+            "facility",
+            "geojson",
+            13,
+            default_on=False,
+            panel=False,
+            budget=500,
+        ),
+    ]
+}
+
+# Below the cameras' tile zoom the map shows counts per cell instead of points.
+CAMERA_CLUSTER_BUDGET = 2000
+
+# One short character per facility type for its map badge, readable without an icon font.
+FACILITY_BADGES = {
+    "service_station": "站",
+    "party_center": "党",
+    "health_station": "医",
+    "family_doctor": "医",
+    "health_post": "健",
+    "elderly_care": "养",
+    "childcare": "托",
+    "school": "学",
+    "market": "市",
+    "parcel_locker": "快",
+    "smart_parking": "停",
+    "sports_room": "文",
+    "reading_room": "阅",
+    "mediation_room": "调",
+    "park": "园",
+    "toilet": "厕",
+}

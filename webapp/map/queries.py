@@ -1,0 +1,170 @@
+"""Layer data for a viewport, built as GeoJSON text or vector tiles inside PostGIS.
+
+PostgreSQL assembles the whole response (``json_build_object``/``ST_AsMVT``) so Python only
+passes bytes through: the endpoint costs little more than the query itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.bbox import BBox
+from gis.circles import CIRCLE_MINUTES, straight_line_radius_m
+
+from .layers import CAMERA_CLUSTER_BUDGET, LAYERS, Layer
+
+EMPTY = '{"type":"FeatureCollection","features":[],"truncated":false}'
+
+_FEATURE = (
+    "json_build_object('type', 'Feature', 'id', q.id, 'geometry', "
+    "ST_AsGeoJSON({geom}, 6)::json, 'properties', to_jsonb(q) - 'geom' - 'rn')"
+)
+
+
+def _collection_sql(inner: str, geom: str = "q.geom") -> str:
+    """Wrap ``inner`` (rows with ``id``, ``geom``, ``rn``) into one FeatureCollection text."""
+    feature = _FEATURE.format(geom=geom)
+    return (
+        "SELECT json_build_object('type', 'FeatureCollection', 'truncated', count(*) > :budget,"
+        f" 'features', coalesce(json_agg({feature}) FILTER (WHERE q.rn <= :budget), '[]'))::text"
+        f" FROM ({inner}) q"
+    )
+
+
+def layer_sql(layer: Layer) -> str:
+    props = ", ".join(layer.properties)
+    inner = (
+        f"SELECT {props}, t.geom, row_number() OVER () AS rn FROM {layer.table} t {layer.joins}"
+        " WHERE t.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+        " LIMIT :budget + 1"
+    )
+    return _collection_sql(inner)
+
+
+def _bbox_params(bbox: BBox) -> dict:
+    return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True))
+
+
+def layer_geojson(session: Session, layer: Layer, bbox: BBox, zoom: int) -> str:
+    """The layer's features in ``bbox`` as GeoJSON text, at most ``layer.budget`` of them."""
+    if zoom < layer.min_zoom:
+        return EMPTY
+    return session.execute(
+        text(layer_sql(layer)), {**_bbox_params(bbox), "budget": layer.budget}
+    ).scalar_one()
+
+
+def tile_sql(layer: Layer) -> str:
+    props = ", ".join(layer.properties)
+    return (
+        "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),"
+        " b4326 AS (SELECT env, ST_Transform(env, 4326) AS env4326 FROM b),"
+        f" mvt AS (SELECT {props},"
+        " ST_AsMVTGeom(ST_Transform(t.geom, 3857), b4326.env, 4096, 64, true) AS geom"
+        f" FROM {layer.table} t {layer.joins}, b4326 WHERE t.geom && b4326.env4326)"
+        f" SELECT ST_AsMVT(mvt.*, '{layer.key}', 4096, 'geom', 'id') FROM mvt"
+    )
+
+
+def layer_tile(session: Session, layer: Layer, z: int, x: int, y: int) -> bytes:
+    """A Mapbox vector tile of the layer; empty below its minimum zoom."""
+    if z < layer.min_zoom:
+        return b""
+    tile = session.execute(text(tile_sql(layer)), {"z": z, "x": x, "y": y}).scalar_one()
+    return bytes(tile or b"")
+
+
+CLUSTER_PX = 96
+
+
+def camera_clusters_sql() -> str:
+    inner = (
+        "SELECT row_number() OVER () AS id, row_number() OVER () AS rn, count(*) AS n,"
+        " count(*) FILTER (WHERE state = '在线') AS online,"
+        " count(*) FILTER (WHERE connected) AS connected,"
+        " ST_Centroid(ST_Collect(geom)) AS geom"
+        " FROM camera"
+        " WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+        " GROUP BY ST_SnapToGrid(geom, :cell, :cell)"
+        " LIMIT :budget + 1"
+    )
+    return _collection_sql(inner)
+
+
+def camera_clusters(session: Session, bbox: BBox, zoom: int) -> str:
+    """Cameras aggregated into cells of about CLUSTER_PX pixels, with online counts."""
+    cell = CLUSTER_PX * 360 / (256 * 2**zoom)
+    return session.execute(
+        text(camera_clusters_sql()),
+        {**_bbox_params(bbox), "cell": cell, "budget": CAMERA_CLUSTER_BUDGET},
+    ).scalar_one()
+
+
+def circles_sql() -> str:
+    inner = (
+        "SELECT t.id * 100 + m.minutes AS id, row_number() OVER () AS rn, t.id AS facility_id,"
+        " t.name, m.minutes, m.radius_m, true AS estimate,"
+        " ST_Buffer(t.geom::geography, m.radius_m, 'quad_segs=16')::geometry AS geom"
+        " FROM facility t JOIN facility_type ft ON ft.id = t.type_id"
+        " CROSS JOIN (VALUES (:m1, CAST(:r1 AS float)), (:m2, CAST(:r2 AS float)))"
+        " AS m(minutes, radius_m)"
+        " WHERE ft.code = :type_code AND t.geom && ST_Expand("
+        " ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326), :margin_deg)"
+        " ORDER BY m.minutes DESC"
+        " LIMIT :budget + 1"
+    )
+    return _collection_sql(inner)
+
+
+def circles(session: Session, bbox: BBox, type_code: str, walk_speed_m_per_min: float) -> str:
+    """Straight-line 8- and 15-minute circles around facilities of one type (an estimate)."""
+    short, long = CIRCLE_MINUTES
+    r1 = straight_line_radius_m(short, walk_speed_m_per_min)
+    r2 = straight_line_radius_m(long, walk_speed_m_per_min)
+    return session.execute(
+        text(circles_sql()),
+        {
+            **_bbox_params(bbox),
+            "m1": short,
+            "r1": r1,
+            "m2": long,
+            "r2": r2,
+            "type_code": type_code,
+            "margin_deg": r2 / 80000,  # metres to degrees, generous at China's latitudes
+            "budget": LAYERS["circle"].budget,
+        },
+    ).scalar_one()
+
+
+def layer_counts(session: Session) -> dict[str, int]:
+    """Total features per layer, for the layer control."""
+    parts = ", ".join(
+        f"(SELECT count(*) FROM {layer.table}) AS {key}"
+        for key, layer in LAYERS.items()
+        if key != "circle"
+    )
+    return dict(session.execute(text(f"SELECT {parts}")).mappings().one())
+
+
+def facility_types(session: Session) -> list[dict]:
+    return [
+        dict(row)
+        for row in session.execute(
+            text("SELECT code, name, category FROM facility_type ORDER BY sort_order, id")
+        ).mappings()
+    ]
+
+
+def communities(session: Session) -> list[dict]:
+    """Communities with their bounds, for the filter that zooms to one."""
+    return [
+        dict(row)
+        for row in session.execute(
+            text(
+                "SELECT id, name, ST_XMin(geom) AS min_lon, ST_YMin(geom) AS min_lat,"
+                " ST_XMax(geom) AS max_lon, ST_YMax(geom) AS max_lat"
+                " FROM community ORDER BY code"
+            )
+        ).mappings()
+    ]

@@ -1,0 +1,252 @@
+"""The map screen, its layer endpoints, feature panels, search and 大屏."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
+from gis.circles import DEFAULT_WALK_SPEED_M_PER_MIN
+from webapp.db import get_session
+from webapp.extensions import htmx
+from webapp.home.queries import overview
+from webapp.render import page
+
+from . import queries
+from .folium_map import build_map
+from .layers import FACILITY_BADGES, LAYERS
+from .panels import BUILDERS, build_panel
+from .search import search
+
+bp = Blueprint("map", __name__)
+
+GEOJSON = "application/geo+json"
+DEFAULT_CIRCLE_TYPE = "service_station"
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """The public sees none of the map screen."""
+
+
+@bp.errorhandler(BoundsError)
+def _bad_bounds(err: BoundsError):
+    return jsonify(error=err.message), 400
+
+
+def _layer_or_400(key: str):
+    layer = LAYERS.get(key)
+    if layer is None:
+        raise BoundsError("未知图层,请检查图层名称。")
+    return layer
+
+
+def _own_area() -> dict | None:
+    """Community staff and grid workers see their own area highlighted."""
+    if current_user.role == "grid" and current_user.grid_id:
+        return {"layer": "grid", "id": current_user.grid_id}
+    if current_user.role == "community" and current_user.community_id:
+        return {"layer": "community", "id": current_user.community_id}
+    return None
+
+
+def _map_config(*, bigscreen: bool = False) -> dict:
+    session = get_session()
+    layers = []
+    for layer in LAYERS.values():
+        if layer.source == "mvt":
+            url = url_for("map.tile", layer=layer.key, z=0, x=0, y=0).replace(
+                "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+            )
+        elif layer.key == "circle":
+            url = url_for("map.circles")
+        else:
+            url = url_for("map.layer_geojson", layer=layer.key)
+        layers.append(
+            {
+                "key": layer.key,
+                "label": layer.label,
+                "source": layer.source,
+                "minZoom": layer.min_zoom,
+                "defaultOn": layer.default_on,
+                "panel": layer.panel,
+                "url": url,
+            }
+        )
+    return {
+        "layers": layers,
+        "urls": {
+            "feature": url_for("map.feature", layer="LAYER", feature_id=0).replace(
+                "LAYER/0", "{layer}/{id}"
+            ),
+            "shape": url_for("map.shape", layer="LAYER", feature_id=0).replace(
+                "LAYER/0", "{layer}/{id}"
+            ),
+            "counts": url_for("map.counts"),
+            "clusters": url_for("map.camera_clusters"),
+            "communities": url_for("map.community_list"),
+        },
+        "badges": FACILITY_BADGES,
+        "facilityTypes": queries.facility_types(session),
+        "circleType": DEFAULT_CIRCLE_TYPE,
+        "ownArea": _own_area(),
+        "bigscreen": bigscreen,
+        "refreshSeconds": 60 if bigscreen else 0,
+    }
+
+
+def _start_bounds() -> list[float] | None:
+    """Where the map opens: the user's own area, else the first subdistrict."""
+    area = _own_area()
+    table, feature_id = (area["layer"], area["id"]) if area else ("subdistrict", None)
+    row = (
+        get_session()
+        .execute(
+            text(
+                "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
+                f" FROM {table} WHERE CAST(:id AS integer) IS NULL OR id = :id ORDER BY id LIMIT 1"
+            ),
+            {"id": feature_id},
+        )
+        .one_or_none()
+    )
+    return list(row) if row else None
+
+
+def _map_components(bigscreen: bool = False) -> dict[str, str]:
+    bounds = _start_bounds()
+    center = (
+        ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (36.31, 120.39)
+    )
+    config = _map_config(bigscreen=bigscreen)
+    config["startBounds"] = bounds
+    return build_map(
+        center=center,
+        zoom=15,
+        config=config,
+        tile_url=current_app.config["TILE_URL"],
+        attribution=current_app.config["TILE_ATTRIBUTION"],
+    )
+
+
+@bp.get("/map")
+def index():
+    if htmx and not htmx.history_restore_request:
+        # "Close" on a panel: the empty panel, and the address back to the bare map.
+        response = page("map/index.html", "panel", panel=None)
+        response.headers["HX-Push-Url"] = request.path
+        return response
+    return page("map/index.html", map=_map_components(), panel=None)
+
+
+@bp.get("/map/<layer>/<int:feature_id>")
+def feature(layer: str, feature_id: int):
+    """A feature's panel: alone for htmx (the map stays), or the whole map page around it."""
+    if layer not in BUILDERS:
+        return page("map/_missing.html", "panel", status=404, message="未知图层。")
+    panel = build_panel(get_session(), layer, feature_id)
+    if panel is None:
+        return page("map/_missing.html", "panel", status=404, message="该要素不存在或已被删除。")
+    if htmx and not htmx.history_restore_request:
+        response = page("map/index.html", "panel", panel=panel)
+        response.headers["HX-Push-Url"] = request.path
+        return response
+    return page("map/index.html", map=_map_components(), panel=panel)
+
+
+@bp.get("/map/search")
+def search_view():
+    query = request.args.get("q", "")
+    hits = search(get_session(), query)
+    return page("map/index.html", "search_results", hits=hits, query=query)
+
+
+@bp.get("/bigscreen")
+def bigscreen():
+    return page(
+        "map/bigscreen.html",
+        map=_map_components(bigscreen=True),
+        overview=overview(get_session()),
+        updated=datetime.now(),
+    )
+
+
+@bp.get("/bigscreen/kpis")
+def bigscreen_kpis():
+    return page(
+        "map/bigscreen.html", "kpis", overview=overview(get_session()), updated=datetime.now()
+    )
+
+
+# ---- data endpoints -------------------------------------------------------------------
+
+
+@bp.get("/api/layers/<layer>.geojson")
+def layer_geojson(layer: str):
+    definition = _layer_or_400(layer)
+    if definition.source != "geojson" or layer == "circle":
+        raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
+    bbox = parse_bbox(request.args.get("bbox"))
+    zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
+    body = queries.layer_geojson(get_session(), definition, bbox, zoom)
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/api/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf")
+def tile(layer: str, z: int, x: int, y: int):
+    definition = _layer_or_400(layer)
+    if definition.source != "mvt":
+        raise BoundsError(f"图层“{definition.label}”不提供矢量瓦片。")
+    check_tile(z, x, y)
+    body = queries.layer_tile(get_session(), definition, z, x, y)
+    return Response(body, mimetype="application/vnd.mapbox-vector-tile")
+
+
+@bp.get("/api/cameras/clusters")
+def camera_clusters():
+    bbox = parse_bbox(request.args.get("bbox"))
+    zoom = parse_zoom(request.args.get("zoom"))
+    return Response(queries.camera_clusters(get_session(), bbox, zoom), mimetype=GEOJSON)
+
+
+@bp.get("/api/circles")
+def circles():
+    bbox = parse_bbox(request.args.get("bbox"))
+    type_code = request.args.get("type", DEFAULT_CIRCLE_TYPE)[:40]
+    speed = current_app.config.get("WALK_SPEED_M_PER_MIN", DEFAULT_WALK_SPEED_M_PER_MIN)
+    return Response(queries.circles(get_session(), bbox, type_code, speed), mimetype=GEOJSON)
+
+
+@bp.get("/api/layers/counts")
+def counts():
+    return jsonify(queries.layer_counts(get_session()))
+
+
+@bp.get("/api/communities")
+def community_list():
+    return jsonify(queries.communities(get_session()))
+
+
+@bp.get("/api/features/<layer>/<int:feature_id>.geojson")
+def shape(layer: str, feature_id: int):
+    """One feature's geometry, to highlight it on the map."""
+    definition = _layer_or_400(layer)
+    body = (
+        get_session()
+        .execute(
+            text(
+                "SELECT json_build_object('type', 'Feature', 'id', id,"
+                " 'geometry', ST_AsGeoJSON(geom, 6)::json)::text"
+                f" FROM {definition.table} WHERE id = :id"
+            ),
+            {"id": feature_id},
+        )
+        .scalar()
+    )
+    if body is None:
+        return jsonify(error="该要素不存在。"), 404
+    return Response(body, mimetype=GEOJSON)
