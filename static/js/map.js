@@ -20,7 +20,8 @@
   };
   const PLACE_COLOR = "#9333ea";
   const PANES = [
-    ["gm-areas", 405], ["gm-circles", 408], ["gm-compounds", 410], ["gm-buildings", 415],
+    // Each kind of area in its own pane: paths that reload must not cover a finer layer.
+    ["gm-communities", 404], ["gm-grids", 406], ["gm-circles", 408], ["gm-compounds", 410], ["gm-buildings", 415],
     ["gm-lines", 420], ["gm-highlight", 450], ["gm-cameras", 620],
   ];
 
@@ -123,7 +124,7 @@
   };
 
   const PANE_OF = {
-    subdistrict: "gm-areas", community: "gm-areas", grid: "gm-areas",
+    subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
     compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
   };
 
