@@ -8,49 +8,31 @@ that is rolled back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from webapp import config, create_app, migrate
+from webapp import create_app, dbadmin, migrate
 
 
-def _server_url() -> URL:
-    url = os.environ.get("TEST_DATABASE_URL") or config.database_url()
-    if not url:
+def create_database(prefix: str = "gridmap_test") -> URL:
+    try:
+        return dbadmin.create_database(prefix, os.environ.get("TEST_DATABASE_URL"))
+    except RuntimeError:
         pytest.exit(
             "no database: run 'make test', or set DATABASE_URL / TEST_DATABASE_URL to a "
             "PostGIS server where this user may create databases",
             returncode=2,
         )
-    return make_url(config.normalise_url(url))
 
 
-def create_database(prefix: str = "gridmap_test") -> URL:
-    server = _server_url()
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.set(database=name)
-
-
-def drop_database(url: URL) -> None:
-    assert re.fullmatch(r"gridmap_\w+_[0-9a-f]{10}", url.database), url.database
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def url_string(url: URL) -> str:
-    return url.render_as_string(hide_password=False)
+drop_database = dbadmin.drop_database
+url_string = dbadmin.url_string
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +87,7 @@ def app(database_url, connection):
     app.extensions["db_sessionmaker"] = lambda: Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
+    app.extensions["db_read"] = lambda: contextlib.nullcontext(connection)
     return app
 
 

@@ -58,6 +58,7 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        "USER_CACHE_SECONDS": float(os.environ.get("USER_CACHE_SECONDS", "5")),
         # The tile source is configuration: an intranet has no OpenStreetMap.
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),

@@ -33,6 +33,10 @@ def init_app(app: Flask) -> None:
         app.extensions["db_sessionmaker"] = sessionmaker(
             app.extensions["db_engine"], expire_on_commit=False
         )
+        # Map layers are many small reads: in autocommit they skip BEGIN and ROLLBACK.
+        app.extensions["db_read"] = (
+            app.extensions["db_engine"].execution_options(isolation_level="AUTOCOMMIT").connect
+        )
     app.teardown_appcontext(_close_session)
 
 
@@ -41,6 +45,11 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()
     return g.db_session
+
+
+def read_connection():
+    """A connection for one read-only statement, as a context manager."""
+    return current_app.extensions["db_read"]()
 
 
 def _close_session(exc: BaseException | None) -> None:

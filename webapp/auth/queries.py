@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from flask_login import UserMixin
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from webapp.domain.choices import UserRole
@@ -25,6 +27,43 @@ DEMO_ACCOUNTS = [
 
 class AccountError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class CurrentUser(UserMixin):
+    """The logged-in user as one request sees it: read by a single query, no ORM state."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    community_id: int | None
+    grid_id: int | None
+    community_name: str | None
+    grid_name: str | None
+    active: bool
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return UserRole(self.role).label
+
+
+_CURRENT_USER_SQL = text(
+    "SELECT u.id, u.username, u.display_name, u.role, u.community_id, u.grid_id,"
+    " c.name AS community_name, g.name AS grid_name, u.active"
+    " FROM app_user u LEFT JOIN community c ON c.id = u.community_id"
+    " LEFT JOIN grid g ON g.id = u.grid_id WHERE u.id = :id"
+)
+
+
+def current_user_row(session: Session, user_id: int) -> CurrentUser | None:
+    """Every request loads its user: one plain query keeps that cheap."""
+    row = session.execute(_CURRENT_USER_SQL, {"id": user_id}).one_or_none()
+    return CurrentUser(*row) if row else None
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

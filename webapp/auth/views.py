@@ -1,26 +1,45 @@
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.db import get_session
 from webapp.extensions import htmx, login_manager
-from webapp.models import User
 from webapp.render import page
 
 from .forms import LoginForm
-from .queries import authenticate
+from .queries import CurrentUser, authenticate, current_user_row
 
 bp = Blueprint("auth", __name__)
 
 
+# Every request needs its user; map screens fire many small requests. A few seconds' cache per
+# process spares a database round trip each; a change of role or a deactivation shows within it.
+_user_cache: dict[int, tuple[float, CurrentUser]] = {}
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> CurrentUser | None:
     if not user_id.isdigit():
         return None
-    return get_session().get(User, int(user_id))
+    key = int(user_id)
+    ttl = current_app.config["USER_CACHE_SECONDS"]
+    cached = _user_cache.get(key)
+    now = time.monotonic()
+    if cached and cached[0] > now:
+        return cached[1]
+    user = current_user_row(get_session(), key)
+    if user is not None and ttl > 0:
+        _user_cache[key] = (now + ttl, user)
+    return user
+
+
+def forget_user(user_id: int) -> None:
+    """Drop a cached user (after a logout, a role change or a deactivation in this process)."""
+    _user_cache.pop(user_id, None)
 
 
 @login_manager.unauthorized_handler
@@ -68,5 +87,6 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    forget_user(current_user.id)
     logout_user()
     return redirect(url_for("auth.login"))

@@ -7,6 +7,7 @@ passes bytes through: the endpoint costs little more than the query itself.
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.bbox import BBox
@@ -18,13 +19,25 @@ EMPTY = '{"type":"FeatureCollection","features":[],"truncated":false}'
 
 _FEATURE = (
     "json_build_object('type', 'Feature', 'id', q.id, 'geometry', "
-    "ST_AsGeoJSON({geom}, 6)::json, 'properties', to_jsonb(q) - 'geom' - 'rn')"
+    "ST_AsGeoJSON(q.geom, 6)::json, 'properties', q.props)"
 )
 
 
-def _collection_sql(inner: str, geom: str = "q.geom") -> str:
-    """Wrap ``inner`` (rows with ``id``, ``geom``, ``rn``) into one FeatureCollection text."""
-    feature = _FEATURE.format(geom=geom)
+def _alias(item: str) -> str:
+    """The column name a select-list item yields: ``x AS name`` → name, ``t.col`` → col."""
+    head, _, alias = item.rpartition(" AS ")
+    return alias if head else item.rsplit(".", 1)[-1]
+
+
+def _props(items) -> str:
+    """A ``json_build_object`` of select-list items, keyed by their column names."""
+    pairs = ", ".join(f"'{_alias(item)}', {item.rpartition(' AS ')[0] or item}" for item in items)
+    return f"json_build_object({pairs})"
+
+
+def _collection_sql(inner: str) -> str:
+    """Wrap ``inner`` (rows of ``id``, ``props``, ``geom``, ``rn``) in one FeatureCollection."""
+    feature = _FEATURE
     return (
         "SELECT json_build_object('type', 'FeatureCollection', 'truncated', count(*) > :budget,"
         f" 'features', coalesce(json_agg({feature}) FILTER (WHERE q.rn <= :budget), '[]'))::text"
@@ -33,9 +46,9 @@ def _collection_sql(inner: str, geom: str = "q.geom") -> str:
 
 
 def layer_sql(layer: Layer) -> str:
-    props = ", ".join(layer.properties)
     inner = (
-        f"SELECT {props}, t.geom, row_number() OVER () AS rn FROM {layer.table} t {layer.joins}"
+        f"SELECT t.id, {_props(layer.properties)} AS props, t.geom, row_number() OVER () AS rn"
+        f" FROM {layer.table} t {layer.joins}"
         " WHERE t.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
         " LIMIT :budget + 1"
     )
@@ -46,7 +59,7 @@ def _bbox_params(bbox: BBox) -> dict:
     return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True))
 
 
-def layer_geojson(session: Session, layer: Layer, bbox: BBox, zoom: int) -> str:
+def layer_geojson(session: Session | Connection, layer: Layer, bbox: BBox, zoom: int) -> str:
     """The layer's features in ``bbox`` as GeoJSON text, at most ``layer.budget`` of them."""
     if zoom < layer.min_zoom:
         return EMPTY
@@ -67,7 +80,7 @@ def tile_sql(layer: Layer) -> str:
     )
 
 
-def layer_tile(session: Session, layer: Layer, z: int, x: int, y: int) -> bytes:
+def layer_tile(session: Session | Connection, layer: Layer, z: int, x: int, y: int) -> bytes:
     """A Mapbox vector tile of the layer; empty below its minimum zoom."""
     if z < layer.min_zoom:
         return b""
@@ -80,9 +93,9 @@ CLUSTER_PX = 96
 
 def camera_clusters_sql() -> str:
     inner = (
-        "SELECT row_number() OVER () AS id, row_number() OVER () AS rn, count(*) AS n,"
-        " count(*) FILTER (WHERE state = '在线') AS online,"
-        " count(*) FILTER (WHERE connected) AS connected,"
+        "SELECT row_number() OVER () AS id, row_number() OVER () AS rn,"
+        " json_build_object('n', count(*), 'online', count(*) FILTER (WHERE state = '在线'),"
+        " 'connected', count(*) FILTER (WHERE connected)) AS props,"
         " ST_Centroid(ST_Collect(geom)) AS geom"
         " FROM camera"
         " WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
@@ -92,7 +105,7 @@ def camera_clusters_sql() -> str:
     return _collection_sql(inner)
 
 
-def camera_clusters(session: Session, bbox: BBox, zoom: int) -> str:
+def camera_clusters(session: Session | Connection, bbox: BBox, zoom: int) -> str:
     """Cameras aggregated into cells of about CLUSTER_PX pixels, with online counts."""
     cell = CLUSTER_PX * 360 / (256 * 2**zoom)
     return session.execute(
@@ -103,8 +116,9 @@ def camera_clusters(session: Session, bbox: BBox, zoom: int) -> str:
 
 def circles_sql() -> str:
     inner = (
-        "SELECT t.id * 100 + m.minutes AS id, row_number() OVER () AS rn, t.id AS facility_id,"
-        " t.name, m.minutes, m.radius_m, true AS estimate,"
+        "SELECT t.id * 100 + m.minutes AS id, row_number() OVER () AS rn,"
+        " json_build_object('facility_id', t.id, 'name', t.name, 'minutes', m.minutes,"
+        " 'radius_m', m.radius_m, 'estimate', true) AS props,"
         " ST_Buffer(t.geom::geography, m.radius_m, 'quad_segs=16')::geometry AS geom"
         " FROM facility t JOIN facility_type ft ON ft.id = t.type_id"
         " CROSS JOIN (VALUES (:m1, CAST(:r1 AS float)), (:m2, CAST(:r2 AS float)))"
@@ -117,7 +131,9 @@ def circles_sql() -> str:
     return _collection_sql(inner)
 
 
-def circles(session: Session, bbox: BBox, type_code: str, walk_speed_m_per_min: float) -> str:
+def circles(
+    session: Session | Connection, bbox: BBox, type_code: str, walk_speed_m_per_min: float
+) -> str:
     """Straight-line 8- and 15-minute circles around facilities of one type (an estimate)."""
     short, long = CIRCLE_MINUTES
     r1 = straight_line_radius_m(short, walk_speed_m_per_min)

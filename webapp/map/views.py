@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import DEFAULT_WALK_SPEED_M_PER_MIN
-from webapp.db import get_session
+from webapp.db import get_session, read_connection
 from webapp.extensions import htmx
 from webapp.home.queries import overview
 from webapp.render import page
@@ -192,7 +192,8 @@ def layer_geojson(layer: str):
         raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
     bbox = parse_bbox(request.args.get("bbox"))
     zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
-    body = queries.layer_geojson(get_session(), definition, bbox, zoom)
+    with read_connection() as conn:
+        body = queries.layer_geojson(conn, definition, bbox, zoom)
     return Response(body, mimetype=GEOJSON)
 
 
@@ -202,7 +203,8 @@ def tile(layer: str, z: int, x: int, y: int):
     if definition.source != "mvt":
         raise BoundsError(f"图层“{definition.label}”不提供矢量瓦片。")
     check_tile(z, x, y)
-    body = queries.layer_tile(get_session(), definition, z, x, y)
+    with read_connection() as conn:
+        body = queries.layer_tile(conn, definition, z, x, y)
     return Response(body, mimetype="application/vnd.mapbox-vector-tile")
 
 
@@ -210,7 +212,8 @@ def tile(layer: str, z: int, x: int, y: int):
 def camera_clusters():
     bbox = parse_bbox(request.args.get("bbox"))
     zoom = parse_zoom(request.args.get("zoom"))
-    return Response(queries.camera_clusters(get_session(), bbox, zoom), mimetype=GEOJSON)
+    with read_connection() as conn:
+        return Response(queries.camera_clusters(conn, bbox, zoom), mimetype=GEOJSON)
 
 
 @bp.get("/api/circles")
@@ -218,7 +221,8 @@ def circles():
     bbox = parse_bbox(request.args.get("bbox"))
     type_code = request.args.get("type", DEFAULT_CIRCLE_TYPE)[:40]
     speed = current_app.config.get("WALK_SPEED_M_PER_MIN", DEFAULT_WALK_SPEED_M_PER_MIN)
-    return Response(queries.circles(get_session(), bbox, type_code, speed), mimetype=GEOJSON)
+    with read_connection() as conn:
+        return Response(queries.circles(conn, bbox, type_code, speed), mimetype=GEOJSON)
 
 
 @bp.get("/api/layers/counts")

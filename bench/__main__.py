@@ -1,0 +1,145 @@
+"""Map-screen figures for the demo at scale 1 and scale 100.
+
+For each scale a throwaway database is created, migrated and loaded, then:
+- the map page's size in bytes (the page embeds no layer data, so it must not grow);
+- per layer endpoint, the median latency for a typical viewport (1600 × 900 px at zoom 15, the
+  view the map opens on, over the first subdistrict's centre; for tiles, the zoom-15 tile there)
+  next to the median of the same SQL run directly on an open connection.
+Each figure prints as ``name: value (target)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+import time
+
+from sqlalchemy import text
+
+from webapp import create_app, dbadmin, migrate
+from webapp.auth.queries import DEMO_PASSWORD, ensure_demo_accounts
+from webapp.db import make_engine
+from webapp.demo.load import load_demo
+from webapp.map import queries
+from webapp.map.layers import LAYERS
+
+RUNS = 25
+ZOOM = 15
+VIEW_PX = (1600, 900)
+
+
+def median_ms(fn, runs: int = RUNS) -> float:
+    fn()  # warm caches and plans
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def viewport(lon: float, lat: float) -> tuple[float, float, float, float]:
+    deg_per_px = 360 / (256 * 2**ZOOM)
+    half_w = VIEW_PX[0] / 2 * deg_per_px
+    half_h = VIEW_PX[1] / 2 * deg_per_px * math.cos(math.radians(lat))
+    return (lon - half_w, lat - half_h, lon + half_w, lat + half_h)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def logged_in_client(app):
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    client.post(
+        "/login", data={"username": "center", "password": DEMO_PASSWORD, "csrf_token": token}
+    )
+    return client
+
+
+def measure(scale: int) -> dict[str, float]:
+    url = dbadmin.create_database(f"gridmap_bench{scale}")
+    figures: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        migrate.upgrade(dbadmin.url_string(url))
+        load_demo(dbadmin.url_string(url), scale=scale, progress=False)
+        figures["demo_load_s"] = time.perf_counter() - started
+        engine = make_engine(dbadmin.url_string(url))
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as session:
+            ensure_demo_accounts(session)
+            session.commit()
+        app = create_app({"DATABASE_URL": dbadmin.url_string(url)})
+        client = logged_in_client(app)
+        figures["map_page_bytes"] = len(client.get("/map").data)
+        with engine.connect() as conn:
+            lon, lat = conn.execute(
+                text(
+                    "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM subdistrict"
+                    " ORDER BY id LIMIT 1) q"
+                )
+            ).one()
+            box = viewport(lon, lat)
+            bbox = ",".join(f"{v:.6f}" for v in box)
+            params = dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), box, strict=True))
+            for key, layer in LAYERS.items():
+                if layer.source != "geojson" or key == "circle":
+                    continue
+                sql = text(queries.layer_sql(layer))
+                endpoint = f"/api/layers/{key}.geojson?bbox={bbox}&zoom={ZOOM}"
+                figures[f"{key}_endpoint_ms"] = median_ms(lambda e=endpoint: client.get(e))
+                figures[f"{key}_sql_ms"] = median_ms(
+                    lambda s=sql, b=layer.budget: conn.execute(s, {**params, "budget": b}).scalar()
+                )
+            x, y = tile_of(lon, lat, ZOOM)
+            for key in ("building", "camera"):
+                sql = text(queries.tile_sql(LAYERS[key]))
+                endpoint = f"/api/tiles/{key}/{ZOOM}/{x}/{y}.pbf"
+                figures[f"{key}_endpoint_ms"] = median_ms(lambda e=endpoint: client.get(e))
+                figures[f"{key}_sql_ms"] = median_ms(
+                    lambda s=sql: conn.execute(s, {"z": ZOOM, "x": x, "y": y}).scalar()
+                )
+        app.extensions["db_engine"].dispose()
+        engine.dispose()
+    finally:
+        dbadmin.drop_database(url)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,100", help="comma-separated demo scales")
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    results = {scale: measure(scale) for scale in scales}
+    small, large = scales[0], scales[-1]
+    for scale in scales:
+        print(f"demo_load_scale{scale}_s: {results[scale]['demo_load_s']:.1f}")
+        print(f"map_page_bytes_scale{scale}: {results[scale]['map_page_bytes']:.0f}")
+    ratio = results[large]["map_page_bytes"] / results[small]["map_page_bytes"]
+    print(f"map_page_bytes_ratio_scale{large}_to_scale{small}: {ratio:.3f} (≤ 1.2)")
+    for scale in scales:
+        figures = results[scale]
+        for key in [k[: -len("_endpoint_ms")] for k in figures if k.endswith("_endpoint_ms")]:
+            endpoint, direct = figures[f"{key}_endpoint_ms"], figures[f"{key}_sql_ms"]
+            print(
+                f"layer_{key}_scale{scale}_endpoint_ms: {endpoint:.2f} (sql {direct:.2f} ms,"
+                f" ratio {endpoint / direct:.2f} ≤ 1.5)"
+            )
+            print(
+                f"layer_{key}_scale{scale}_overhead_ms: {endpoint - direct:.2f} (request,"
+                " login and pool cost on top of the SQL)"
+            )
+
+
+if __name__ == "__main__":
+    main()
