@@ -124,3 +124,23 @@ def from_wgs84(lon: float, lat: float, target: CoordinateSystem | str) -> tuple[
     if target is CoordinateSystem.BD09:
         return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
     return lon, lat
+
+
+def map_coordinates(coords, fn):
+    """Apply ``fn(lon, lat) -> (lon, lat)`` to every position of GeoJSON ``coordinates``."""
+    if coords and isinstance(coords[0], (int, float)):
+        return list(fn(coords[0], coords[1])) + list(coords[2:])
+    return [map_coordinates(c, fn) for c in coords]
+
+
+def map_geojson(obj: dict, fn) -> dict:
+    """A copy of a GeoJSON geometry, Feature or FeatureCollection with ``fn`` applied to it."""
+    kind = obj.get("type")
+    if kind == "FeatureCollection":
+        return {**obj, "features": [map_geojson(f, fn) for f in obj["features"]]}
+    if kind == "Feature":
+        geometry = obj.get("geometry")
+        return {**obj, "geometry": map_geojson(geometry, fn) if geometry else geometry}
+    if kind == "GeometryCollection":
+        return {**obj, "geometries": [map_geojson(g, fn) for g in obj["geometries"]]}
+    return {**obj, "coordinates": map_coordinates(obj["coordinates"], fn)}

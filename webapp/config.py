@@ -62,4 +62,8 @@ def from_environment() -> dict:
         # The tile source is configuration: an intranet has no OpenStreetMap.
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),
+        "TILE_SUBDOMAINS": os.environ.get("TILE_SUBDOMAINS", "abc"),
+        "TILE_CRS": os.environ.get("TILE_CRS", "wgs84"),
+        "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        "WALK_SPEED_M_PER_MIN": float(os.environ.get("WALK_SPEED_M_PER_MIN", str(1000 / 15))),
     }

@@ -1,6 +1,7 @@
 """The map's endpoints: layers by viewport, tiles, panels, search — and their refusals."""
 
 import json
+import math
 
 import pytest
 from sqlalchemy import text
@@ -68,19 +69,22 @@ def test_below_its_minimum_zoom_a_layer_is_empty(logged_in):
     assert body["features"] == []
 
 
-def test_building_tiles_are_vector_tiles(logged_in, connection):
-    # The tile at zoom 15 that holds the first building.
+def building_tile(connection, z: int = 15) -> tuple[int, int]:
+    """The x, y of the tile at zoom ``z`` that holds the first building."""
     lon, lat = connection.execute(
         text(
             "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM building"
             " ORDER BY id LIMIT 1) q"
         )
     ).one()
-    import math
-
-    n = 2**15
+    n = 2**z
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_building_tiles_are_vector_tiles(logged_in, connection):
+    x, y = building_tile(connection)
     response = logged_in.get(f"/api/tiles/building/15/{x}/{y}.pbf")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.mapbox-vector-tile"
@@ -224,3 +228,66 @@ def test_bigscreen_shows_the_kpis(logged_in, connection):
     assert "监控在线率" in html and f'data-kpi="grids">{grids:,}' in html
     fragment = logged_in.get("/bigscreen/kpis", headers={"HX-Request": "true"})
     assert fragment.get_data(as_text=True).lstrip().startswith('<section id="kpis"')
+
+
+def gcj02_app(database_url, connection, **settings):
+    from contextlib import nullcontext
+
+    from sqlalchemy.orm import Session
+
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, **settings})
+    app.extensions["db_sessionmaker"] = lambda: Session(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    app.extensions["db_read"] = lambda: nullcontext(connection)
+    return app
+
+
+def test_on_gcj02_tiles_features_are_shifted_and_found_by_the_shown_viewport(
+    database_url, connection
+):
+    from gis.coords import wgs84_to_gcj02
+    from tests.conftest import AuthActions
+
+    app = gcj02_app(
+        database_url, connection, TILE_URL="http://amap.intranet/{z}/{x}/{y}.png", TILE_CRS="gcj02"
+    )
+    client = app.test_client()
+    AuthActions(client).login()
+    room_id, lon, lat = connection.execute(
+        text("SELECT id, ST_X(geom), ST_Y(geom) FROM police_room ORDER BY id LIMIT 1")
+    ).one()
+    shown = wgs84_to_gcj02(lon, lat)
+    # A small viewport around where the room is drawn, not where it is stored.
+    bbox = f"{shown[0] - 0.0005},{shown[1] - 0.0005},{shown[0] + 0.0005},{shown[1] + 0.0005}"
+    body = client.get(f"/api/layers/police_room.geojson?bbox={bbox}&zoom=16").get_json()
+    feature = next(f for f in body["features"] if f["id"] == room_id)
+    assert feature["geometry"]["coordinates"] == pytest.approx(list(shown), abs=1e-6)
+    assert "amap.intranet" in client.get("/map").get_data(as_text=True)
+
+
+def test_baidu_tiles_show_the_refusal_on_the_map(database_url, connection):
+    from tests.conftest import AuthActions
+
+    app = gcj02_app(
+        database_url, connection, TILE_URL="http://baidu.intranet/{z}/{x}/{y}.png", TILE_CRS="bd09"
+    )
+    client = app.test_client()
+    AuthActions(client).login()
+    html = client.get("/map").get_data(as_text=True)
+    assert "BD-09" in html and "baidu.intranet" not in html
+
+
+def test_on_gcj02_tiles_vector_tiles_are_cut_from_shifted_features(database_url, connection):
+    from tests.conftest import AuthActions
+
+    app = gcj02_app(
+        database_url, connection, TILE_URL="http://amap.intranet/{z}/{x}/{y}.png", TILE_CRS="gcj02"
+    )
+    client = app.test_client()
+    AuthActions(client).login()
+    x, y = building_tile(connection)
+    response = client.get(f"/api/tiles/building/15/{x}/{y}.pbf")
+    assert response.status_code == 200 and len(response.data) > 100

@@ -47,13 +47,7 @@ class GridmapLayers(JSCSSMixin, MacroElement):
 
 
 def build_map(
-    *,
-    center: tuple[float, float],
-    zoom: int,
-    config: dict,
-    tile_url: str = "",
-    attribution: str = "",
-    max_zoom: int = 19,
+    *, center: tuple[float, float], zoom: int, config: dict, tiles=(), max_zoom: int = 19
 ) -> dict[str, str]:
     """Render the map and return its ``header``, ``html`` and ``script`` for a page template."""
     fmap = GridMap(
@@ -63,12 +57,17 @@ def build_map(
         control_scale=False,  # map.js adds a metric-only scale
         prefer_canvas=False,
         max_zoom=max_zoom,
-        attribution_control=bool(tile_url),
+        attribution_control=bool(tiles),
     )
     fmap._id = "gridmap"  # a stable JS name: map_gridmap
-    if tile_url:
+    for source in tiles:
         folium.TileLayer(
-            tiles=tile_url, attr=attribution or " ", name="底图", max_zoom=max_zoom, control=False
+            tiles=source.url,
+            attr=source.attribution,
+            name="底图",
+            max_zoom=max_zoom,
+            subdomains=source.subdomains,
+            control=False,
         ).add_to(fmap)
     GridmapLayers(config).add_to(fmap)
     figure = fmap.get_root()

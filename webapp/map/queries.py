@@ -68,23 +68,42 @@ def layer_geojson(session: Session | Connection, layer: Layer, bbox: BBox, zoom:
     ).scalar_one()
 
 
-def tile_sql(layer: Layer) -> str:
+def tile_sql(layer: Layer, shifted: bool = False) -> str:
+    """``ST_AsMVT`` of a layer's tile; ``shifted`` draws it for GCJ-02 (高德/腾讯) base maps.
+
+    Shifted, the tile's box moves back to WGS-84 by the offset at its centre (with a margin) to
+    find the features, and each feature moves by the offset at its own centre.
+    """
     props = ", ".join(layer.properties)
+    if shifted:
+        box = (
+            "SELECT e.env, ST_Expand(ST_Translate(e.env4326, -d.dlon, -d.dlat), 0.0005) AS q"
+            " FROM e, gm_gcj02_delta(ST_X(ST_Centroid(e.env4326)),"
+            " ST_Y(ST_Centroid(e.env4326))) AS d"
+        )
+        geom = "gm_to_gcj02(t.geom)"
+    else:
+        box = "SELECT e.env, e.env4326 AS q FROM e"
+        geom = "t.geom"
     return (
-        "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),"
-        " b4326 AS (SELECT env, ST_Transform(env, 4326) AS env4326 FROM b),"
+        "WITH e AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
+        " ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS env4326),"
+        f" box AS ({box}),"
         f" mvt AS (SELECT {props},"
-        " ST_AsMVTGeom(ST_Transform(t.geom, 3857), b4326.env, 4096, 64, true) AS geom"
-        f" FROM {layer.table} t {layer.joins}, b4326 WHERE t.geom && b4326.env4326)"
+        f" ST_AsMVTGeom(ST_Transform({geom}, 3857), box.env, 4096, 64, true) AS geom"
+        f" FROM {layer.table} t {layer.joins}, box WHERE t.geom && box.q)"
         f" SELECT ST_AsMVT(mvt.*, '{layer.key}', 4096, 'geom', 'id') FROM mvt"
     )
 
 
-def layer_tile(session: Session | Connection, layer: Layer, z: int, x: int, y: int) -> bytes:
+def layer_tile(
+    session: Session | Connection, layer: Layer, z: int, x: int, y: int, shifted: bool = False
+) -> bytes:
     """A Mapbox vector tile of the layer; empty below its minimum zoom."""
     if z < layer.min_zoom:
         return b""
-    tile = session.execute(text(tile_sql(layer)), {"z": z, "x": x, "y": y}).scalar_one()
+    params = {"z": z, "x": x, "y": y}
+    tile = session.execute(text(tile_sql(layer, shifted)), params).scalar_one()
     return bytes(tile or b"")
 
 

@@ -15,7 +15,8 @@ from webapp.extensions import htmx
 from webapp.home.queries import overview
 from webapp.render import page
 
-from . import queries
+from . import basemap, queries
+from .basemap import BaseMap
 from .folium_map import build_map
 from .layers import FACILITY_BADGES, LAYERS
 from .panels import BUILDERS, build_panel
@@ -117,20 +118,24 @@ def _start_bounds() -> list[float] | None:
     return list(row) if row else None
 
 
+def _basemap() -> BaseMap:
+    """The configured base map, read once per app."""
+    if "gridmap_basemap" not in current_app.extensions:
+        current_app.extensions["gridmap_basemap"] = basemap.from_config(current_app.config)
+    return current_app.extensions["gridmap_basemap"]
+
+
 def _map_components(bigscreen: bool = False) -> dict[str, str]:
-    bounds = _start_bounds()
+    base = _basemap()
+    bounds = base.bounds(_start_bounds())
     center = (
         ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (36.31, 120.39)
     )
     config = _map_config(bigscreen=bigscreen)
     config["startBounds"] = bounds
-    return build_map(
-        center=center,
-        zoom=15,
-        config=config,
-        tile_url=current_app.config["TILE_URL"],
-        attribution=current_app.config["TILE_ATTRIBUTION"],
-    )
+    components = build_map(center=center, zoom=15, config=config, tiles=base.tiles)
+    components["warning"] = base.warning
+    return components
 
 
 @bp.get("/map")
@@ -149,6 +154,8 @@ def feature(layer: str, feature_id: int):
     if layer not in BUILDERS:
         return page("map/_missing.html", "panel", status=404, message="未知图层。")
     panel = build_panel(get_session(), layer, feature_id)
+    if panel is not None:
+        panel.bounds = _basemap().bounds(panel.bounds)
     if panel is None:
         return page("map/_missing.html", "panel", status=404, message="该要素不存在或已被删除。")
     if htmx and not htmx.history_restore_request:
@@ -190,11 +197,12 @@ def layer_geojson(layer: str):
     definition = _layer_or_400(layer)
     if definition.source != "geojson" or layer == "circle":
         raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
-    bbox = parse_bbox(request.args.get("bbox"))
+    base = _basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
     with read_connection() as conn:
         body = queries.layer_geojson(conn, definition, bbox, zoom)
-    return Response(body, mimetype=GEOJSON)
+    return Response(base.geojson(body), mimetype=GEOJSON)
 
 
 @bp.get("/api/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf")
@@ -204,25 +212,29 @@ def tile(layer: str, z: int, x: int, y: int):
         raise BoundsError(f"图层“{definition.label}”不提供矢量瓦片。")
     check_tile(z, x, y)
     with read_connection() as conn:
-        body = queries.layer_tile(conn, definition, z, x, y)
+        body = queries.layer_tile(conn, definition, z, x, y, _basemap().shifted)
     return Response(body, mimetype="application/vnd.mapbox-vector-tile")
 
 
 @bp.get("/api/cameras/clusters")
 def camera_clusters():
-    bbox = parse_bbox(request.args.get("bbox"))
+    base = _basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"))
     with read_connection() as conn:
-        return Response(queries.camera_clusters(conn, bbox, zoom), mimetype=GEOJSON)
+        body = queries.camera_clusters(conn, bbox, zoom)
+    return Response(base.geojson(body), mimetype=GEOJSON)
 
 
 @bp.get("/api/circles")
 def circles():
-    bbox = parse_bbox(request.args.get("bbox"))
+    base = _basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     type_code = request.args.get("type", DEFAULT_CIRCLE_TYPE)[:40]
     speed = current_app.config.get("WALK_SPEED_M_PER_MIN", DEFAULT_WALK_SPEED_M_PER_MIN)
     with read_connection() as conn:
-        return Response(queries.circles(conn, bbox, type_code, speed), mimetype=GEOJSON)
+        body = queries.circles(conn, bbox, type_code, speed)
+    return Response(base.geojson(body), mimetype=GEOJSON)
 
 
 @bp.get("/api/layers/counts")
@@ -232,7 +244,12 @@ def counts():
 
 @bp.get("/api/communities")
 def community_list():
-    return jsonify(queries.communities(get_session()))
+    base = _basemap()
+    rows = queries.communities(get_session())
+    for row in rows:
+        keys = ("min_lon", "min_lat", "max_lon", "max_lat")
+        row.update(zip(keys, base.bounds(tuple(row[k] for k in keys)), strict=True))
+    return jsonify(rows)
 
 
 @bp.get("/api/features/<layer>/<int:feature_id>.geojson")
@@ -253,4 +270,4 @@ def shape(layer: str, feature_id: int):
     )
     if body is None:
         return jsonify(error="该要素不存在。"), 404
-    return Response(body, mimetype=GEOJSON)
+    return Response(_basemap().geojson(body), mimetype=GEOJSON)
