@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import pytest
 from sqlalchemy import text
@@ -291,3 +292,19 @@ def test_on_gcj02_tiles_vector_tiles_are_cut_from_shifted_features(database_url,
     x, y = building_tile(connection)
     response = client.get(f"/api/tiles/building/15/{x}/{y}.pbf")
     assert response.status_code == 200 and len(response.data) > 100
+
+
+@pytest.mark.parametrize(
+    ("username", "area"), [("grid", "grid"), ("community", "community"), ("center", None)]
+)
+def test_community_and_grid_staff_see_their_own_area_highlighted(client, auth, username, area):
+    auth.login(username)
+    html = client.get("/map").get_data(as_text=True)
+    config = json.loads(re.search(r"gridmap\.init\(map_gridmap, (.*)\);", html).group(1))
+    if area is None:
+        assert config["ownArea"] is None
+    else:
+        assert config["ownArea"]["layer"] == area
+        # The map opens on that area.
+        shape = client.get(f"/api/features/{area}/{config['ownArea']['id']}.geojson").get_json()
+        assert shape["geometry"]["type"] == "MultiPolygon"
