@@ -12,6 +12,8 @@ PY := $(VENV)/bin/python
 GRIDMAP := $(VENV)/bin/gridmap
 
 .PHONY: run test stop setup database bench lint format check-port help
+# The set-up steps share .venv, static/vendor and the cluster: never run them in parallel.
+.NOTPARALLEL:
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT)"

@@ -33,6 +33,8 @@ if [ ! -e "$base" ]; then
   chown "$owner" "$base/" 2>/dev/null || true
 fi
 base=$(readlink -f "$base")
+# runuser keeps the working directory: stand where the cluster's owner may stand.
+cd "$base"
 data="$base/data"
 sock="$base/run"
 log="$base/server.log"

@@ -28,6 +28,9 @@ if [ "$(id -u)" -eq 0 ]; then
   sudo=()
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   sudo=(sudo -n)
+elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then
+  echo "gridmap: installing system packages ${need[*]} with sudo (it may ask for your password)"
+  sudo=(sudo)
 else
   echo "gridmap: missing system packages: ${need[*]}. Run 'sudo apt-get install ${need[*]}' (or as root), then try again; or set DATABASE_URL to an existing PostGIS database." >&2
   exit 1

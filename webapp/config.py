@@ -41,9 +41,14 @@ def _secret_key() -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     LOCAL_DIR.mkdir(exist_ok=True)
+    # O_EXCL: when two workers start at once, the second reads the first one's key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
     key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
     return key
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -34,6 +35,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
         return render_error(400, "表单已过期或缺少安全校验(CSRF)令牌,请刷新页面后重试。")
+
+    @app.errorhandler(OperationalError)
+    def database_down(err: OperationalError):
+        app.logger.error("database unavailable: %s", err.orig)
+        return render_error(503, "数据库暂时无法连接,请稍后再试或联系管理员。")
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

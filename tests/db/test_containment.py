@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import affinity
-from shapely.geometry import Point, box
+from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import select
 
 from webapp.models import Building, Camera, Community, Compound, Grid
@@ -108,3 +108,65 @@ def test_a_bad_device_code_never_reaches_the_database():
 
     with pytest.raises(DeviceCodeError, match="第11–13位"):
         new_camera(device_code="37021400009990000001")
+
+
+def test_a_grid_given_by_relationship_is_checked_too(db):
+    grids = db.scalars(select(Grid).order_by(Grid.id)).all()
+    camera = db.scalars(select(Camera).where(Camera.grid_id == grids[0].id).limit(1)).one()
+    camera.grid = grids[-1]
+    with pytest.raises(OutsideParentError, match=f"不在所属网格“{grids[-1].name}”"):
+        db.flush()
+
+
+def test_a_new_feature_with_a_relationship_grid_elsewhere_is_refused(db):
+    grids = db.scalars(select(Grid).order_by(Grid.id)).all()
+    point = to_shape(grids[-1].geom).representative_point()
+    db.add(new_camera(grid=grids[0], geom=from_shape(point, srid=4326)))
+    with pytest.raises(OutsideParentError, match=f"不在所属网格“{grids[0].name}”"):
+        db.flush()
+
+
+def test_a_building_moved_to_a_far_compound_by_relationship_is_refused(db):
+    compounds = db.scalars(select(Compound).order_by(Compound.id)).all()
+    building = db.scalars(
+        select(Building).where(Building.compound_id == compounds[0].id).limit(1)
+    ).one()
+    building.compound = compounds[-1]
+    with pytest.raises(OutsideParentError, match="不在所属小区"):
+        db.flush()
+
+
+def test_an_unknown_grid_id_is_a_message_not_a_crash(db):
+    grid = db.scalars(select(Grid).limit(1)).one()
+    point = to_shape(grid.geom).representative_point()
+    db.add(new_camera(grid_id=999999, geom=from_shape(point, srid=4326)))
+    with pytest.raises(OutsideParentError, match="所选网格不存在"):
+        db.flush()
+
+
+def test_shrinking_a_grid_away_from_its_cameras_is_refused_naming_them(db):
+    camera = db.scalars(select(Camera).order_by(Camera.id).limit(1)).one()
+    grid = db.get(Grid, camera.grid_id)
+    # Cut a hole of about 40 m around the camera out of its grid.
+    holed = to_shape(grid.geom).difference(to_shape(camera.geom).buffer(0.0004))
+    grid.geom = from_shape(
+        MultiPolygon([holed]) if holed.geom_type == "Polygon" else holed, srid=4326
+    )
+    with pytest.raises(OutsideParentError, match=f"范围不再包含.*“{camera.name}”"):
+        db.flush()
+
+
+def test_moving_a_compound_away_from_its_buildings_is_refused(db):
+    compound = db.scalars(
+        select(Compound).where(Compound.buildings.any()).order_by(Compound.id).limit(1)
+    ).one()
+    moved = affinity.translate(to_shape(compound.geom), xoff=0.0003)  # about 27 m east
+    compound.geom = from_shape(moved, srid=4326)
+    with pytest.raises(OutsideParentError):
+        db.flush()
+
+
+def test_a_bulk_loaded_database_can_be_checked_as_a_whole(db):
+    from webapp.models.containment import outside_parent_report
+
+    assert outside_parent_report(db) == []

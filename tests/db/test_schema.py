@@ -81,3 +81,32 @@ def test_road_length_is_computed_in_metres(connection):
         )
     ).scalar()
     assert bad == 0
+
+
+def test_subdistrict_totals_are_its_communities_sums(db, connection):
+    from sqlalchemy import select
+
+    from webapp.models import Subdistrict
+
+    subdistrict = db.scalars(select(Subdistrict).limit(1)).one()
+    expected = connection.execute(
+        text(
+            "SELECT sum(households), sum(residents), sum(party_members) FROM community"
+            " WHERE subdistrict_id = :id"
+        ),
+        {"id": subdistrict.id},
+    ).one()
+    assert (subdistrict.households, subdistrict.residents, subdistrict.party_members) == expected
+    assert subdistrict.households > 0
+
+
+def test_the_demo_road_network_is_routable(connection):
+    """One connected walkable network per subdistrict: pgRouting can reach every node."""
+    components = connection.execute(
+        text(
+            "SELECT count(DISTINCT component) FROM pgr_connectedComponents("
+            "'SELECT id, source, target, length_m AS cost, length_m AS reverse_cost"
+            " FROM road_segment')"
+        )
+    ).scalar()
+    assert components == 1

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
@@ -14,7 +16,9 @@ def test_login_shows_the_database_counts(page, requests_seen, engine, tmp_path):
     with engine.connect() as conn:
         for key, table, *_ in LAYERS:
             expected = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-            expect(page.locator(f'[data-count="{key}"]')).to_contain_text(f"{expected:,}")
+            expect(page.locator(f'[data-count="{key}"]')).to_have_text(
+                re.compile(rf"^{expected:,} \S+$")
+            )
     # The page's own assets load (styles applied, htmx present), all from 127.0.0.1.
     assert page.evaluate("typeof htmx") == "object"
     assert any(url.endswith("/static/css/app.css") for url in requests_seen)

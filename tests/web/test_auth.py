@@ -76,8 +76,12 @@ def test_logout_needs_a_post_with_csrf(client, auth):
 
 
 def test_every_demo_role_can_log_in(client, auth):
-    for username in ["admin", "center", "community", "grid", "planner"]:
+    from webapp.auth.queries import DEMO_ACCOUNTS
+    from webapp.domain.choices import UserRole
+
+    for username, role, display_name in DEMO_ACCOUNTS:
         assert auth.login(username).status_code == 302, username
         html = client.get("/").get_data(as_text=True)
-        assert re.search(r"系统管理员|综治中心|社区工作人员|网格员|巡防规划员", html)
+        who = re.search(r'<span class="who">(.*?)</span>', html, re.S).group(1)
+        assert who.startswith(f"{display_name} · {UserRole(role).label}"), who
         auth.logout()

@@ -6,7 +6,8 @@
 - 14, network (网络标识): 0–4 private net, 5 公安信息网, 6 政务网, 7 Internet, 8 社会资源接入网;
 - 15–20, serial (序号).
 
-Validation names the first bad group, so a user sees which part to fix.
+Validation names the first bad group, so a user sees which part to fix. Of the centre code only
+the province (its first two digits) is checked, and any six digits make a serial.
 """
 
 from __future__ import annotations
@@ -133,6 +134,23 @@ def industry_name(code: str) -> str:
     raise KeyError(code)
 
 
+# (last digit, part, Chinese name) of each group, for messages that point at the bad part.
+GROUPS = [
+    (8, "centre", "中心编码"),
+    (10, "industry", "行业编码"),
+    (13, "type", "类型编码"),
+    (14, "network", "网络标识"),
+    (20, "serial", "序号"),
+]
+
+
+def _group_at(position: int) -> tuple[str, str]:
+    for last, part, name in GROUPS:
+        if position <= last:
+            return part, name
+    return "length", "超出20位"
+
+
 def parse(code: str, *, camera: bool = True) -> DeviceCode:
     """Parse and validate a 20-digit code; with ``camera`` only camera types are accepted.
 
@@ -143,8 +161,14 @@ def parse(code: str, *, camera: bool = True) -> DeviceCode:
     if not code:
         raise DeviceCodeError("code", "请填写国标编码(20位数字)。")
     if not code.isascii() or not code.isdigit():
-        bad = next(ch for ch in code if not (ch.isascii() and ch.isdigit()))
-        raise DeviceCodeError("code", f"国标编码只能由数字组成,发现非数字字符“{bad}”。")
+        position, bad = next(
+            (i, ch) for i, ch in enumerate(code, 1) if not (ch.isascii() and ch.isdigit())
+        )
+        part, group = _group_at(position)
+        raise DeviceCodeError(
+            part,
+            f"国标编码只能由数字组成:第{position}位({group})是非数字字符“{bad}”。",
+        )
     if len(code) != CODE_LENGTH:
         raise DeviceCodeError("length", f"国标编码应为{CODE_LENGTH}位数字,当前为{len(code)}位。")
     centre, industry, device_type = code[:8], code[8:10], code[10:13]

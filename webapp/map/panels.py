@@ -167,7 +167,9 @@ def subdistrict_panel(session: Session, feature_id: int) -> Panel | None:
         [
             ("街道代码", s.code),
             ("社区数", len(communities)),
-            ("户数", sum(c.households for c in communities)),
+            ("户数", f"{s.households:,}"),
+            ("常住人口", f"{s.residents:,}"),
+            ("党员", f"{s.party_members:,}"),
         ],
         related=[("社区", [_link("community", c, f"{c.households:,} 户") for c in communities])],
         bounds=_bounds(session, s.geom),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import CheckConstraint, Computed, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from webapp.domain.party import party_org_type_sql
 
@@ -84,3 +84,20 @@ class Grid(Versioned, Base):
     community: Mapped[Community] = relationship(back_populates="grids")
     leader: Mapped[StaffPerson | None] = relationship(foreign_keys=[leader_id])
     worker: Mapped[StaffPerson | None] = relationship(foreign_keys=[worker_id])
+
+
+def _community_sum(column):
+    return column_property(
+        select(func.coalesce(func.sum(column), 0))
+        .where(Community.subdistrict_id == Subdistrict.id)
+        .correlate_except(Community)
+        .scalar_subquery(),
+        deferred=True,
+    )
+
+
+# A subdistrict's households, residents and party members are its communities' sums: read them
+# live rather than store a copy that could drift.
+Subdistrict.households = _community_sum(Community.households)
+Subdistrict.residents = _community_sum(Community.residents)
+Subdistrict.party_members = _community_sum(Community.party_members)

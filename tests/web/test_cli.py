@@ -1,0 +1,85 @@
+"""The ``gridmap`` command: accounts and its one-line refusals."""
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from webapp.cli import main
+
+
+@pytest.fixture
+def gridmap(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    created: list[str] = []
+
+    def run(*args, **kwargs):
+        result = runner.invoke(main, list(args), **kwargs)
+        if args[:2] == ("user", "create"):
+            created.append(args[2])
+        return result
+
+    yield run
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM app_user WHERE username = ANY(:names)"), {"names": created})
+    engine.dispose()
+
+
+def test_create_a_community_account(gridmap, database_url):
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT code FROM community ORDER BY id LIMIT 1")).scalar()
+    result = gridmap(
+        "user",
+        "create",
+        "li_ming",
+        "--role",
+        "community",
+        "--community",
+        code,
+        "--name",
+        "李明",
+        "--password",
+        "Sq2026!abc",
+    )
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT role, display_name, password_hash FROM app_user WHERE username = 'li_ming'"
+            )
+        ).one()
+    engine.dispose()
+    assert row[:2] == ("community", "李明")
+    assert row[2].startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "community", "--password", "Sq2026!abc"], "needs --community"),
+        (["--role", "grid", "--password", "Sq2026!abc"], "needs --grid"),
+        (["--role", "admin", "--password", "short"], "at least 8 characters"),
+        (
+            ["--role", "community", "--community", "000", "--password", "Sq2026!abc"],
+            "no community with code 000",
+        ),
+    ],
+)
+def test_bad_account_requests_get_one_line(gridmap, args, message):
+    result = gridmap("user", "create", "bad_user", *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_existing_username_is_refused(gridmap):
+    result = gridmap("user", "create", "center", "--role", "admin", "--password", "Sq2026!abc")
+    assert result.exit_code == 1 and "already exists" in result.output
+
+
+def test_demo_ensure_loads_only_once(gridmap):
+    result = gridmap("demo", "ensure")
+    assert result.exit_code == 0, result.output
+    assert "loading the demo" not in result.output
