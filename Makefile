@@ -22,8 +22,9 @@ help:
 	@echo "make bench  print performance figures"
 	@echo "make lint   ruff check and format check"
 
-run: check-port setup database
-	@$(GRIDMAP) demo ensure
+run: check-port setup
+	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
+	@$(GRIDMAP) prepare
 	@scripts/serve.sh
 
 test: setup

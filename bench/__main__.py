@@ -11,19 +11,29 @@ Each figure prints as ``name: value (target)``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import re
+import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
 
 from sqlalchemy import text
 
 from webapp import create_app, dbadmin, migrate
 from webapp.auth.queries import DEMO_PASSWORD, ensure_demo_accounts
+from webapp.circles.catchments import compute_catchment, recompute_all
 from webapp.db import make_engine
 from webapp.demo.load import load_demo
+from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
+
+from .load import requests_per_second
 
 RUNS = 25
 ZOOM = 15
@@ -108,11 +118,84 @@ def measure(scale: int) -> dict[str, float]:
                 figures[f"{key}_sql_ms"] = median_ms(
                     lambda s=sql: conn.execute(s, {"z": ZOOM, "x": x, "y": y}).scalar()
                 )
+        figures.update(measure_public(dbadmin.url_string(url), client, engine))
         app.extensions["db_engine"].dispose()
         engine.dispose()
     finally:
         dbadmin.drop_database(url)
     return figures
+
+
+def measure_public(url: str, client, engine) -> dict[str, float]:
+    """The public lookup and the walking catchments behind it."""
+    figures: dict[str, float] = {}
+    with engine.begin() as conn:
+        started = time.perf_counter()
+        recompute_all(conn, progress=False)
+        figures["recompute_all_s"] = time.perf_counter() - started
+        facility_ids = conn.execute(text("SELECT id FROM facility ORDER BY id LIMIT 20")).scalars()
+        samples = []
+        for facility_id in facility_ids:
+            started = time.perf_counter()
+            compute_catchment(conn, facility_id, "standard", 15)
+            samples.append((time.perf_counter() - started) * 1000)
+        figures["catchment_ms"] = statistics.median(samples)
+        compound_id = conn.execute(text("SELECT min(id) FROM compound")).scalar()
+        figures["lookup_sql_ms"] = median_ms(
+            lambda: lookup_queries.answer_for(conn, "compound", compound_id)
+        )
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
+                " FROM compound WHERE id = :id"
+            ),
+            {"id": compound_id},
+        ).one()
+    figures["lookup_endpoint_ms"] = median_ms(
+        lambda: client.get(f"/lookup/compound/{compound_id}", headers={"HX-Request": "true"})
+    )
+    with served(url) as base:
+        figures["lookup_rps"] = requests_per_second(f"{base}/lookup/at?lon={lon}&lat={lat}")
+        figures["livez_rps"] = requests_per_second(f"{base}/livez")
+    return figures
+
+
+@contextlib.contextmanager
+def served(url: str):
+    """The app under gunicorn on a free loopback port, rate limits lifted, for a load test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "LOOKUP_RATE_LIMIT": "1000000 per minute"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "error",
+            "webapp:create_app()",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/livez", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def main() -> None:
@@ -129,6 +212,18 @@ def main() -> None:
     print(f"map_page_bytes_ratio_scale{large}_to_scale{small}: {ratio:.3f} (≤ 1.2)")
     for scale in scales:
         figures = results[scale]
+        print(f"catchments_recompute_all_scale{scale}_s: {figures['recompute_all_s']:.1f}")
+        print(f"catchment_one_facility_scale{scale}_ms: {figures['catchment_ms']:.1f}")
+        endpoint, direct = figures["lookup_endpoint_ms"], figures["lookup_sql_ms"]
+        print(
+            f"lookup_scale{scale}_endpoint_ms: {endpoint:.2f} (sql {direct:.2f} ms,"
+            f" ratio {endpoint / direct:.2f} ≤ 4)"
+        )
+        rps, base = figures["lookup_rps"], figures["livez_rps"]
+        print(
+            f"lookup_scale{scale}_rps: {rps:.0f} (trivial endpoint {base:.0f} rps,"
+            f" ratio {rps / base:.2f} ≥ 0.25)"
+        )
         for key in [k[: -len("_endpoint_ms")] for k in figures if k.endswith("_endpoint_ms")]:
             endpoint, direct = figures[f"{key}_endpoint_ms"], figures[f"{key}_sql_ms"]
             print(

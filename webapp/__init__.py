@@ -6,7 +6,7 @@ from flask import Flask
 
 from . import config as config_module
 from . import db, errors
-from .extensions import csrf, htmx, login_manager
+from .extensions import csrf, htmx, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,17 +25,25 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("PROXY_HOPS"):
+        # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     errors.init_app(app)
 
     from .auth import views as auth_views
     from .health import views as health_views
     from .home import views as home_views
+    from .lookup import views as lookup_views
     from .map import views as map_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health_views.bp)
     app.register_blueprint(home_views.bp)
     app.register_blueprint(map_views.bp)
+    app.register_blueprint(lookup_views.bp)
 
     from . import cli
 

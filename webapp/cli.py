@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import config, migrate
+from .circles.cli import circles, roads
 from .db import make_engine
 
 
@@ -84,6 +85,7 @@ def demo_load(scale: int, seed: int, replace: bool) -> None:
     except DemoError as err:
         raise click.ClickException(str(err)) from None
     click.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
+    _compute_catchments()
     from .auth.queries import ensure_demo_accounts
 
     with _session() as session:
@@ -94,6 +96,11 @@ def demo_load(scale: int, seed: int, replace: bool) -> None:
 @demo.command("ensure")
 def demo_ensure() -> None:
     """Load the demo subdistrict and accounts unless the database already has data."""
+    _ensure_demo()
+
+
+def _ensure_demo() -> None:
+    from .auth.queries import ensure_demo_accounts
     from .demo.load import load_demo
 
     with _session() as session:
@@ -101,16 +108,40 @@ def demo_ensure() -> None:
     if empty:
         click.echo("gridmap: loading the demo subdistrict (once)")
         load_demo(_url(), progress=True)
-    from .auth.queries import ensure_demo_accounts
-
+        _compute_catchments()
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
 
 
+def _compute_catchments() -> None:
+    """The demo's walking catchments (COPY loads bypass the hooks that keep them current)."""
+    from .circles.catchments import recompute_all
+
+    click.echo("gridmap: computing walking catchments")
+    engine = make_engine(_url())
+    try:
+        with engine.begin() as conn:
+            recompute_all(conn, progress=True)
+    finally:
+        engine.dispose()
+
+
+@main.command()
+def prepare() -> None:
+    """Everything `make run` needs before serving: migrations, the demo (once), accounts."""
+    migrate.upgrade(_url())
+    _ensure_demo()
+    _print_demo_accounts()
+
+
 @demo.command("accounts")
 def demo_accounts() -> None:
     """Print the demo accounts."""
+    _print_demo_accounts()
+
+
+def _print_demo_accounts() -> None:
     from .auth.queries import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
@@ -167,10 +198,44 @@ def user_create(username, role, password, display_name, community_code, grid_cod
     click.echo(f"created {role} account {username}")
 
 
+main.add_command(circles)
+main.add_command(roads)
+
+
+def run() -> None:
+    """The console entry point: database and demo failures become one line, not a traceback."""
+    import psycopg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .demo.load import DemoError
+
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except (SQLAlchemyError, psycopg.Error) as err:
+        reason = getattr(err, "orig", None) or err
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else type(err).__name__
+        click.echo(f"gridmap: database error: {first}", err=True)
+        click.echo(
+            "gridmap: check DATABASE_URL (or run 'make run' for the project-local cluster); "
+            "its user must be allowed to CREATE EXTENSION postgis, pgrouting.",
+            err=True,
+        )
+        sys.exit(1)
+    except DemoError as err:
+        click.echo(f"gridmap: {err}", err=True)
+        sys.exit(1)
+
+
 def init_app(app) -> None:
     """Also offer the commands as ``flask --app webapp gridmap …``."""
     app.cli.add_command(main, "gridmap")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

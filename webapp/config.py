@@ -63,6 +63,9 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "120 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "USER_CACHE_SECONDS": float(os.environ.get("USER_CACHE_SECONDS", "5")),
         # The tile source is configuration: an intranet has no OpenStreetMap.
         "TILE_URL": os.environ.get("TILE_URL", ""),
@@ -70,5 +73,4 @@ def from_environment() -> dict:
         "TILE_SUBDOMAINS": os.environ.get("TILE_SUBDOMAINS", "abc"),
         "TILE_CRS": os.environ.get("TILE_CRS", "wgs84"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
-        "WALK_SPEED_M_PER_MIN": float(os.environ.get("WALK_SPEED_M_PER_MIN", str(1000 / 15))),
     }

@@ -52,8 +52,8 @@ def init_app(app: Flask) -> None:
 
 
 def _chinese_description(err: HTTPException) -> str | None:
-    # Views pass Chinese descriptions to abort(); werkzeug's defaults are English.
+    # Views pass Chinese descriptions to abort(); werkzeug's and extensions' are English.
     description = err.description or ""
-    if description and description != type(err).description:
+    if any("\u4e00" <= ch <= "\u9fff" for ch in description):
         return description
     return None

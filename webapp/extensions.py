@@ -1,10 +1,15 @@
 """Flask extensions, created unbound and bound in ``create_app``."""
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 csrf = CSRFProtect()
+# Per client address; memory storage counts per worker process unless RATELIMIT_STORAGE_URI
+# names a shared store (redis://…).
+limiter = Limiter(key_func=get_remote_address)
 htmx = HTMX()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

@@ -118,7 +118,8 @@
       dashArray: f.properties.walkable ? null : "6 4", opacity: 0.8,
     }),
     circle: (f) => ({
-      color: f.properties.minutes === 8 ? "#15803d" : "#65a30d", weight: 1, dashArray: "4 4",
+      color: f.properties.minutes === 8 ? "#15803d" : "#65a30d", weight: 1,
+      dashArray: f.properties.estimate ? "4 4" : null,
       fillColor: f.properties.minutes === 8 ? "#22c55e" : "#a3e635", fillOpacity: 0.12,
     }),
   };
@@ -144,7 +145,9 @@
     const name = def.key === "grid" ? `${p.name}(${p.code})` : (p.name || def.label);
     layer.bindTooltip(name, { sticky: def.key === "road" || def.key === "circle" });
     if (def.key === "circle") {
-      layer.setTooltipContent(`${p.name} · ${p.minutes}分钟服务圈(直线${Math.round(p.radius_m)}米,估算)`);
+      layer.setTooltipContent(p.estimate
+        ? `${p.name} · ${p.minutes}分钟服务圈(直线${Math.round(p.radius_m)}米,估算)`
+        : `${p.name} · ${p.minutes}分钟服务圈(沿街道步行${Math.round(p.radius_m)}米)`);
     }
     if (def.panel) {
       layer.on("click", (e) => { L.DomEvent.stopPropagation(e); openPanel(def.key, p.id); });
@@ -191,7 +194,9 @@
     if (!gm.map.hasLayer(layer)) return;
     if (zoom < def.minZoom) { layer.clearLayers(); return; }
     let url = `${def.url}?bbox=${bboxParam()}&zoom=${zoom}`;
-    if (def.key === "circle") url += `&type=${encodeURIComponent(gm.circleType)}`;
+    if (def.key === "circle") {
+      url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
+    }
     load(def.key, layer, url).then((data) => {
       if (data && def.key === "grid" && zoom >= 15) addGridLabels(layer, data);
     });
@@ -344,7 +349,7 @@
         ${states}<li><i class="dot ring"></i>未接入雪亮工程</li>
         <li><i class="sq" style="background:#1d4ed8"></i>警务室</li>${cats}
         <li><i class="sq" style="background:${PLACE_COLOR}"></i>重点场所</li>
-        <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(直线估算)</li>
+        <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(沿街道步行;虚线为直线估算)</li>
         ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
       </ul>`;
       L.DomEvent.disableClickPropagation(div);
@@ -359,7 +364,10 @@
       const div = L.DomUtil.create("div", "gm-filter leaflet-bar");
       div.innerHTML = `<label>社区 <select id="community-filter" aria-label="社区筛选">
         <option value="">全部社区</option></select></label>
-        <label>服务圈 <select id="circle-type" aria-label="服务圈设施类型"></select></label>`;
+        <label>服务圈 <select id="circle-type" aria-label="服务圈设施类型"></select></label>
+        <label>步行人群 <select id="circle-profile" aria-label="步行人群">
+          <option value="standard">标准</option><option value="elderly">老年人</option>
+        </select></label>`;
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
@@ -385,11 +393,15 @@
     const circle = document.getElementById("circle-type");
     gm.config.facilityTypes.forEach((t) => circle.add(new Option(t.name, t.code)));
     circle.value = gm.circleType;
-    circle.addEventListener("change", () => {
+    const profile = document.getElementById("circle-profile");
+    const showCircles = () => {
       gm.circleType = circle.value;
+      gm.circleProfile = profile.value;
       if (!gm.map.hasLayer(gm.overlays.circle)) gm.overlays.circle.addTo(gm.map);
       refreshGeojson(gm.overlays.circle);
-    });
+    };
+    circle.addEventListener("change", showCircles);
+    profile.addEventListener("change", showCircles);
   }
 
   async function showOwnArea() {
@@ -409,6 +421,7 @@
     gm.map = map;
     gm.config = config;
     gm.circleType = config.circleType;
+    gm.circleProfile = "standard";
     PANES.forEach(([name, z]) => { map.createPane(name).style.zIndex = z; });
     if (config.startBounds && !document.querySelector("#panel[data-bounds]")) {
       const [w, s, e, n] = config.startBounds;

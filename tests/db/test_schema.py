@@ -18,6 +18,7 @@ SPATIAL_TABLES = {
     "place",
     "road_node",
     "road_segment",
+    "facility_catchment",
 }
 
 

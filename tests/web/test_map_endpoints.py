@@ -105,11 +105,32 @@ def test_camera_clusters_add_up_to_the_cameras_in_view(logged_in, connection):
     assert 1 < len(body["features"]) < total
 
 
-def test_circles_are_labelled_as_estimates(logged_in):
+def test_circles_without_a_stored_catchment_are_labelled_as_estimates(logged_in, connection):
+    connection.execute(text("DELETE FROM facility_catchment"))
     body = logged_in.get(f"/api/circles?bbox={DEMO_BBOX}&type=service_station").get_json()
     assert body["features"]
     assert {f["properties"]["minutes"] for f in body["features"]} == {8, 15}
     assert all(f["properties"]["estimate"] for f in body["features"])
+
+
+def test_circles_follow_the_street_network_once_computed(logged_in, connection):
+    from webapp.circles.catchments import compute_catchments
+
+    ids = (
+        connection.execute(
+            text(
+                "SELECT f.id FROM facility f JOIN facility_type ft ON ft.id = f.type_id"
+                " WHERE ft.code = 'service_station'"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    compute_catchments(connection, ids, ["standard"])
+    body = logged_in.get(f"/api/circles?bbox={DEMO_BBOX}&type=service_station").get_json()
+    methods = {f["properties"]["method"] for f in body["features"]}
+    assert methods == {"network"}
+    assert len(body["features"]) == 2 * len(ids)
 
 
 def test_layer_counts_equal_select_count(logged_in, connection):

@@ -7,6 +7,12 @@ from webapp.db import get_session
 bp = Blueprint("health", __name__)
 
 
+@bp.get("/livez")
+def livez():
+    """The process answers (no database): for load balancers and as a trivial baseline."""
+    return jsonify(status="ok")
+
+
 @bp.get("/healthz")
 def healthz():
     """200 with the versions of the database, PostGIS and pgRouting; 503 with a reason."""

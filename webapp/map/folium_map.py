@@ -46,8 +46,29 @@ class GridmapLayers(JSCSSMixin, MacroElement):
         self.config = config
 
 
+class PublicLayers(GridmapLayers):
+    """The public lookup page's map: static/js/lookup.js instead of the staff map's layers."""
+
+    default_js = [("lookup", "/static/js/lookup.js")]
+    default_css = []
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            gridmapLookup.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+
 def build_map(
-    *, center: tuple[float, float], zoom: int, config: dict, tiles=(), max_zoom: int = 19
+    *,
+    center: tuple[float, float],
+    zoom: int,
+    config: dict,
+    tiles=(),
+    max_zoom: int = 19,
+    layers: MacroElement | None = None,
 ) -> dict[str, str]:
     """Render the map and return its ``header``, ``html`` and ``script`` for a page template."""
     fmap = GridMap(
@@ -69,7 +90,7 @@ def build_map(
             subdomains=source.subdomains,
             control=False,
         ).add_to(fmap)
-    GridmapLayers(config).add_to(fmap)
+    (layers or GridmapLayers(config)).add_to(fmap)
     figure = fmap.get_root()
     figure.render()
     return {

@@ -90,7 +90,7 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "circle",
-            "服务圈(直线估算)",
+            "服务圈(步行)",
             "facility",
             "geojson",
             13,

@@ -134,26 +134,41 @@ def camera_clusters(session: Session | Connection, bbox: BBox, zoom: int) -> str
 
 
 def circles_sql() -> str:
+    """8- and 15-minute circles of one facility type: the stored walking catchments (along
+    streets), and a straight-line circle marked as an estimate where none is stored yet."""
+    box = "ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
     inner = (
-        "SELECT t.id * 100 + m.minutes AS id, row_number() OVER () AS rn,"
-        " json_build_object('facility_id', t.id, 'name', t.name, 'minutes', m.minutes,"
-        " 'radius_m', m.radius_m, 'estimate', true) AS props,"
-        " ST_Buffer(t.geom::geography, m.radius_m, 'quad_segs=16')::geometry AS geom"
+        "SELECT id, row_number() OVER (ORDER BY minutes DESC) AS rn, props, geom FROM ("
+        " SELECT fc.id, fc.minutes, json_build_object('facility_id', t.id, 'name', t.name,"
+        " 'minutes', fc.minutes, 'radius_m', fc.budget_m, 'method', fc.method,"
+        " 'estimate', fc.method = 'estimate') AS props, fc.geom"
+        " FROM facility_catchment fc JOIN facility t ON t.id = fc.facility_id"
+        " JOIN facility_type ft ON ft.id = t.type_id"
+        f" WHERE ft.code = :type_code AND fc.profile = :profile AND fc.geom && {box}"
+        " UNION ALL"
+        " SELECT -(t.id * 100 + m.minutes), m.minutes, json_build_object('facility_id', t.id,"
+        " 'name', t.name, 'minutes', m.minutes, 'radius_m', m.radius_m, 'method', 'estimate',"
+        " 'estimate', true),"
+        " ST_Buffer(t.geom::geography, m.radius_m, 'quad_segs=16')::geometry"
         " FROM facility t JOIN facility_type ft ON ft.id = t.type_id"
         " CROSS JOIN (VALUES (:m1, CAST(:r1 AS float)), (:m2, CAST(:r2 AS float)))"
         " AS m(minutes, radius_m)"
-        " WHERE ft.code = :type_code AND t.geom && ST_Expand("
-        " ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326), :margin_deg)"
-        " ORDER BY m.minutes DESC"
-        " LIMIT :budget + 1"
+        f" WHERE ft.code = :type_code AND t.geom && ST_Expand({box}, :margin_deg)"
+        " AND NOT EXISTS (SELECT 1 FROM facility_catchment x WHERE x.facility_id = t.id"
+        "   AND x.profile = :profile AND x.minutes = m.minutes)"
+        ") c LIMIT :budget + 1"
     )
     return _collection_sql(inner)
 
 
 def circles(
-    session: Session | Connection, bbox: BBox, type_code: str, walk_speed_m_per_min: float
+    session: Session | Connection,
+    bbox: BBox,
+    type_code: str,
+    walk_speed_m_per_min: float,
+    profile: str = "standard",
 ) -> str:
-    """Straight-line 8- and 15-minute circles around facilities of one type (an estimate)."""
+    """The 8- and 15-minute circles around facilities of one type, for the map."""
     short, long = CIRCLE_MINUTES
     r1 = straight_line_radius_m(short, walk_speed_m_per_min)
     r2 = straight_line_radius_m(long, walk_speed_m_per_min)
@@ -166,6 +181,7 @@ def circles(
             "m2": long,
             "r2": r2,
             "type_code": type_code,
+            "profile": profile,
             "margin_deg": r2 / 80000,  # metres to degrees, generous at China's latitudes
             "budget": LAYERS["circle"].budget,
         },

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
-from gis.circles import DEFAULT_WALK_SPEED_M_PER_MIN
+from gis.circles import PROFILES, get_profile
 from webapp.db import get_session, read_connection
 from webapp.extensions import htmx
 from webapp.home.queries import overview
@@ -231,9 +231,12 @@ def circles():
     base = _basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     type_code = request.args.get("type", DEFAULT_CIRCLE_TYPE)[:40]
-    speed = current_app.config.get("WALK_SPEED_M_PER_MIN", DEFAULT_WALK_SPEED_M_PER_MIN)
+    profile = request.args.get("profile", "standard")
+    if profile not in PROFILES:
+        raise BoundsError("步行人群应为 standard(标准)或 elderly(老年人)。")
+    speed = get_profile(profile).walk_speed_m_per_min
     with read_connection() as conn:
-        body = queries.circles(conn, bbox, type_code, speed)
+        body = queries.circles(conn, bbox, type_code, speed, profile)
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 

@@ -3,6 +3,7 @@
 from . import containment  # noqa: F401  (registers the save hook)
 from .area import Community, Grid, Subdistrict
 from .base import SRID, Base
+from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
 from .network import RoadNode, RoadSegment
 from .people import StaffPerson
@@ -16,9 +17,11 @@ __all__ = [
     "Building",
     "Camera",
     "CameraMaintenance",
+    "CatchmentMethod",
     "Community",
     "Compound",
     "Facility",
+    "FacilityCatchment",
     "FacilityType",
     "Grid",
     "Place",

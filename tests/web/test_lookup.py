@@ -1,0 +1,152 @@
+"""The public lookup page: no login, published information only, clear refusals."""
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+INTERNAL_WORDS = [
+    "监控",
+    "摄像",
+    "楼栋长",
+    "物业经理",
+    "党员",
+    "户数",
+    "households",
+    "version",
+    "device_code",
+    "party_members",
+]
+
+
+def a_compound(connection):
+    return connection.execute(
+        text("SELECT id, name, grid_id, community_id FROM compound ORDER BY id LIMIT 1")
+    ).one()
+
+
+def published_names(connection, grid_id, community_id) -> set[str]:
+    return set(
+        connection.execute(
+            text(
+                "SELECT s.name FROM staff_person s WHERE s.id IN ("
+                " SELECT worker_id FROM grid WHERE id = :g UNION SELECT leader_id FROM grid"
+                " WHERE id = :g UNION SELECT officer_id FROM police_room WHERE community_id = :c)"
+            ),
+            {"g": grid_id, "c": community_id},
+        ).scalars()
+    )
+
+
+def test_the_page_needs_no_login(client):
+    response = client.get("/lookup")
+    assert response.status_code == 200
+    assert "我的网格" in response.get_data(as_text=True)
+
+
+def test_a_compound_shows_grid_worker_police_room_and_walking_minutes(client, connection):
+    compound_id, name, grid_id, _community_id = a_compound(connection)
+    html = client.get(f"/lookup/compound/{compound_id}").get_data(as_text=True)
+    grid, worker, phone = connection.execute(
+        text(
+            "SELECT g.name, s.name, s.phone FROM grid g JOIN staff_person s"
+            " ON s.id = g.worker_id WHERE g.id = :g"
+        ),
+        {"g": grid_id},
+    ).one()
+    assert name in html and grid in html and worker in html and phone in html
+    assert "社区警务室" in html
+    assert re.search(r"步行 \d+ 分钟 · [\d,]+ 米", html)
+
+
+def test_public_answers_hold_no_camera_no_other_staff_and_no_internal_field(client, connection):
+    compound_id, _name, grid_id, community_id = a_compound(connection)
+    published = published_names(connection, grid_id, community_id)
+    others = (
+        set(
+            connection.execute(
+                text("SELECT name FROM staff_person WHERE community_id = :c AND length(name) >= 2"),
+                {"c": community_id},
+            ).scalars()
+        )
+        - published
+    )
+    codes = set(connection.execute(text("SELECT device_code FROM camera")).scalars())
+    bodies = [
+        client.get(f"/lookup/compound/{compound_id}").get_data(as_text=True),
+        client.get(f"/lookup/compound/{compound_id}", headers={"HX-Request": "true"}).get_data(
+            as_text=True
+        ),
+        client.get("/lookup/api/areas.geojson?bbox=120.3,36.25,120.5,36.4").get_data(as_text=True),
+        client.get("/lookup/search", query_string={"q": _name[:2]}).get_data(as_text=True),
+    ]
+    for body in bodies:
+        assert not any(code in body for code in codes)
+        assert not re.search(r"\d{20}", body)
+        leaked = [n for n in others if n in body]
+        assert not leaked, leaked[:5]
+        assert not [w for w in INTERNAL_WORDS if w in body]
+
+
+def test_public_areas_carry_kind_and_name_only(client):
+    body = client.get("/lookup/api/areas.geojson?bbox=120.3,36.25,120.5,36.4").get_json()
+    assert body["features"]
+    assert {frozenset(f["properties"]) for f in body["features"]} == {frozenset({"kind", "name"})}
+
+
+def test_a_point_has_a_shareable_url(client, connection):
+    lon, lat = connection.execute(
+        text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grid"
+            " ORDER BY id LIMIT 1"
+        )
+    ).one()
+    response = client.get(
+        "/lookup/at", query_string={"lon": lon, "lat": lat}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"].startswith("/lookup/at?lon=")
+    assert client.get(response.headers["HX-Push-Url"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "words"),
+    [
+        ({"lon": "abc", "lat": "36.3"}, 400, "有效的经纬度"),
+        ({"lon": "200", "lat": "36.3"}, 400, "超出范围"),
+        ({"lon": "2.35", "lat": "48.85"}, 400, "不在中国境内"),
+        ({"lon": "116.4", "lat": "39.9"}, 404, "不在本街道的网格范围内"),
+        ({"lon": "nan", "lat": "36.3"}, 400, "坐标无效"),
+    ],
+)
+def test_bad_points_get_a_clear_message(client, query, status, words):
+    response = client.get("/lookup/at", query_string=query)
+    assert response.status_code == status
+    assert words in response.get_data(as_text=True)
+
+
+def test_a_very_long_search_is_refused_clearly(client):
+    response = client.get("/lookup/search", query_string={"q": "小" * 5000})
+    assert response.status_code == 400
+    assert "过长" in response.get_data(as_text=True)
+
+
+def test_a_missing_place_is_a_404_with_a_message(client):
+    response = client.get("/lookup/building/999999")
+    assert response.status_code == 404 and "没有找到" in response.get_data(as_text=True)
+
+
+def test_a_flood_from_one_address_gets_429(database_url, connection):
+    from contextlib import nullcontext
+
+    from webapp import create_app
+
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "LOOKUP_RATE_LIMIT": "5 per minute"}
+    )
+    app.extensions["db_read"] = lambda: nullcontext(connection)
+    client = app.test_client()
+    statuses = [client.get("/lookup/search?q=花园").status_code for _ in range(8)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[-1] == 429
+    assert "频繁" in client.get("/lookup/search?q=花园").get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Service circles (服务圈): walking catchments over the street network, and road import."""

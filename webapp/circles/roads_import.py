@@ -1,0 +1,358 @@
+"""Load roads from GeoJSON into the routable network (road_node / road_segment).
+
+Input: a FeatureCollection (or one Feature) of LineString / MultiLineString roads with the
+optional properties ``name``, ``road_class`` (快速路/主干路/次干路/支路/步行道, default 支路) and
+``walkable`` (default true), in WGS-84 longitude/latitude — or in GCJ-02 (高德, 腾讯) or BD-09
+(百度) with ``crs``, converted here with gis/coords.py.
+
+Topology: positions are rounded to 7 decimals (≈ 1 cm). A node is made at every line end and at
+every interior position that another line (or the same line again) also passes through, and
+lines are split there, so roads digitised through a shared vertex — as OpenStreetMap ways
+are — are connected. Lines that cross without a shared vertex stay unconnected (a bridge, an
+underpass). Without ``replace`` the new roads join the existing network where a position
+coincides with an existing node.
+
+OpenStreetMap .pbf extracts are not read directly: export them to GeoJSON first (``osmium
+export extract.pbf -f geojson`` or ``ogr2ogr -f GeoJSON``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from shapely.geometry import LineString, MultiLineString
+from sqlalchemy import text
+
+from gis.coords import CoordinateSystem, in_china, to_wgs84
+from webapp.domain.choices import RoadClass
+
+from .catchments import Executor, recompute_all, recompute_near
+
+COORD_DECIMALS = 7
+NAME_MAX = 100
+# CRS members that say what RFC 7946 GeoJSON is anyway: longitude/latitude on WGS-84 (or on
+# CGCS2000, which coincides at map scale). Swapped lat/lon is caught by the China check.
+LONLAT_CRS_NAMES = {
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "crs84",
+    "epsg:4326",
+    "urn:ogc:def:crs:epsg::4326",
+    "epsg:4490",
+    "urn:ogc:def:crs:epsg::4490",
+}
+
+Position = tuple[float, float]
+
+
+class RoadImportError(ValueError):
+    """A file that cannot be imported; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Road:
+    """One input line (a LineString, or one part of a MultiLineString), in WGS-84."""
+
+    name: str | None
+    road_class: str
+    walkable: bool
+    positions: tuple[Position, ...]
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str | None
+    road_class: str
+    walkable: bool
+    positions: tuple[Position, ...]  # first and last are nodes
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_geojson(path: Path | str, crs: CoordinateSystem | str = "wgs84") -> list[Road]:
+    """The roads of a GeoJSON file, validated and converted to WGS-84.
+
+    Raises:
+        RoadImportError: unreadable file, not JSON, not a FeatureCollection of lines, a foreign
+            CRS, positions outside China or bad properties.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".pbf":
+        raise RoadImportError(
+            f"{path.name}: OpenStreetMap .pbf is not read directly; export the roads to GeoJSON "
+            "first (osmium export FILE.pbf -f geojson, or ogr2ogr -f GeoJSON)"
+        )
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RoadImportError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise RoadImportError(f"{path}: cannot read it as UTF-8 text ({err})") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise RoadImportError(
+            f"{path.name} is not JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
+    return parse_geojson(data, CoordinateSystem(crs), path.name)
+
+
+def parse_geojson(
+    data, crs: CoordinateSystem = CoordinateSystem.WGS84, label: str = "input"
+) -> list[Road]:
+    """The roads of parsed GeoJSON ``data`` (see ``read_geojson``)."""
+    if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
+        found = data.get("type") if isinstance(data, dict) else type(data).__name__
+        raise RoadImportError(
+            f"{label}: expected a GeoJSON FeatureCollection of roads, found {found!r}"
+        )
+    _check_crs(data.get("crs"), label)
+    features = data.get("features") if data["type"] == "FeatureCollection" else [data]
+    if not isinstance(features, list):
+        raise RoadImportError(f"{label}: 'features' must be a list of Feature objects")
+    roads = []
+    for number, feature in enumerate(features, start=1):
+        roads.extend(_roads_of(feature, number, crs))
+    if not roads:
+        raise RoadImportError(f"{label} holds no road features")
+    return roads
+
+
+def _check_crs(member, label: str) -> None:
+    if member is None:
+        return
+    name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
+    if isinstance(name, str) and name.strip().lower() in LONLAT_CRS_NAMES:
+        return
+    shown = name if isinstance(name, str) else json.dumps(member, ensure_ascii=False)[:60]
+    raise RoadImportError(
+        f"{label} declares the coordinate system {shown}; only longitude/latitude on WGS-84 "
+        "(RFC 7946) is read — reproject the file first, or use --crs gcj02/bd09 for 高德/百度 data"
+    )
+
+
+def _roads_of(feature, number: int, crs: CoordinateSystem) -> list[Road]:
+    where = f"feature {number}"
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise RoadImportError(f"{where}: not a GeoJSON Feature object")
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        raise RoadImportError(f"{where}: has no geometry")
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind == "LineString":
+        lines = [coordinates]
+    elif kind == "MultiLineString":
+        if not isinstance(coordinates, list):
+            raise RoadImportError(f"{where}: MultiLineString coordinates must be a list of lines")
+        lines = coordinates
+    else:
+        raise RoadImportError(
+            f"{where}: a {kind} geometry is not a road (only LineString and MultiLineString)"
+        )
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise RoadImportError(f"{where}: properties must be an object")
+    name, road_class, walkable = _properties(properties, where)
+    return [
+        Road(name, road_class, walkable, _positions(line, where, crs))
+        for line in lines
+        if line  # an empty part of a MultiLineString carries nothing
+    ]
+
+
+def _properties(properties: dict, where: str) -> tuple[str | None, str, bool]:
+    name = properties.get("name")
+    if name is not None:
+        if not isinstance(name, str | int):
+            raise RoadImportError(f"{where}: name must be text")
+        name = str(name).strip() or None
+        if name and len(name) > NAME_MAX:
+            raise RoadImportError(f"{where}: name is longer than {NAME_MAX} characters")
+    road_class = properties.get("road_class") or RoadClass.BRANCH.value
+    if road_class not in {c.value for c in RoadClass}:
+        allowed = "、".join(c.value for c in RoadClass)
+        raise RoadImportError(f"{where}: road_class {road_class!r} is not one of {allowed}")
+    walkable = properties.get("walkable", True)
+    if walkable is None:
+        walkable = True
+    if not isinstance(walkable, bool):
+        raise RoadImportError(f"{where}: walkable must be true or false")
+    return name, road_class, walkable
+
+
+def _positions(line, where: str, crs: CoordinateSystem) -> tuple[Position, ...]:
+    if not isinstance(line, list) or len(line) < 2:
+        raise RoadImportError(f"{where}: a line needs a list of at least two [lon, lat] positions")
+    positions = []
+    for position in line:
+        if (
+            not isinstance(position, list | tuple)
+            or len(position) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
+            or not all(math.isfinite(v) for v in position[:2])
+        ):
+            raise RoadImportError(f"{where}: {position!r} is not a [lon, lat] position")
+        lon, lat = float(position[0]), float(position[1])
+        if not in_china(lon, lat):
+            raise RoadImportError(
+                f"{where}: position [{lon}, {lat}] lies outside China — positions must be "
+                "[longitude, latitude] in degrees"
+            )
+        lon, lat = to_wgs84(lon, lat, crs)
+        positions.append((round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS)))
+    return tuple(positions)
+
+
+# --- topology -----------------------------------------------------------------------------
+
+
+def split_at_nodes(roads: list[Road]) -> list[Segment]:
+    """Segments between nodes: line ends and positions shared by two passes of any lines.
+
+    Repeated positions in a row are dropped; a line that comes back to where it started is cut
+    at its middle vertex too (a segment may not start and end at one node), and a piece with
+    fewer than two distinct positions is left out.
+    """
+    cleaned = [_dedupe(road.positions) for road in roads]
+    passes = Counter(p for positions in cleaned for p in positions)
+    nodes = {p for positions in cleaned for p in (positions[0], positions[-1])}
+    nodes.update(p for p, count in passes.items() if count > 1)
+    segments = []
+    for road, positions in zip(roads, cleaned, strict=True):
+        if len(positions) < 2:
+            continue
+        piece = [positions[0]]
+        for p in positions[1:]:
+            piece.append(p)
+            if p in nodes:
+                segments.extend(_without_loops(road, piece))
+                piece = [p]
+    return segments
+
+
+def _dedupe(positions: tuple[Position, ...]) -> tuple[Position, ...]:
+    out = [positions[0]]
+    for p in positions[1:]:
+        if p != out[-1]:
+            out.append(p)
+    return tuple(out)
+
+
+def _without_loops(road: Road, piece: list[Position]) -> list[Segment]:
+    if piece[0] != piece[-1]:
+        return [Segment(road.name, road.road_class, road.walkable, tuple(piece))]
+    if len(piece) < 4:  # A-B-A: nothing to cut at that makes two distinct segments
+        return []
+    middle = len(piece) // 2
+    return [
+        Segment(road.name, road.road_class, road.walkable, tuple(piece[: middle + 1])),
+        Segment(road.name, road.road_class, road.walkable, tuple(piece[middle:])),
+    ]
+
+
+# --- writing ------------------------------------------------------------------------------
+
+EXISTING_NODES_SQL = """
+SELECT id, round(ST_X(geom)::numeric, 7)::float8 AS lon,
+       round(ST_Y(geom)::numeric, 7)::float8 AS lat
+FROM road_node
+WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)
+"""
+
+NEW_IDS_SQL = "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+
+INSERT_NODES_SQL = """
+INSERT INTO road_node (id, geom)
+SELECT id, ST_SetSRID(ST_MakePoint(lon, lat), 4326)
+FROM unnest(CAST(:ids AS int[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
+    AS n(id, lon, lat)
+"""
+
+INSERT_SEGMENTS_SQL = """
+INSERT INTO road_segment (name, road_class, walkable, source, target, geom)
+SELECT name, road_class, walkable, source, target, ST_GeomFromWKB(wkb, 4326)
+FROM unnest(CAST(:names AS text[]), CAST(:classes AS text[]), CAST(:walkable AS boolean[]),
+            CAST(:sources AS int[]), CAST(:targets AS int[]), CAST(:wkbs AS bytea[]))
+    AS s(name, road_class, walkable, source, target, wkb)
+"""
+
+
+def import_roads(
+    conn: Executor,
+    path: Path | str,
+    replace: bool = False,
+    crs: CoordinateSystem | str = "wgs84",
+    progress: bool = False,
+) -> dict[str, int]:
+    """Read, check and write the roads of ``path`` in the caller's transaction, then recompute
+    the catchments they affect (all of them with ``replace``). Returns counts.
+
+    Raises:
+        RoadImportError: the file is not importable (nothing is written).
+    """
+    segments = split_at_nodes(read_geojson(path, crs))
+    if not segments:
+        raise RoadImportError(f"{Path(path).name}: no line has two distinct positions")
+    if replace:
+        conn.execute(text("DELETE FROM road_segment"))
+        conn.execute(text("DELETE FROM road_node"))
+    ends = {p for s in segments for p in (s.positions[0], s.positions[-1])}
+    node_ids = {} if replace else _existing_nodes(conn, ends)
+    reused = len(node_ids)
+    fresh = sorted(ends - node_ids.keys())
+    if fresh:
+        ids = list(
+            conn.execute(text(NEW_IDS_SQL), {"table": "road_node", "n": len(fresh)}).scalars()
+        )
+        node_ids.update(zip(fresh, ids, strict=True))
+        conn.execute(
+            text(INSERT_NODES_SQL),
+            {
+                "ids": ids,
+                "lons": [p[0] for p in fresh],
+                "lats": [p[1] for p in fresh],
+            },
+        )
+    conn.execute(
+        text(INSERT_SEGMENTS_SQL),
+        {
+            "names": [s.name for s in segments],
+            "classes": [s.road_class for s in segments],
+            "walkable": [s.walkable for s in segments],
+            "sources": [node_ids[s.positions[0]] for s in segments],
+            "targets": [node_ids[s.positions[-1]] for s in segments],
+            "wkbs": [LineString(s.positions).wkb for s in segments],
+        },
+    )
+    if replace:
+        recomputed = recompute_all(conn, progress=progress)["facilities"]
+    else:
+        recomputed = len(recompute_near(conn, MultiLineString([s.positions for s in segments])))
+    return {
+        "segments": len(segments),
+        "nodes_new": len(fresh),
+        "nodes_joined": reused,
+        "facilities_recomputed": recomputed,
+    }
+
+
+def _existing_nodes(conn: Executor, ends: set[Position]) -> dict[Position, int]:
+    lons = [p[0] for p in ends]
+    lats = [p[1] for p in ends]
+    bounds = {
+        "min_lon": min(lons),
+        "min_lat": min(lats),
+        "max_lon": max(lons),
+        "max_lat": max(lats),
+    }
+    found = {}
+    for row in conn.execute(text(EXISTING_NODES_SQL), bounds):
+        position = (row.lon, row.lat)
+        if position in ends:
+            found.setdefault(position, row.id)
+    return found

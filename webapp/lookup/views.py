@@ -1,0 +1,101 @@
+"""The public lookup page: no login, rate-limited, published information only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from gis.bbox import BoundsError, parse_bbox
+from webapp.db import read_connection
+from webapp.extensions import htmx, limiter
+from webapp.map.folium_map import PublicLayers, build_map
+from webapp.render import page
+
+from . import queries
+from .queries import LookupRefused
+
+bp = Blueprint("lookup", __name__, url_prefix="/lookup")
+limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])(bp)
+
+
+def _map() -> dict[str, str]:
+    config = {
+        "areas": url_for("lookup.areas"),
+        "at": url_for("lookup.at"),
+    }
+    return build_map(center=(36.31, 120.39), zoom=15, config=config, layers=PublicLayers(config))
+
+
+def _answer_page(answer=None, error: LookupRefused | None = None):
+    status = error.status if error else 200
+    context = {"answer": answer, "error": error.message if error else None}
+    if htmx and not htmx.history_restore_request:
+        response = page("lookup/index.html", "result", status=status, **context)
+        if answer is not None:
+            response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
+        return response
+    return page("lookup/index.html", status=status, map=_map(), **context)
+
+
+@bp.get("")
+def index():
+    return page("lookup/index.html", map=_map(), answer=None, error=None)
+
+
+@bp.get("/at")
+def at():
+    try:
+        lon = float(request.args.get("lon", ""))
+        lat = float(request.args.get("lat", ""))
+    except ValueError:
+        return _answer_page(error=LookupRefused("请提供有效的经纬度坐标。"))
+    try:
+        with read_connection() as conn:
+            answer = queries.answer_at(conn, lon, lat, request.args.get("place", "")[:60])
+    except LookupRefused as refused:
+        return _answer_page(error=refused)
+    return _answer_page(answer)
+
+
+@bp.get("/<any(compound, building):kind>/<int:feature_id>")
+def place(kind: str, feature_id: int):
+    try:
+        with read_connection() as conn:
+            answer = queries.answer_for(conn, kind, feature_id)
+    except LookupRefused as refused:
+        return _answer_page(error=refused)
+    return _answer_page(answer)
+
+
+@bp.get("/search")
+def search():
+    query = request.args.get("q", "")
+    # A plain form submission (no htmx) gets the whole page around the results.
+    whole = {} if htmx else {"map": _map(), "answer": None}
+    if len(query) > 200:
+        return page(
+            "lookup/index.html",
+            "places",
+            status=400,
+            places=[],
+            query="",
+            search_error="搜索内容过长,请输入小区或楼栋名称。",
+            **whole,
+        )
+    with read_connection() as conn:
+        places = queries.search_places(conn, query)
+    return page("lookup/index.html", "places", places=places, query=query.strip(), **whole)
+
+
+@bp.get("/api/areas.geojson")
+def areas():
+    """Community and grid outlines and compound names for the public map: nothing else."""
+    try:
+        bbox = parse_bbox(request.args.get("bbox"))
+    except BoundsError as err:
+        return {"error": err.message}, 400
+    with read_connection() as conn:
+        body = conn.execute(
+            queries.PUBLIC_AREAS,
+            dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True)),
+        ).scalar_one()
+    return Response(body, mimetype="application/geo+json")
