@@ -117,6 +117,7 @@
       color: f.properties.walkable ? "#64748b" : "#94a3b8", weight: f.properties.road_class === "主干路" ? 4 : 2.5,
       dashArray: f.properties.walkable ? null : "6 4", opacity: 0.8,
     }),
+    gap: () => ({ color: "#dc2626", weight: 1.5, fillColor: "#ef4444", fillOpacity: 0.55 }),
     circle: (f) => ({
       color: f.properties.minutes === 8 ? "#15803d" : "#65a30d", weight: 1,
       dashArray: f.properties.estimate ? "4 4" : null,
@@ -127,6 +128,7 @@
   const PANE_OF = {
     subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
     compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
+    gap: "gm-highlight",
   };
 
   function pointLayer(key, feature, latlng) {
@@ -159,7 +161,7 @@
   function geojsonLayer(def) {
     const layer = L.geoJSON(null, {
       pane: PANE_OF[def.key] || "markerPane",
-      interactive: def.key !== "subdistrict" && def.key !== "circle",
+      interactive: def.key !== "subdistrict" && def.key !== "circle" && def.key !== "gap",
       style: (f) => Object.assign({ className: "gm-" + def.key }, STYLES[def.key](f)),
       pointToLayer: (f, latlng) => pointLayer(def.key, f, latlng),
       onEachFeature: (f, l) => bindFeature(def, f, l),
@@ -194,7 +196,7 @@
     if (!gm.map.hasLayer(layer)) return;
     if (zoom < def.minZoom) { layer.clearLayers(); return; }
     let url = `${def.url}?bbox=${bboxParam()}&zoom=${zoom}`;
-    if (def.key === "circle") {
+    if (def.key === "circle" || def.key === "gap") {
       url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
     }
     load(def.key, layer, url).then((data) => {
@@ -325,8 +327,13 @@
   async function loadCounts() {
     const res = await fetch(gm.config.urls.counts, { credentials: "same-origin" });
     if (!res.ok) return;
-    const counts = await res.json();
-    Object.entries(counts).forEach(([key, n]) => {
+    gm.counts = await res.json();
+    showCounts();
+  }
+
+  // The layer control redraws its labels whenever a layer is added or removed.
+  function showCounts() {
+    Object.entries(gm.counts || {}).forEach(([key, n]) => {
       document.querySelectorAll(`[data-layer-count="${key}"]`).forEach((el) => {
         el.textContent = ` (${n.toLocaleString("zh-CN")})`;
       });
@@ -350,6 +357,7 @@
         <li><i class="sq" style="background:#1d4ed8"></i>警务室</li>${cats}
         <li><i class="sq" style="background:${PLACE_COLOR}"></i>重点场所</li>
         <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(沿街道步行;虚线为直线估算)</li>
+        <li><i class="sq" style="background:#ef4444"></i>服务缺口:15分钟内无所选设施的楼栋</li>
         ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
       </ul>`;
       L.DomEvent.disableClickPropagation(div);
@@ -399,6 +407,7 @@
       gm.circleProfile = profile.value;
       if (!gm.map.hasLayer(gm.overlays.circle)) gm.overlays.circle.addTo(gm.map);
       refreshGeojson(gm.overlays.circle);
+      refreshGeojson(gm.overlays.gap);
     };
     circle.addEventListener("change", showCircles);
     profile.addEventListener("change", showCircles);
@@ -438,6 +447,7 @@
       timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
     });
     map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
+    map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
     refreshAll(false);
     showPanelFeature(true);
     if (config.refreshSeconds) {

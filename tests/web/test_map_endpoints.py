@@ -329,3 +329,56 @@ def test_community_and_grid_staff_see_their_own_area_highlighted(client, auth, u
         # The map opens on that area.
         shape = client.get(f"/api/features/{area}/{config['ownArea']['id']}.geojson").get_json()
         assert shape["geometry"]["type"] == "MultiPolygon"
+
+
+def test_coverage_panel_counts_households_reached(logged_in, connection):
+    from webapp.circles.catchments import recompute_all
+
+    recompute_all(connection, progress=False, profiles=["standard"])
+    community_id = connection.execute(text("SELECT min(id) FROM community")).scalar()
+    html = logged_in.get(
+        f"/map/coverage/community/{community_id}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    total = connection.execute(
+        text("SELECT sum(households) FROM building WHERE community_id = :c"), {"c": community_id}
+    ).scalar()
+    assert f"{total:,}" in html
+    assert re.search(r"社区综合服务站</dt><dd>8分钟 \d+% · 15分钟 \d+%", html)
+    # The share equals a direct count of households in buildings inside a catchment.
+    from webapp.circles.coverage import coverage
+
+    station = coverage(connection, "community", community_id)[0]
+    direct = connection.execute(
+        text(
+            "SELECT coalesce(sum(b.households), 0) FROM building b WHERE b.community_id = :c"
+            " AND EXISTS (SELECT 1 FROM facility_catchment fc JOIN facility f"
+            " ON f.id = fc.facility_id JOIN facility_type ft ON ft.id = f.type_id"
+            " WHERE ft.code IN ('service_station', 'party_center') AND fc.minutes = 15"
+            " AND fc.profile = 'standard' AND ST_Intersects(fc.geom, ST_PointOnSurface(b.geom)))"
+        ),
+        {"c": community_id},
+    ).scalar()
+    assert station.households_15 == direct and station.households == total
+
+
+def test_gap_layer_lists_buildings_outside_the_circles(logged_in, connection):
+    # With no catchment stored every building is a gap.
+    connection.execute(text("DELETE FROM facility_catchment"))
+    body = logged_in.get(
+        f"/api/gaps.geojson?bbox={DEMO_BBOX}&zoom=16&type=service_station"
+    ).get_json()
+    assert (
+        len(body["features"]) == connection.execute(text("SELECT count(*) FROM building")).scalar()
+    )
+    assert logged_in.get(f"/api/gaps.geojson?bbox={DEMO_BBOX}&minutes=7").status_code == 400
+
+
+def test_facility_panel_checks_its_circle_for_required_types(logged_in, connection):
+    from webapp.circles.catchments import compute_catchments
+
+    facility_id = connection.execute(text("SELECT min(id) FROM facility")).scalar()
+    compute_catchments(connection, [facility_id], ["standard"])
+    html = logged_in.get(f"/map/facility/{facility_id}", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert "15分钟服务圈配套" in html and ("✓" in html or "✗" in html)

@@ -89,6 +89,16 @@ LAYERS: dict[str, Layer] = {
             ("t.id", "t.name", "t.road_class", "t.walkable"),
         ),
         Layer(
+            "gap",
+            "服务缺口(楼栋)",
+            "building",
+            "geojson",
+            14,
+            default_on=False,
+            panel=False,
+            budget=3000,
+        ),
+        Layer(
             "circle",
             "服务圈(步行)",
             "facility",

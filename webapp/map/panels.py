@@ -203,11 +203,71 @@ def community_panel(session: Session, feature_id: int) -> Panel | None:
             )
         ],
         related=[
+            ("分析", [_coverage_link("community", c.id)]),
             ("网格", [_link("grid", g, f"{g.code} · 网格员 {_person(g.worker)}") for g in grids]),
             ("警务室", [_link("police_room", r, f"社区民警 {_person(r.officer)}") for r in rooms]),
         ],
         bounds=_bounds(session, c.geom),
     )
+
+
+def coverage_panel(session: Session, area: str, area_id: int) -> Panel | None:
+    """服务圈覆盖: households reached per required facility type, and the buildings left out."""
+    from webapp.circles.coverage import buildings_outside, coverage
+
+    model = Community if area == "community" else Grid
+    feature = session.get(model, area_id)
+    if feature is None:
+        return None
+    rows = coverage(session, area, area_id)
+    total = rows[0].households if rows else 0
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.0f}%"
+
+    fields = [("总户数", f"{total:,}")] + [
+        (row.requirement.label, f"8分钟 {pct(row.share(8))} · 15分钟 {pct(row.share(15))}")
+        for row in rows
+    ]
+    outside = [
+        Link(
+            b["name"],
+            feature_url("building", b["id"]),
+            "缺:" + "、".join(req.label for req in b["missing"]),
+            "building",
+        )
+        for b in buildings_outside(session, area, area_id)
+    ]
+    return Panel(
+        area,
+        feature.id,
+        f"{feature.name} 服务圈覆盖",
+        fields,
+        chain=[_link(area, feature, label=f"返回{feature.name}")],
+        related=[("未覆盖全部配套的楼栋", outside)],
+        bounds=_bounds(session, feature.geom),
+    )
+
+
+def _coverage_link(area: str, area_id: int) -> Link:
+    return Link("8/15分钟服务圈覆盖分析", url_for("map.coverage", area=area, area_id=area_id))
+
+
+def _checklist(session: Session, facility_id: int) -> list[Link]:
+    from webapp.circles.coverage import circle_checklist
+
+    checklist = circle_checklist(session, facility_id)
+    if checklist is None:
+        return [Link("尚未计算步行服务圈", None, "请运行 gridmap circles recompute")]
+    return [
+        Link(
+            f"{'✓' if names else '✗'} {req.label}",
+            None,
+            "、".join(names[:3]) if names else "15分钟步行范围内缺少",
+            state="在线" if names else "故障",
+        )
+        for req, names in checklist
+    ]
 
 
 def grid_panel(session: Session, feature_id: int) -> Panel | None:
@@ -232,6 +292,7 @@ def grid_panel(session: Session, feature_id: int) -> Panel | None:
         ],
         chain=_chain(session, g.community_id),
         related=[
+            ("分析", [_coverage_link("grid", g.id)]),
             ("住宅小区", [_link("compound", c, c.enclosure) for c in compounds]),
             ("联系人", _area_contacts(session, g.community_id, None)),
             ("服务设施", [_link("facility", f, f.type.name) for f in facilities]),
@@ -371,6 +432,7 @@ def facility_panel(session: Session, feature_id: int) -> Panel | None:
         chain=_chain(session, f.community_id, f.grid_id),
         related=[
             ("联系人", _area_contacts(session, f.community_id, f.grid_id)),
+            ("15分钟服务圈配套", _checklist(session, f.id)),
             ("附近服务设施", _nearby_facilities(session, "facility", f.id)),
         ],
         bounds=_bounds(session, f.geom),

@@ -193,7 +193,7 @@ def layer_counts(session: Session) -> dict[str, int]:
     parts = ", ".join(
         f"(SELECT count(*) FROM {layer.table}) AS {key}"
         for key, layer in LAYERS.items()
-        if key != "circle"
+        if key not in ("circle", "gap")
     )
     return dict(session.execute(text(f"SELECT {parts}")).mappings().one())
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import PROFILES, get_profile
+from webapp.circles.coverage import GAPS_SQL
 from webapp.db import get_session, read_connection
 from webapp.extensions import htmx
 from webapp.home.queries import overview
@@ -19,7 +20,7 @@ from . import basemap, queries
 from .basemap import BaseMap
 from .folium_map import build_map
 from .layers import FACILITY_BADGES, LAYERS
-from .panels import BUILDERS, build_panel
+from .panels import BUILDERS, build_panel, coverage_panel
 from .search import search
 
 bp = Blueprint("map", __name__)
@@ -65,6 +66,8 @@ def _map_config(*, bigscreen: bool = False) -> dict:
             )
         elif layer.key == "circle":
             url = url_for("map.circles")
+        elif layer.key == "gap":
+            url = url_for("map.gaps")
         else:
             url = url_for("map.layer_geojson", layer=layer.key)
         layers.append(
@@ -165,6 +168,46 @@ def feature(layer: str, feature_id: int):
     return page("map/index.html", map=_map_components(), panel=panel)
 
 
+@bp.get("/map/coverage/<any(community, grid):area>/<int:area_id>")
+def coverage(area: str, area_id: int):
+    """A community's or grid's service-circle coverage, as a panel (or the page around it)."""
+    panel = coverage_panel(get_session(), area, area_id)
+    if panel is None:
+        return page("map/_missing.html", "panel", status=404, message="该区域不存在。")
+    panel.bounds = _basemap().bounds(panel.bounds)
+    if htmx and not htmx.history_restore_request:
+        response = page("map/index.html", "panel", panel=panel)
+        response.headers["HX-Push-Url"] = request.path
+        return response
+    return page("map/index.html", map=_map_components(), panel=panel)
+
+
+@bp.get("/api/gaps.geojson")
+def gaps():
+    """Buildings outside every walking catchment of one facility type: the gap layer."""
+    base = _basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
+    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["gap"].min_zoom)
+    profile = request.args.get("profile", "standard")
+    minutes = request.args.get("minutes", "15")
+    if profile not in PROFILES or minutes not in ("8", "15"):
+        raise BoundsError("服务缺口参数无效:步行人群应为 standard/elderly,分钟数应为 8 或 15。")
+    if zoom < LAYERS["gap"].min_zoom:
+        return Response(queries.EMPTY, mimetype=GEOJSON)
+    with read_connection() as conn:
+        body = conn.execute(
+            text(queries._collection_sql(GAPS_SQL)),
+            {
+                **queries._bbox_params(bbox),
+                "type_code": request.args.get("type", "")[:40],
+                "profile": profile,
+                "minutes": int(minutes),
+                "budget": LAYERS["gap"].budget,
+            },
+        ).scalar_one()
+    return Response(base.geojson(body), mimetype=GEOJSON)
+
+
 @bp.get("/map/search")
 def search_view():
     query = request.args.get("q", "")
@@ -195,7 +238,7 @@ def bigscreen_kpis():
 @bp.get("/api/layers/<layer>.geojson")
 def layer_geojson(layer: str):
     definition = _layer_or_400(layer)
-    if definition.source != "geojson" or layer == "circle":
+    if definition.source != "geojson" or layer in ("circle", "gap"):
         raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
     base = _basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
