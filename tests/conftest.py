@@ -83,7 +83,7 @@ def db(connection) -> Session:
 
 @pytest.fixture
 def app(database_url, connection):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PUBLIC_CACHE_SECONDS": 0})
     app.extensions["db_sessionmaker"] = lambda: Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )

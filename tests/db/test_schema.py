@@ -34,15 +34,28 @@ def test_every_geometry_is_srid_4326_and_gist_indexed(connection):
     assert set(gist) == SPATIAL_TABLES
 
 
-def test_every_area_and_line_table_checks_validity(connection):
+def test_every_geometry_table_checks_validity(connection):
     checked = connection.execute(
         text(
             "SELECT conrelid::regclass::text FROM pg_constraint "
             "WHERE contype = 'c' AND pg_get_constraintdef(oid) ILIKE '%st_isvalid(geom)%'"
+            " AND pg_get_constraintdef(oid) ILIKE '%NOT st_isempty(geom)%'"
         )
     ).scalars()
-    # Points are always valid; every polygon and line table carries the check.
-    assert set(checked) == SPATIAL_TABLES - {"camera", "police_room", "facility", "road_node"}
+    assert set(checked) == SPATIAL_TABLES
+
+
+@pytest.mark.parametrize(
+    ("table", "empty"), [("road_node", "POINT EMPTY"), ("grid", "MULTIPOLYGON EMPTY")]
+)
+def test_an_empty_geometry_is_refused(connection, table, empty):
+    with pytest.raises(IntegrityError, match="geom_valid"), connection.begin_nested():
+        connection.execute(
+            text(
+                f"UPDATE {table} SET geom = ST_GeomFromEWKT('SRID=4326;{empty}')"
+                f" WHERE id = (SELECT min(id) FROM {table})"
+            )
+        )
 
 
 def test_an_invalid_polygon_is_refused_by_the_database(connection):

@@ -150,3 +150,27 @@ def test_a_flood_from_one_address_gets_429(database_url, connection):
     assert statuses[:5] == [200] * 5
     assert statuses[-1] == 429
     assert "频繁" in client.get("/lookup/search?q=花园").get_data(as_text=True)
+
+
+def test_answers_are_cached_briefly_but_refusals_are_not(database_url, connection):
+    from contextlib import nullcontext
+
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PUBLIC_CACHE_SECONDS": 60})
+    calls = []
+
+    def counting():
+        calls.append(1)
+        return nullcontext(connection)
+
+    app.extensions["db_read"] = counting
+    client = app.test_client()
+    compound_id = connection.execute(text("SELECT max(id) FROM compound")).scalar()
+    first = client.get(f"/lookup/compound/{compound_id}")
+    second = client.get(f"/lookup/compound/{compound_id}")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and len(calls) == 1
+    assert client.get("/lookup/compound/999999").status_code == 404
+    assert client.get("/lookup/compound/999999").status_code == 404
+    assert len(calls) == 3

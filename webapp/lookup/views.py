@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import time
+
 from flask import Blueprint, Response, current_app, request, url_for
 
 from gis.bbox import BoundsError, parse_bbox
@@ -15,6 +18,33 @@ from .queries import LookupRefused
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])(bp)
+
+# Published answers change rarely and popular compounds are asked for again and again: each
+# worker keeps the last answers for PUBLIC_CACHE_SECONDS (rate limits still apply first).
+_CACHE_SIZE = 2048
+
+
+def cached(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        ttl = current_app.config["PUBLIC_CACHE_SECONDS"]
+        if ttl <= 0:
+            return view(*args, **kwargs)
+        cache = current_app.extensions.setdefault("lookup_cache", {})
+        key = (request.path, tuple(sorted(request.args.items(multi=True))), bool(htmx))
+        now = time.monotonic()
+        hit = cache.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        response = view(*args, **kwargs)
+        if response.status_code == 200:
+            response.freeze()
+            if len(cache) >= _CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = (now + ttl, response)
+        return response
+
+    return wrapper
 
 
 def _map() -> dict[str, str]:
@@ -42,6 +72,7 @@ def index():
 
 
 @bp.get("/at")
+@cached
 def at():
     try:
         lon = float(request.args.get("lon", ""))
@@ -57,6 +88,7 @@ def at():
 
 
 @bp.get("/<any(compound, building):kind>/<int:feature_id>")
+@cached
 def place(kind: str, feature_id: int):
     try:
         with read_connection() as conn:
@@ -67,6 +99,7 @@ def place(kind: str, feature_id: int):
 
 
 @bp.get("/search")
+@cached
 def search():
     query = request.args.get("q", "")
     # A plain form submission (no htmx) gets the whole page around the results.

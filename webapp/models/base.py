@@ -34,7 +34,8 @@ def geometry_column(geometry_type: str, *, nullable: bool = False) -> Mapped[WKB
 
 
 def valid_geometry_check() -> CheckConstraint:
-    return CheckConstraint("ST_IsValid(geom)", name="geom_valid")
+    """Valid and not empty (ST_IsValid alone accepts EMPTY)."""
+    return CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid")
 
 
 def choice_check(column: str, choices: type[enum.Enum]) -> CheckConstraint:

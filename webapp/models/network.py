@@ -15,6 +15,7 @@ class RoadNode(Timestamped, Base):
     """A junction or dead end of the network."""
 
     __tablename__ = "road_node"
+    __table_args__ = (valid_geometry_check(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     geom: Mapped[WKBElement] = geometry_column("POINT")

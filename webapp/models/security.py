@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from webapp.domain import gb28181
 from webapp.domain.choices import CameraKind, CameraOwner, CameraState, MaintenanceKind
 
-from .base import Base, InGrid, Versioned, choice_check, geometry_column
+from .base import Base, InGrid, Versioned, choice_check, geometry_column, valid_geometry_check
 
 if TYPE_CHECKING:
     from .housing import Compound
@@ -34,6 +34,7 @@ class Camera(InGrid, Versioned, Base):
 
     __tablename__ = "camera"
     __table_args__ = (
+        valid_geometry_check(),
         CheckConstraint("device_code ~ '^[0-9]{20}$'", name="device_code_digits"),
         choice_check("kind", CameraKind),
         choice_check("state", CameraState),
@@ -98,6 +99,7 @@ class PoliceRoom(InGrid, Versioned, Base):
     """警务室: one per community, with a 社区民警 and a 警务助理."""
 
     __tablename__ = "police_room"
+    __table_args__ = (valid_geometry_check(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

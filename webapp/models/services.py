@@ -30,7 +30,10 @@ class Facility(InGrid, Versioned, Base):
     """A service facility on the map."""
 
     __tablename__ = "facility"
-    __table_args__ = (CheckConstraint("floor_area_m2 >= 0", name="floor_area"),)
+    __table_args__ = (
+        valid_geometry_check(),
+        CheckConstraint("floor_area_m2 >= 0", name="floor_area"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type_id: Mapped[int] = mapped_column(ForeignKey("facility_type.id"), index=True)
