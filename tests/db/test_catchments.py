@@ -567,13 +567,6 @@ def test_bad_road_files_get_a_one_line_message(tmp_path, content, message):
     assert "\n" not in str(caught.value)
 
 
-def test_osm_pbf_is_pointed_to_a_conversion(tmp_path):
-    path = tmp_path / "extract.osm.pbf"
-    path.write_bytes(b"\x00\x00")
-    with pytest.raises(RoadImportError, match="osmium export"):
-        read_geojson(path)
-
-
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(RoadImportError, match="no such file"):
         read_geojson(tmp_path / "nowhere.geojson")

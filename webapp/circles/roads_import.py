@@ -12,8 +12,8 @@ are — are connected. Lines that cross without a shared vertex stay unconnected
 underpass). Without ``replace`` the new roads join the existing network where a position
 coincides with an existing node.
 
-OpenStreetMap .pbf extracts are not read directly: export them to GeoJSON first (``osmium
-export extract.pbf -f geojson`` or ``ogr2ogr -f GeoJSON``).
+An OpenStreetMap .pbf extract is read with pyosmium (``read_pbf``): its highway ways become
+roads, their shared nodes the same topology.
 """
 
 from __future__ import annotations
@@ -83,10 +83,7 @@ def read_geojson(path: Path | str, crs: CoordinateSystem | str = "wgs84") -> lis
     """
     path = Path(path)
     if path.suffix.lower() == ".pbf":
-        raise RoadImportError(
-            f"{path.name}: OpenStreetMap .pbf is not read directly; export the roads to GeoJSON "
-            "first (osmium export FILE.pbf -f geojson, or ogr2ogr -f GeoJSON)"
-        )
+        return read_pbf(path)
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -100,6 +97,83 @@ def read_geojson(path: Path | str, crs: CoordinateSystem | str = "wgs84") -> lis
             f"{path.name} is not JSON: {err.msg} at line {err.lineno} column {err.colno}"
         ) from None
     return parse_geojson(data, CoordinateSystem(crs), path.name)
+
+
+# OpenStreetMap highway=* values we import, as our road classes; the rest (construction,
+# proposed, raceway, bus_guideway …) are not streets a resident walks or a patrol drives.
+OSM_CLASSES = {
+    "motorway": "快速路",
+    "motorway_link": "快速路",
+    "trunk": "快速路",
+    "trunk_link": "快速路",
+    "primary": "主干路",
+    "primary_link": "主干路",
+    "secondary": "次干路",
+    "secondary_link": "次干路",
+    "tertiary": "次干路",
+    "tertiary_link": "次干路",
+    "residential": "支路",
+    "unclassified": "支路",
+    "living_street": "支路",
+    "service": "支路",
+    "road": "支路",
+    "footway": "步行道",
+    "pedestrian": "步行道",
+    "path": "步行道",
+    "steps": "步行道",
+    "cycleway": "步行道",
+    "track": "步行道",
+}
+OSM_NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link"}
+
+
+def read_pbf(path: Path) -> list[Road]:
+    """The streets of an OpenStreetMap .pbf extract (WGS-84 by definition), via pyosmium.
+
+    A way becomes a road when its ``highway`` tag is in OSM_CLASSES; ``foot=no`` (or a motorway
+    or trunk without ``foot=yes``) makes it not walkable; the name is ``name:zh`` or ``name``.
+    """
+    import osmium
+
+    if not path.exists():
+        raise RoadImportError(f"{path}: no such file")
+    roads: list[Road] = []
+    try:
+        processor = (
+            osmium.FileProcessor(str(path))
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for obj in processor:
+            if not obj.is_way():
+                continue
+            highway = obj.tags.get("highway")
+            if highway not in OSM_CLASSES:
+                continue
+            try:
+                positions = tuple(
+                    (round(n.lon, COORD_DECIMALS), round(n.lat, COORD_DECIMALS)) for n in obj.nodes
+                )
+            except osmium.InvalidLocationError:
+                continue  # a way cut by the extract's edge
+            positions = _dedupe(positions)
+            if len(positions) < 2:
+                continue
+            if not all(in_china(lon, lat) for lon, lat in positions):
+                raise RoadImportError(
+                    f"{path.name}: way {obj.id} lies outside China; this map serves China only"
+                )
+            foot = obj.tags.get("foot")
+            walkable = foot != "no" and (highway not in OSM_NOT_WALKABLE or foot == "yes")
+            name = obj.tags.get("name:zh") or obj.tags.get("name")
+            roads.append(
+                Road(name[:NAME_MAX] if name else None, OSM_CLASSES[highway], walkable, positions)
+            )
+    except RuntimeError as err:
+        raise RoadImportError(f"{path.name}: not a readable OpenStreetMap file ({err})") from None
+    if not roads:
+        raise RoadImportError(f"{path.name}: no streets (highway=*) found")
+    return roads
 
 
 def parse_geojson(

@@ -141,45 +141,41 @@ def _map_components(bigscreen: bool = False) -> dict[str, str]:
     return components
 
 
-@bp.get("/map")
-def index():
+def _panel_page(panel):
+    """A panel alone for htmx, with its own address pushed (the map stays); else the whole map
+    page around it. ``panel`` None is the empty panel of the bare map."""
+    if panel is not None:
+        panel.bounds = _basemap().bounds(panel.bounds)
     if htmx and not htmx.history_restore_request:
-        # "Close" on a panel: the empty panel, and the address back to the bare map.
-        response = page("map/index.html", "panel", panel=None)
+        response = page("map/index.html", "panel", panel=panel)
         response.headers["HX-Push-Url"] = request.path
         return response
-    return page("map/index.html", map=_map_components(), panel=None)
+    return page("map/index.html", map=_map_components(), panel=panel)
+
+
+def _missing(message: str):
+    return page("map/_missing.html", "panel", status=404, message=message)
+
+
+@bp.get("/map")
+def index():
+    return _panel_page(None)
 
 
 @bp.get("/map/<layer>/<int:feature_id>")
 def feature(layer: str, feature_id: int):
-    """A feature's panel: alone for htmx (the map stays), or the whole map page around it."""
+    """A feature's panel: details, parent chain, related features."""
     if layer not in BUILDERS:
-        return page("map/_missing.html", "panel", status=404, message="未知图层。")
+        return _missing("未知图层。")
     panel = build_panel(get_session(), layer, feature_id)
-    if panel is not None:
-        panel.bounds = _basemap().bounds(panel.bounds)
-    if panel is None:
-        return page("map/_missing.html", "panel", status=404, message="该要素不存在或已被删除。")
-    if htmx and not htmx.history_restore_request:
-        response = page("map/index.html", "panel", panel=panel)
-        response.headers["HX-Push-Url"] = request.path
-        return response
-    return page("map/index.html", map=_map_components(), panel=panel)
+    return _panel_page(panel) if panel else _missing("该要素不存在或已被删除。")
 
 
 @bp.get("/map/coverage/<any(community, grid):area>/<int:area_id>")
 def coverage(area: str, area_id: int):
-    """A community's or grid's service-circle coverage, as a panel (or the page around it)."""
+    """A community's or grid's service-circle coverage, as a panel."""
     panel = coverage_panel(get_session(), area, area_id)
-    if panel is None:
-        return page("map/_missing.html", "panel", status=404, message="该区域不存在。")
-    panel.bounds = _basemap().bounds(panel.bounds)
-    if htmx and not htmx.history_restore_request:
-        response = page("map/index.html", "panel", panel=panel)
-        response.headers["HX-Push-Url"] = request.path
-        return response
-    return page("map/index.html", map=_map_components(), panel=panel)
+    return _panel_page(panel) if panel else _missing("该区域不存在。")
 
 
 @bp.get("/api/gaps.geojson")
