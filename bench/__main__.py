@@ -103,7 +103,7 @@ def measure(scale: int) -> dict[str, float]:
             bbox = ",".join(f"{v:.6f}" for v in box)
             params = dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), box, strict=True))
             for key, layer in LAYERS.items():
-                if layer.source != "geojson" or key in ("circle", "gap"):
+                if layer.source != "geojson" or key in queries.DERIVED_LAYERS:
                     continue
                 sql = text(queries.layer_sql(layer))
                 endpoint = f"/api/layers/{key}.geojson?bbox={bbox}&zoom={ZOOM}"

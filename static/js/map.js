@@ -118,6 +118,10 @@
       dashArray: f.properties.walkable ? null : "6 4", opacity: 0.8,
     }),
     gap: () => ({ color: "#dc2626", weight: 1.5, fillColor: "#ef4444", fillOpacity: 0.55 }),
+    sector: (f) => (f.properties.working
+      ? { color: "#0ea5e9", weight: 1, fillColor: "#38bdf8", fillOpacity: 0.25,
+          dashArray: f.properties.estimated ? "3 3" : null }
+      : { color: "#64748b", weight: 1, dashArray: "2 4", fillColor: "#94a3b8", fillOpacity: 0.1 }),
     circle: (f) => ({
       color: f.properties.minutes === 8 ? "#15803d" : "#65a30d", weight: 1,
       dashArray: f.properties.estimate ? "4 4" : null,
@@ -128,7 +132,7 @@
   const PANE_OF = {
     subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
     compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
-    gap: "gm-highlight",
+    gap: "gm-highlight", sector: "gm-circles",
   };
 
   function pointLayer(key, feature, latlng) {
@@ -161,7 +165,7 @@
   function geojsonLayer(def) {
     const layer = L.geoJSON(null, {
       pane: PANE_OF[def.key] || "markerPane",
-      interactive: def.key !== "subdistrict" && def.key !== "circle" && def.key !== "gap",
+      interactive: !["subdistrict", "circle", "gap", "sector"].includes(def.key),
       style: (f) => Object.assign({ className: "gm-" + def.key }, STYLES[def.key](f)),
       pointToLayer: (f, latlng) => pointLayer(def.key, f, latlng),
       onEachFeature: (f, l) => bindFeature(def, f, l),
@@ -358,6 +362,7 @@
         <li><i class="sq" style="background:${PLACE_COLOR}"></i>重点场所</li>
         <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(沿街道步行;虚线为直线估算)</li>
         <li><i class="sq" style="background:#ef4444"></i>服务缺口:15分钟内无所选设施的楼栋</li>
+        <li><i class="sq" style="background:#38bdf8"></i>监控视域(灰色:离线/故障不计)</li>
         ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
       </ul>`;
       L.DomEvent.disableClickPropagation(div);

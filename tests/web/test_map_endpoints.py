@@ -382,3 +382,14 @@ def test_facility_panel_checks_its_circle_for_required_types(logged_in, connecti
         as_text=True
     )
     assert "15分钟服务圈配套" in html and ("✓" in html or "✗" in html)
+
+
+def test_camera_sectors_are_drawn_for_the_viewport(logged_in, connection):
+    body = logged_in.get(f"/api/sectors.geojson?bbox={DEMO_BBOX}&zoom=17").get_json()
+    cameras = connection.execute(text("SELECT count(*) FROM camera")).scalar()
+    assert len(body["features"]) == cameras
+    working = connection.execute(text("SELECT count(*) FROM camera WHERE state = '在线'")).scalar()
+    assert sum(f["properties"]["working"] for f in body["features"]) == working
+    assert (
+        logged_in.get(f"/api/sectors.geojson?bbox={DEMO_BBOX}&zoom=12").get_json()["features"] == []
+    )

@@ -89,6 +89,16 @@ LAYERS: dict[str, Layer] = {
             ("t.id", "t.name", "t.road_class", "t.walkable"),
         ),
         Layer(
+            "sector",
+            "监控视域",
+            "camera",
+            "geojson",
+            16,
+            default_on=False,
+            panel=False,
+            budget=2000,
+        ),
+        Layer(
             "gap",
             "服务缺口(楼栋)",
             "building",

@@ -15,6 +15,9 @@ from gis.circles import CIRCLE_MINUTES, straight_line_radius_m
 
 from .layers import CAMERA_CLUSTER_BUDGET, LAYERS, Layer
 
+# Layers drawn from another layer's rows (their own endpoints, no count of their own).
+DERIVED_LAYERS = ("circle", "gap", "sector")
+
 EMPTY = '{"type":"FeatureCollection","features":[],"truncated":false}'
 
 _FEATURE = (
@@ -188,12 +191,61 @@ def circles(
     ).scalar_one()
 
 
+SECTOR_CAMERAS_SQL = (
+    "SELECT id, name, kind, state, ST_X(geom) AS lon, ST_Y(geom) AS lat,"
+    " azimuth_deg::float, field_angle_deg::float, range_m::float FROM camera"
+    " WHERE geom && ST_Expand(ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326),"
+    " 0.003) LIMIT :budget + 1"
+)
+
+
+def sectors(session: Session | Connection, bbox: BBox) -> dict:
+    """What each camera in view looks at, as GeoJSON (built in Python from its register)."""
+    from gis.sectors import ViewError, camera_view, sector_polygon
+
+    budget = LAYERS["sector"].budget
+    rows = (
+        session.execute(text(SECTOR_CAMERAS_SQL), {**_bbox_params(bbox), "budget": budget})
+        .mappings()
+        .all()
+    )
+    features = []
+    for row in rows[:budget]:
+        try:
+            view = camera_view(
+                row["kind"], row["azimuth_deg"], row["field_angle_deg"], row["range_m"]
+            )
+        except ViewError:
+            continue  # the database checks keep these out; skip rather than fail the map
+        polygon = sector_polygon(row["lon"], row["lat"], view)
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[round(x, 6), round(y, 6)] for x, y in polygon.exterior.coords]
+                    ],
+                },
+                "properties": {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "state": row["state"],
+                    "working": row["state"] == "在线",
+                    "estimated": view.estimated,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > budget}
+
+
 def layer_counts(session: Session) -> dict[str, int]:
     """Total features per layer, for the layer control."""
     parts = ", ".join(
         f"(SELECT count(*) FROM {layer.table}) AS {key}"
         for key, layer in LAYERS.items()
-        if key not in ("circle", "gap")
+        if key not in DERIVED_LAYERS
     )
     return dict(session.execute(text(f"SELECT {parts}")).mappings().one())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -68,6 +69,8 @@ def _map_config(*, bigscreen: bool = False) -> dict:
             url = url_for("map.circles")
         elif layer.key == "gap":
             url = url_for("map.gaps")
+        elif layer.key == "sector":
+            url = url_for("map.sectors")
         else:
             url = url_for("map.layer_geojson", layer=layer.key)
         layers.append(
@@ -178,6 +181,19 @@ def coverage(area: str, area_id: int):
     return _panel_page(panel) if panel else _missing("该区域不存在。")
 
 
+@bp.get("/api/sectors.geojson")
+def sectors():
+    """Camera view sectors in the viewport (from zoom 16)."""
+    base = _basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
+    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["sector"].min_zoom)
+    if zoom < LAYERS["sector"].min_zoom:
+        return Response(queries.EMPTY, mimetype=GEOJSON)
+    with read_connection() as conn:
+        body = json.dumps(queries.sectors(conn, bbox), ensure_ascii=False)
+    return Response(base.geojson(body), mimetype=GEOJSON)
+
+
 @bp.get("/api/gaps.geojson")
 def gaps():
     """Buildings outside every walking catchment of one facility type: the gap layer."""
@@ -234,7 +250,7 @@ def bigscreen_kpis():
 @bp.get("/api/layers/<layer>.geojson")
 def layer_geojson(layer: str):
     definition = _layer_or_400(layer)
-    if definition.source != "geojson" or layer in ("circle", "gap"):
+    if definition.source != "geojson" or layer in queries.DERIVED_LAYERS:
         raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
     base = _basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
