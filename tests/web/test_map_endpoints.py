@@ -393,3 +393,41 @@ def test_camera_sectors_are_drawn_for_the_viewport(logged_in, connection):
     assert (
         logged_in.get(f"/api/sectors.geojson?bbox={DEMO_BBOX}&zoom=12").get_json()["features"] == []
     )
+
+
+def test_xueliang_figures_equal_direct_sql_counts(logged_in, connection):
+    from webapp.map.xueliang import figures
+
+    subdistrict_id = connection.execute(text("SELECT min(id) FROM subdistrict")).scalar()
+    html = logged_in.get(
+        f"/map/xueliang/{subdistrict_id}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    rows = connection.execute(
+        text(
+            "SELECT c.name, count(k.id), count(k.id) FILTER (WHERE k.state = '在线'),"
+            " count(k.id) FILTER (WHERE k.connected) FROM community c"
+            " JOIN camera k ON k.community_id = c.id GROUP BY c.name"
+        )
+    ).all()
+    assert rows
+    for name, total, online, connected in rows:
+        expected = f"接入 {connected / total * 100:.1f}%"
+        assert re.search(rf"{name}</dt><dd>{re.escape(expected)}", html), name
+        assert f"在线 {online / total * 100:.1f}%" in html
+    from sqlalchemy.orm import Session
+
+    session = Session(bind=connection)
+    by_name = {f.name: f for f in figures(session, subdistrict_id)}
+    lagging = dict(
+        connection.execute(
+            text(
+                "SELECT c.name, count(k.id) FROM community c JOIN camera k"
+                " ON k.community_id = c.id WHERE k.state <> '在线' OR NOT k.connected"
+                " GROUP BY c.name"
+            )
+        ).all()
+    )
+    for name, figure in by_name.items():
+        assert len(figure.laggards) == min(30, lagging.get(name, 0)), name
+    places = connection.execute(text("SELECT count(*) FROM place")).scalar()
+    assert sum(f.places for f in by_name.values()) == places

@@ -171,7 +171,10 @@ def subdistrict_panel(session: Session, feature_id: int) -> Panel | None:
             ("常住人口", f"{s.residents:,}"),
             ("党员", f"{s.party_members:,}"),
         ],
-        related=[("社区", [_link("community", c, f"{c.households:,} 户") for c in communities])],
+        related=[
+            ("分析", [Link("雪亮工程达标情况", url_for("map.xueliang", subdistrict_id=s.id))]),
+            ("社区", [_link("community", c, f"{c.households:,} 户") for c in communities]),
+        ],
         bounds=_bounds(session, s.geom),
     )
 
@@ -246,6 +249,63 @@ def coverage_panel(session: Session, area: str, area_id: int) -> Panel | None:
         chain=[_link(area, feature, label=f"返回{feature.name}")],
         related=[("未覆盖全部配套的楼栋", outside)],
         bounds=_bounds(session, feature.geom),
+    )
+
+
+def xueliang_panel(session: Session, subdistrict_id: int) -> Panel | None:
+    """雪亮工程 达标情况: per community, against the programme's targets."""
+    from .xueliang import CONNECTED_TARGET, COVERED_TARGET, WORKING_TARGET, figures
+
+    s = session.get(Subdistrict, subdistrict_id)
+    if s is None:
+        return None
+
+    def pct(rate: float | None) -> str:
+        return "—" if rate is None else f"{rate * 100:.1f}%"
+
+    def mark(rate: float | None, target: float) -> str:
+        return "" if rate is None else ("✓" if rate >= target else "✗")
+
+    rows = figures(session, s.id)
+    fields = [
+        (
+            "目标",
+            f"接入 {CONNECTED_TARGET:.0%} · 在线 ≥{WORKING_TARGET:.0%} · "
+            f"重点场所覆盖 {COVERED_TARGET:.0%}",
+        )
+    ] + [
+        (
+            r.name,
+            f"接入 {pct(r.connected_rate)}{mark(r.connected_rate, CONNECTED_TARGET)} · "
+            f"在线 {pct(r.online_rate)}{mark(r.online_rate, WORKING_TARGET)} · "
+            f"重点场所 {r.places_covered}/{r.places}{mark(r.covered_rate, COVERED_TARGET)}",
+        )
+        for r in rows
+    ]
+    related = [
+        (
+            f"{r.name} 拉低指标的点位",
+            [
+                Link(
+                    c["name"],
+                    feature_url("camera", c["id"]),
+                    f"{c['state']}{'' if c['connected'] else ' · 未接入'}",
+                    "camera",
+                    c["state"],
+                )
+                for c in r.laggards
+            ],
+        )
+        for r in rows
+    ]
+    return Panel(
+        "subdistrict",
+        s.id,
+        f"{s.name} 雪亮工程达标情况",
+        fields,
+        chain=[_link("subdistrict", s)],
+        related=related,
+        bounds=_bounds(session, s.geom),
     )
 
 

@@ -21,7 +21,7 @@ from . import basemap, queries
 from .basemap import BaseMap
 from .folium_map import build_map
 from .layers import FACILITY_BADGES, LAYERS
-from .panels import BUILDERS, build_panel, coverage_panel
+from .panels import BUILDERS, build_panel, coverage_panel, xueliang_panel
 from .search import search
 
 bp = Blueprint("map", __name__)
@@ -149,11 +149,14 @@ def _panel_page(panel):
     page around it. ``panel`` None is the empty panel of the bare map."""
     if panel is not None:
         panel.bounds = _basemap().bounds(panel.bounds)
+    home = get_session().execute(
+        text("SELECT id, name FROM subdistrict ORDER BY id LIMIT 1")
+    ).mappings().first()
     if htmx and not htmx.history_restore_request:
-        response = page("map/index.html", "panel", panel=panel)
+        response = page("map/index.html", "panel", panel=panel, home_subdistrict=home)
         response.headers["HX-Push-Url"] = request.path
         return response
-    return page("map/index.html", map=_map_components(), panel=panel)
+    return page("map/index.html", map=_map_components(), panel=panel, home_subdistrict=home)
 
 
 def _missing(message: str):
@@ -179,6 +182,13 @@ def coverage(area: str, area_id: int):
     """A community's or grid's service-circle coverage, as a panel."""
     panel = coverage_panel(get_session(), area, area_id)
     return _panel_page(panel) if panel else _missing("该区域不存在。")
+
+
+@bp.get("/map/xueliang/<int:subdistrict_id>")
+def xueliang(subdistrict_id: int):
+    """雪亮工程 figures per community against the programme's targets."""
+    panel = xueliang_panel(get_session(), subdistrict_id)
+    return _panel_page(panel) if panel else _missing("该街道不存在。")
 
 
 @bp.get("/api/sectors.geojson")
