@@ -1,6 +1,6 @@
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from webapp.db import get_session
 
@@ -33,14 +33,8 @@ def healthz():
         )
     except SQLAlchemyError as err:
         current_app.logger.warning("health check failed: %s", err.__class__.__name__)
-        reason = "database unreachable" if _is_connection_error(err) else "database error"
+        reason = "database unreachable" if isinstance(err, OperationalError) else "database error"
         return jsonify(status="error", reason=reason), 503
     if row["pgrouting"] is None:
         return jsonify(status="error", reason="pgRouting extension missing", **row), 503
     return jsonify(status="ok", **row)
-
-
-def _is_connection_error(err: SQLAlchemyError) -> bool:
-    from sqlalchemy.exc import OperationalError
-
-    return isinstance(err, OperationalError)

@@ -149,9 +149,15 @@ def _panel_page(panel):
     page around it. ``panel`` None is the empty panel of the bare map."""
     if panel is not None:
         panel.bounds = _basemap().bounds(panel.bounds)
-    home = get_session().execute(
-        text("SELECT id, name FROM subdistrict ORDER BY id LIMIT 1")
-    ).mappings().first()
+    # Only the empty panel links to the subdistrict overview: no query for a feature's panel.
+    home = None
+    if panel is None:
+        home = (
+            get_session()
+            .execute(text("SELECT id, name FROM subdistrict ORDER BY id LIMIT 1"))
+            .mappings()
+            .first()
+        )
     if htmx and not htmx.history_restore_request:
         response = page("map/index.html", "panel", panel=panel, home_subdistrict=home)
         response.headers["HX-Push-Url"] = request.path

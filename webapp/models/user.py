@@ -41,7 +41,3 @@ class User(UserMixin, Timestamped, Base):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    @property
-    def role_label(self) -> str:
-        return UserRole(self.role).label
