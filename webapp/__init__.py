@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from .auth import views as auth_views
+    from .entities import views as entity_views
     from .health import views as health_views
     from .home import views as home_views
     from .lookup import views as lookup_views
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(home_views.bp)
     app.register_blueprint(map_views.bp)
     app.register_blueprint(lookup_views.bp)
+    app.register_blueprint(entity_views.bp)
 
     from . import cli
 

@@ -22,7 +22,7 @@
   const PANES = [
     // Each kind of area in its own pane: paths that reload must not cover a finer layer.
     ["gm-communities", 404], ["gm-grids", 406], ["gm-circles", 408], ["gm-compounds", 410], ["gm-buildings", 415],
-    ["gm-lines", 420], ["gm-highlight", 450], ["gm-cameras", 620],
+    ["gm-lines", 420], ["gm-highlight", 450], ["gm-cameras", 620], ["gm-edit", 640],
   ];
 
   const gm = {
@@ -429,6 +429,128 @@
     }).bindTooltip("本人辖区").addTo(gm.map);
   }
 
+
+  // ---- editing (management forms) -----------------------------------------------------
+  //
+  // A management form in the panel (data-geometry-kind) puts its shape on the map to edit;
+  // drawing or moving vertices writes GeoJSON in the map's display system into the form's
+  // geometry field. Repaired shapes and grid overlaps the server sends back are shown too.
+
+  const DRAW_SHAPE = { POINT: "Marker", LINESTRING: "Line", POLYGON: "Polygon", MULTIPOLYGON: "Polygon", AREA: "Polygon" };
+  const EDIT_STYLE = { color: "#e11d48", weight: 3, fillColor: "#fb7185", fillOpacity: 0.25 };
+
+  function editForm() {
+    const panel = document.getElementById("panel");
+    return panel && panel.dataset.geometryKind ? panel : null;
+  }
+
+  function stopEditing() {
+    if (!gm.edit) return;
+    gm.map.pm.disableDraw();
+    gm.edit.group.eachLayer((l) => l.pm && l.pm.disable());
+    gm.map.removeLayer(gm.edit.group);
+    gm.edit.previews.forEach((l) => gm.map.removeLayer(l));
+    gm.map.off("pm:create", gm.edit.onCreate);
+    gm.edit = null;
+  }
+
+  function geometryOfEdits(kind) {
+    const geoms = [];
+    gm.edit.group.eachLayer((l) => {
+      const g = l.toGeoJSON().geometry;
+      if (g.type === "FeatureCollection") return;
+      geoms.push(g);
+    });
+    if (!geoms.length) return null;
+    if (kind === "MULTIPOLYGON" && geoms.length > 1) {
+      return { type: "MultiPolygon", coordinates: geoms.flatMap((g) => g.type === "MultiPolygon" ? g.coordinates : [g.coordinates]) };
+    }
+    return geoms[geoms.length - 1];
+  }
+
+  function writeGeometry() {
+    const panel = editForm();
+    if (!panel || !gm.edit) return;
+    const geometry = geometryOfEdits(panel.dataset.geometryKind);
+    const field = panel.querySelector("textarea[name=geometry]");
+    const crs = panel.querySelector("select[name=crs]");
+    if (!field) return;
+    field.value = geometry ? JSON.stringify(geometry) : "";
+    if (crs) crs.value = gm.config.displayCrs || "wgs84";
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function editable(layer) {
+    gm.edit.group.addLayer(layer);
+    if (layer.setStyle) layer.setStyle(EDIT_STYLE);
+    layer.pm.enable({ allowSelfIntersection: true, snappable: true });
+    layer.on("pm:edit pm:update pm:dragend pm:markerdragend pm:vertexremoved", writeGeometry);
+  }
+
+  function loadShape(geojson) {
+    gm.edit.group.clearLayers();
+    L.geoJSON(geojson, { pane: "gm-edit" }).eachLayer((l) => {
+      // A MultiPolygon becomes one layer; split it so each part can be edited.
+      editable(l);
+    });
+  }
+
+  function preview(geojson, style) {
+    const layer = L.geoJSON(geojson, { pane: "gm-edit", interactive: false, style: style,
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, Object.assign({ radius: 9 }, style)) });
+    layer.addTo(gm.map);
+    gm.edit.previews.push(layer);
+    return layer;
+  }
+
+  function parseJSON(text) {
+    try { return JSON.parse(text); } catch (e) { return null; }
+  }
+
+  function startEditing() {
+    stopEditing();
+    const panel = editForm();
+    if (!panel || !gm.map.pm) return;
+    gm.map.pm.setLang("zh");
+    gm.map.pm.setGlobalOptions({ panes: { layerPane: "gm-edit", vertexPane: "markerPane", markerPane: "markerPane" },
+      pathOptions: EDIT_STYLE, templineStyle: EDIT_STYLE, hintlineStyle: EDIT_STYLE });
+    gm.edit = { group: L.featureGroup().addTo(gm.map), previews: [] };
+    gm.edit.onCreate = (e) => {
+      if (!panel.isConnected) return;
+      if (panel.dataset.geometryKind !== "MULTIPOLYGON") gm.edit.group.clearLayers();
+      editable(e.layer);
+      gm.map.removeLayer(e.layer);
+      gm.edit.group.addLayer(e.layer);
+      writeGeometry();
+    };
+    gm.map.on("pm:create", gm.edit.onCreate);
+    const field = panel.querySelector("textarea[name=geometry]");
+    const typed = field && field.value ? parseJSON(field.value) : null;
+    const shown = typed && typed.type ? typed : (panel.dataset.shape ? parseJSON(panel.dataset.shape) : null);
+    if (shown) {
+      loadShape(shown);
+      const bounds = gm.edit.group.getBounds();
+      if (bounds.isValid()) gm.map.fitBounds(bounds, { maxZoom: 18, padding: [60, 60] });
+    }
+    if (panel.dataset.repaired) {
+      preview(parseJSON(panel.dataset.repaired), { color: "#f59e0b", weight: 3, dashArray: "6 4", fillOpacity: 0.15 });
+    }
+    if (panel.dataset.overlap) {
+      const layer = preview(parseJSON(panel.dataset.overlap), { color: "#dc2626", weight: 2, fillColor: "#dc2626", fillOpacity: 0.6 });
+      gm.map.fitBounds(layer.getBounds(), { maxZoom: 18, padding: [80, 80] });
+    }
+    panel.querySelectorAll("[data-draw]").forEach((button) => button.addEventListener("click", () => {
+      if (panel.dataset.geometryKind !== "MULTIPOLYGON") gm.edit.group.clearLayers();
+      gm.map.pm.enableDraw(DRAW_SHAPE[panel.dataset.geometryKind], { snappable: true, continueDrawing: false });
+    }));
+    panel.querySelectorAll("[data-use-repaired]").forEach((button) => button.addEventListener("click", () => {
+      loadShape(parseJSON(panel.dataset.repaired));
+      writeGeometry();
+    }));
+  }
+
+  gm.startEditing = startEditing;
+
   // ---- start --------------------------------------------------------------------------
 
   gm.init = function (map, config) {
@@ -455,15 +577,25 @@
     map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
     refreshAll(false);
     showPanelFeature(true);
+    startEditing();
     if (config.refreshSeconds) {
       setInterval(() => { refreshAll(true); loadCounts(); }, config.refreshSeconds * 1000);
     }
   };
 
   document.addEventListener("htmx:afterSettle", (e) => {
-    if (e.detail.target && e.detail.target.id === "panel") showPanelFeature(true);
+    if (e.detail.target && e.detail.target.id === "panel") {
+      showPanelFeature(true);
+      startEditing();
+    }
   });
-  document.addEventListener("htmx:historyRestore", () => showPanelFeature(true));
+  document.addEventListener("htmx:historyRestore", () => { showPanelFeature(true); startEditing(); });
+  // A management write names its layer (HX-Trigger: gridmap:changed): reload it in place.
+  document.addEventListener("gridmap:changed", (e) => {
+    const layer = gm.overlays[e.detail && e.detail.layer];
+    if (layer) refresh(layer, true);
+    loadCounts();
+  });
   // A write elsewhere asks the map to reload its layers in place (HX-Trigger: gridmap:refresh).
   document.addEventListener("gridmap:refresh", () => { refreshAll(true); loadCounts(); });
 })();

@@ -26,10 +26,12 @@ class GridmapLayers(JSCSSMixin, MacroElement):
     default_js = [
         ("vectorgrid", f"{VENDOR}/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
         ("fullscreen", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.umd.js"),
+        ("geoman", f"{VENDOR}/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js"),
         ("gridmap", "/static/js/map.js"),
     ]
     default_css = [
         ("fullscreen_css", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.css"),
+        ("geoman_css", f"{VENDOR}/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"),
     ]
 
     _template = Template(

@@ -101,6 +101,8 @@ def _map_config(*, bigscreen: bool = False) -> dict:
         "facilityTypes": queries.facility_types(session),
         "circleType": DEFAULT_CIRCLE_TYPE,
         "ownArea": _own_area(),
+        # Shapes drawn on a shifted (GCJ-02) base map are in that system.
+        "displayCrs": current_basemap().display.value,
         "bigscreen": bigscreen,
         "refreshSeconds": 60 if bigscreen else 0,
     }
@@ -124,7 +126,7 @@ def _start_bounds() -> list[float] | None:
     return list(row) if row else None
 
 
-def _basemap() -> BaseMap:
+def current_basemap() -> BaseMap:
     """The configured base map, read once per app."""
     if "gridmap_basemap" not in current_app.extensions:
         current_app.extensions["gridmap_basemap"] = basemap.from_config(current_app.config)
@@ -132,7 +134,7 @@ def _basemap() -> BaseMap:
 
 
 def _map_components(bigscreen: bool = False) -> dict[str, str]:
-    base = _basemap()
+    base = current_basemap()
     bounds = base.bounds(_start_bounds())
     center = (
         ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (36.31, 120.39)
@@ -144,11 +146,21 @@ def _map_components(bigscreen: bool = False) -> dict[str, str]:
     return components
 
 
+def map_page(template: str, *, status: int = 200, push_url: str | None = None, **context):
+    """A side panel: alone for htmx (the map stays), with ``push_url`` as its address; else the
+    whole map page around it. The panel is the template's ``panel`` block."""
+    if htmx and not htmx.history_restore_request:
+        response = page(template, "panel", status=status, **context)
+        if push_url:
+            response.headers["HX-Push-Url"] = push_url
+        return response
+    return page(template, status=status, map=_map_components(), **context)
+
+
 def _panel_page(panel):
-    """A panel alone for htmx, with its own address pushed (the map stays); else the whole map
-    page around it. ``panel`` None is the empty panel of the bare map."""
+    """A feature's panel, or the empty panel of the bare map when ``panel`` is None."""
     if panel is not None:
-        panel.bounds = _basemap().bounds(panel.bounds)
+        panel.bounds = current_basemap().bounds(panel.bounds)
     # Only the empty panel links to the subdistrict overview: no query for a feature's panel.
     home = None
     if panel is None:
@@ -158,11 +170,7 @@ def _panel_page(panel):
             .mappings()
             .first()
         )
-    if htmx and not htmx.history_restore_request:
-        response = page("map/index.html", "panel", panel=panel, home_subdistrict=home)
-        response.headers["HX-Push-Url"] = request.path
-        return response
-    return page("map/index.html", map=_map_components(), panel=panel, home_subdistrict=home)
+    return map_page("map/index.html", push_url=request.path, panel=panel, home_subdistrict=home)
 
 
 def _missing(message: str):
@@ -200,7 +208,7 @@ def xueliang(subdistrict_id: int):
 @bp.get("/api/sectors.geojson")
 def sectors():
     """Camera view sectors in the viewport (from zoom 16)."""
-    base = _basemap()
+    base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["sector"].min_zoom)
     if zoom < LAYERS["sector"].min_zoom:
@@ -213,7 +221,7 @@ def sectors():
 @bp.get("/api/gaps.geojson")
 def gaps():
     """Buildings outside every walking catchment of one facility type: the gap layer."""
-    base = _basemap()
+    base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["gap"].min_zoom)
     profile = request.args.get("profile", "standard")
@@ -268,7 +276,7 @@ def layer_geojson(layer: str):
     definition = _layer_or_400(layer)
     if definition.source != "geojson" or layer in queries.DERIVED_LAYERS:
         raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
-    base = _basemap()
+    base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
     with read_connection() as conn:
@@ -283,13 +291,13 @@ def tile(layer: str, z: int, x: int, y: int):
         raise BoundsError(f"图层“{definition.label}”不提供矢量瓦片。")
     check_tile(z, x, y)
     with read_connection() as conn:
-        body = queries.layer_tile(conn, definition, z, x, y, _basemap().shifted)
+        body = queries.layer_tile(conn, definition, z, x, y, current_basemap().shifted)
     return Response(body, mimetype="application/vnd.mapbox-vector-tile")
 
 
 @bp.get("/api/cameras/clusters")
 def camera_clusters():
-    base = _basemap()
+    base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"))
     with read_connection() as conn:
@@ -299,7 +307,7 @@ def camera_clusters():
 
 @bp.get("/api/circles")
 def circles():
-    base = _basemap()
+    base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     type_code = request.args.get("type", DEFAULT_CIRCLE_TYPE)[:40]
     profile = request.args.get("profile", "standard")
@@ -318,7 +326,7 @@ def counts():
 
 @bp.get("/api/communities")
 def community_list():
-    base = _basemap()
+    base = current_basemap()
     rows = queries.communities(get_session())
     for row in rows:
         keys = ("min_lon", "min_lat", "max_lon", "max_lat")
@@ -344,4 +352,4 @@ def shape(layer: str, feature_id: int):
     )
     if body is None:
         return jsonify(error="该要素不存在。"), 404
-    return Response(_basemap().geojson(body), mimetype=GEOJSON)
+    return Response(current_basemap().geojson(body), mimetype=GEOJSON)

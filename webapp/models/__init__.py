@@ -2,6 +2,7 @@
 
 from . import containment  # noqa: F401  (registers the save hook)
 from .area import Community, Grid, Subdistrict
+from .audit import AuditEntry
 from .base import SRID, Base
 from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
@@ -13,6 +14,7 @@ from .user import User
 
 __all__ = [
     "SRID",
+    "AuditEntry",
     "Base",
     "Building",
     "Camera",

@@ -1,0 +1,1 @@
+"""Managing every map entity from side panels: lists, forms, geometry, permissions, audit."""
