@@ -49,7 +49,8 @@
   // ---- panels -------------------------------------------------------------------------
 
   function openPanel(layer, id) {
-    if (gm.config.bigscreen) return;
+    // While a management form is open, clicks draw or edit: they must not replace the form.
+    if (gm.config.bigscreen || gm.edit || id === undefined) return;
     htmx.ajax("GET", fill(gm.config.urls.feature, { layer: layer, id: id }),
       { target: "#panel", swap: "outerHTML" });
   }
@@ -156,7 +157,11 @@
         : `${p.name} · ${p.minutes}分钟服务圈(沿街道步行${Math.round(p.radius_m)}米)`);
     }
     if (def.panel) {
-      layer.on("click", (e) => { L.DomEvent.stopPropagation(e); openPanel(def.key, p.id); });
+      layer.on("click", (e) => {
+        if (gm.edit) return;  // the click belongs to the drawing tool
+        L.DomEvent.stopPropagation(e);
+        openPanel(def.key, p.id);
+      });
     }
   }
 
@@ -228,14 +233,19 @@
       vectorTileLayerStyles: { [def.key]: style },
     });
     layer.on("click", (e) => {
+      if (gm.edit) return;  // the click belongs to the drawing tool
       L.DomEvent.stopPropagation(e);
       openPanel(def.key, e.layer.properties.id);
     });
     layer.on("mouseover", (e) => {
       const p = e.layer.properties;
-      L.tooltip().setLatLng(e.latlng).setContent(p.name + (p.state ? " · " + p.state : "")).openOn(gm.map);
+      gm.tileTooltip = L.tooltip().setLatLng(e.latlng)
+        .setContent(p.name + (p.state ? " · " + p.state : "")).openOn(gm.map);
     });
-    layer.on("mouseout", () => gm.map.closeTooltip());
+    layer.on("mouseout", () => {
+      if (gm.tileTooltip) gm.map.closeTooltip(gm.tileTooltip);
+      gm.tileTooltip = null;
+    });
     return layer;
   }
 
@@ -457,7 +467,7 @@
   function geometryOfEdits(kind) {
     const geoms = [];
     gm.edit.group.eachLayer((l) => {
-      const g = l.toGeoJSON().geometry;
+      const g = l.toGeoJSON(8).geometry;
       if (g.type === "FeatureCollection") return;
       geoms.push(g);
     });
@@ -590,11 +600,21 @@
     }
   });
   document.addEventListener("htmx:historyRestore", () => { showPanelFeature(true); startEditing(); });
-  // A management write names its layer (HX-Trigger: gridmap:changed): reload it in place.
-  document.addEventListener("gridmap:changed", (e) => {
-    const layer = gm.overlays[e.detail && e.detail.layer];
-    if (layer) refresh(layer, true);
+  // A management write names its layer: reload it in place. The answer's panel carries
+  // data-changed-layer (the element that asked may be gone by then, taking an HX-Trigger
+  // event with it); the HX-Trigger event covers requests that do not replace the panel.
+  function layerChanged(key) {
+    const layer = gm.overlays[key];
+    const now = Date.now();
+    if (!layer || (gm.lastChange && gm.lastChange.key === key && now - gm.lastChange.at < 1000)) return;
+    gm.lastChange = { key: key, at: now };
+    refresh(layer, true);
     loadCounts();
+  }
+  document.addEventListener("gridmap:changed", (e) => layerChanged(e.detail && e.detail.layer));
+  document.addEventListener("htmx:afterSettle", () => {
+    const panel = document.getElementById("panel");
+    if (panel && panel.dataset.changedLayer) layerChanged(panel.dataset.changedLayer);
   });
   // A write elsewhere asks the map to reload its layers in place (HX-Trigger: gridmap:refresh).
   document.addEventListener("gridmap:refresh", () => { refreshAll(true); loadCounts(); });

@@ -191,7 +191,7 @@ def detail(key: str, entity_id: int):
     return _detail_page(entity, obj)
 
 
-def _detail_page(entity: Entity, obj, *, saved: str = "", status: int = 200):
+def _detail_page(entity: Entity, obj, *, saved: str = "", status: int = 200, changed=None):
     session = get_session()
     can_write = (
         session.execute(
@@ -211,6 +211,7 @@ def _detail_page(entity: Entity, obj, *, saved: str = "", status: int = 200):
         history=_history(entity, obj.id),
         can_write=can_write,
         saved=saved,
+        changed_layer=changed,
         shape=_display_geojson(obj) if entity.geometry else None,
     )
 
@@ -406,7 +407,7 @@ def _validator_field(entity: Entity, err: ValueError) -> str:
 def _written(entity: Entity, obj, message: str):
     if not htmx:
         return redirect(url_for("entities.detail", key=entity.key, entity_id=obj.id), 303)
-    response = _detail_page(entity, obj, saved=message)
+    response = _detail_page(entity, obj, saved=message, changed=entity.map_layer)
     if entity.map_layer:
         response.headers["HX-Trigger"] = json.dumps(
             {"gridmap:changed": {"layer": entity.map_layer}}
@@ -454,6 +455,7 @@ def delete(key: str, entity_id: int):
         message=f"已删除{entity.label}“{before.get('name') or before.get('code') or entity_id}”。",
         back=url_for("entities.list_view", key=key),
         push_url=url_for("entities.list_view", key=key),
+        changed_layer=entity.map_layer,
     )
     if entity.map_layer:
         response.headers["HX-Trigger"] = json.dumps(

@@ -92,10 +92,12 @@ def tile_sql(layer: Layer, shifted: bool = False) -> str:
         "WITH e AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
         " ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS env4326),"
         f" box AS ({box}),"
-        f" mvt AS (SELECT {props},"
+        # The id twice: as the MVT feature id, and in the properties where VectorGrid's
+        # click events can read it (they carry a feature's properties, not its id).
+        f" mvt AS (SELECT t.id AS fid, {props},"
         f" ST_AsMVTGeom(ST_Transform({geom}, 3857), box.env, 4096, 64, true) AS geom"
         f" FROM {layer.table} t {layer.joins}, box WHERE t.geom && box.q)"
-        f" SELECT ST_AsMVT(mvt.*, '{layer.key}', 4096, 'geom', 'id') FROM mvt"
+        f" SELECT ST_AsMVT(mvt.*, '{layer.key}', 4096, 'geom', 'fid') FROM mvt"
     )
 
 
