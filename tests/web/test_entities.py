@@ -96,6 +96,18 @@ def test_a_community_worker_starts_from_their_own_community(client, auth, connec
     own = count(connection, "SELECT count(*) FROM compound WHERE community_id = 1")
     html = client.get("/manage/compound", headers=HX).get_data(as_text=True)
     assert f"共 {own} 条" in html
+    # The grid list reports the part of the community no grid covers, as SQL measures it.
+    uncovered = connection.execute(
+        text(
+            "SELECT ST_Area(ST_Difference(c.geom, (SELECT ST_Union(geom) FROM grid"
+            " WHERE community_id = 1))::geography) FROM community c WHERE id = 1"
+        )
+    ).scalar()
+    html = client.get("/manage/grid", headers=HX).get_data(as_text=True)
+    if uncovered > 1:
+        assert f"约 {uncovered:,.0f} m² 尚未划入任何网格" in html
+    else:
+        assert "本社区已全部划入网格" in html
 
 
 def test_the_list_refuses_nothing_odd(center):
@@ -428,3 +440,40 @@ def test_a_drawn_road_joins_the_network(center, connection):
     ).one()
     assert source == count(connection, "SELECT min(id) FROM road_node")
     assert target != source
+
+
+def test_a_maintenance_record_updates_the_cameras_state(center, connection):
+    camera_id = count(connection, "SELECT min(id) FROM camera WHERE state = '在线'")
+    html = center.get(f"/manage/camera/{camera_id}", headers=HX).get_data(as_text=True)
+    assert "维护记录" in html and "添加维护记录" in html
+    record = {
+        "csrf_token": csrf_token(html),
+        "performed_on": "2026-11-20",
+        "kind": "维修",
+        "description": "更换电源适配器",
+        "performed_by": "维保公司",
+        "state_after": "离线",
+    }
+    response = center.post(f"/manage/camera/{camera_id}/maintenance", data=record, headers=HX)
+    assert response.status_code == 200
+    assert "更换电源适配器" in response.get_data(as_text=True)
+    assert (
+        connection.execute(
+            text("SELECT state FROM camera WHERE id = :id"), {"id": camera_id}
+        ).scalar()
+        == "离线"
+    )
+    assert count(connection, THIS_TEST_AUDIT + " AND entity = 'camera'") == 1
+    bad = {**record, "performed_on": "2026-13-40", "description": "<script>x</script>"}
+    response = center.post(f"/manage/camera/{camera_id}/maintenance", data=bad, headers=HX)
+    assert response.status_code == 422
+    assert "维护日期" in response.get_data(as_text=True)
+    assert (
+        count(
+            connection,
+            "SELECT count(*) FROM camera_maintenance WHERE camera_id = :id"
+            " AND description LIKE '%<script>%'",
+            id=camera_id,
+        )
+        == 0
+    )

@@ -9,6 +9,7 @@ After a write an ``HX-Trigger`` tells static/js/map.js which layer to refresh.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -20,13 +21,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
 from webapp.db import get_session
+from webapp.domain.choices import CameraState, MaintenanceKind
 from webapp.extensions import htmx
 from webapp.map.views import current_basemap, map_page
-from webapp.models import AuditEntry
+from webapp.models import AuditEntry, CameraMaintenance
 from webapp.models.containment import OutsideParentError
 
 from . import queries
-from .forms import fill_choices, form_class
+from .forms import MARKUP, fill_choices, form_class
 from .permissions import Forbidden, check_row, may_write_type, writable_rows
 from .queries import ListQuery, SaveError
 from .registry import CHOICE_FILTERS, ENTITIES, Entity
@@ -130,8 +132,12 @@ def list_view(key: str):
     session = get_session()
     query = _list_query(entity)
     result = queries.list_rows(session, entity, query)
+    uncovered = None
+    if entity.key == "grid" and query.filters.get("community"):
+        uncovered = queries.uncovered_m2(session, query.filters["community"])
     return map_page(
         "entities/list.html",
+        uncovered_m2=uncovered,
         push_url=request.full_path.rstrip("?"),
         entity=entity,
         query=query,
@@ -191,7 +197,9 @@ def detail(key: str, entity_id: int):
     return _detail_page(entity, obj)
 
 
-def _detail_page(entity: Entity, obj, *, saved: str = "", status: int = 200, changed=None):
+def _detail_page(
+    entity: Entity, obj, *, saved: str = "", status: int = 200, changed=None, problems=()
+):
     session = get_session()
     can_write = (
         session.execute(
@@ -211,9 +219,69 @@ def _detail_page(entity: Entity, obj, *, saved: str = "", status: int = 200, cha
         history=_history(entity, obj.id),
         can_write=can_write,
         saved=saved,
+        problems=problems,
         changed_layer=changed,
+        maintenance=_maintenance(entity, obj),
+        maintenance_kinds=[k.value for k in MaintenanceKind],
+        camera_states=[k.value for k in CameraState],
         shape=_display_geojson(obj) if entity.geometry else None,
     )
+
+
+def _maintenance(entity: Entity, obj) -> list | None:
+    if not entity.extra.get("maintenance"):
+        return None
+    return obj.maintenance[:20]
+
+
+@bp.post("/camera/<int:entity_id>/maintenance")
+def add_maintenance(entity_id: int):
+    """A maintenance record (维护记录) for a camera; a state after the work updates the camera."""
+    entity = ENTITIES["camera"]
+    camera = _load(entity, entity_id, for_write=True)
+    form = request.form
+    problems = []
+    performed_on = _date_or_none(form.get("performed_on", ""))
+    if performed_on is None:
+        problems.append("请填写有效的维护日期(年-月-日)。")
+    kind = form.get("kind", "")
+    if kind not in {k.value for k in MaintenanceKind}:
+        problems.append("请选择维护类型。")
+    description = form.get("description", "").strip()
+    if not description or len(description) > 500 or MARKUP.search(description):
+        problems.append("请填写维护内容(最多 500 字,不能包含“<”或“>”)。")
+    performed_by = form.get("performed_by", "").strip()
+    if len(performed_by) > 100 or MARKUP.search(performed_by):
+        problems.append("维护人员最多 100 字,不能包含“<”或“>”。")
+    state_after = form.get("state_after", "") or None
+    if state_after and state_after not in {s.value for s in CameraState}:
+        problems.append("维护后状态无效。")
+    if problems:
+        return _detail_page(entity, camera, status=422, problems=problems)
+    session = get_session()
+    before = queries.snapshot(entity, camera)
+    camera.maintenance.append(
+        CameraMaintenance(
+            performed_on=performed_on,
+            kind=kind,
+            description=description,
+            performed_by=performed_by or None,
+            state_after=state_after,
+        )
+    )
+    if state_after:
+        camera.state = state_after
+    session.flush()
+    _record("update", entity, camera.id, before, queries.snapshot(entity, camera))
+    session.commit()
+    return _detail_page(entity, camera, saved="已添加维护记录。", changed=entity.map_layer)
+
+
+def _date_or_none(value: str):
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _display_geojson(obj) -> str | None:
