@@ -19,6 +19,8 @@ SPATIAL_TABLES = {
     "road_node",
     "road_segment",
     "facility_catchment",
+    "patrol_route",
+    "patrol_stop",
 }
 
 

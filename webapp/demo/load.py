@@ -73,11 +73,31 @@ def load_demo(
             type_ids = _facility_type_ids(cur, layout)
             counts = _copy_all(cur, layout, type_ids, progress)
             _reset_sequences(cur, layout)
+            counts["patrol_team"] = _demo_patrol_teams(cur)
     with psycopg.connect(conninfo_for(target), autocommit=True) as conn:
         for table in layout.tables:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
     log.info("demo city of %d loaded in %.1f s", scale, time.perf_counter() - started)
     return counts
+
+
+DEMO_TEAMS_SQL = """
+INSERT INTO patrol_team (name, kind, community_id, leader, phone)
+SELECT c.name || t.suffix, t.kind, c.id, s.name, s.phone
+FROM community c
+CROSS JOIN (VALUES ('民警巡逻组', '社区民警', '社区民警'),
+                   ('义务巡逻队', '义务巡逻队', '志愿者')) AS t(suffix, kind, staff_role)
+LEFT JOIN LATERAL (SELECT name, phone FROM staff_person p
+                   WHERE p.community_id = c.id AND p.role = t.staff_role
+                   ORDER BY p.id LIMIT 1) s ON true
+ORDER BY c.id, t.kind
+"""
+
+
+def _demo_patrol_teams(cur: psycopg.Cursor) -> int:
+    """Two patrol teams per community: the community police officer's, and the volunteers'."""
+    cur.execute(DEMO_TEAMS_SQL)
+    return cur.rowcount
 
 
 def _refuse_if_not_empty(cur: psycopg.Cursor, layout: DemoLayout) -> None:

@@ -94,3 +94,15 @@ USER_ROLE_LABELS = {
     UserRole.GRID: "网格员",
     UserRole.PLANNER: "巡防规划员",
 }
+
+
+class PatrolMode(StrEnum):
+    WALK = "步行"
+    VEHICLE = "车巡"
+
+
+class PatrolTeamKind(StrEnum):
+    POLICE = "社区民警"
+    ASSISTANT = "警务助理"
+    VOLUNTEER = "义务巡逻队"
+    SECURITY = "保安巡逻队"

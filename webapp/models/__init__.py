@@ -7,6 +7,7 @@ from .base import SRID, Base
 from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
 from .network import RoadNode, RoadSegment
+from .patrol import PatrolRoute, PatrolStop, PatrolTeam
 from .people import StaffPerson
 from .security import Camera, CameraMaintenance, PoliceRoom
 from .services import Facility, FacilityType, Place
@@ -26,6 +27,9 @@ __all__ = [
     "FacilityCatchment",
     "FacilityType",
     "Grid",
+    "PatrolRoute",
+    "PatrolStop",
+    "PatrolTeam",
     "Place",
     "PoliceRoom",
     "RoadNode",

@@ -1,0 +1,1 @@
+"""Patrol planning: camera coverage and blind spots, police-room reach, patrol routes."""
