@@ -34,11 +34,13 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from .auth import views as auth_views
+    from .entities import transfer_views
     from .entities import views as entity_views
     from .health import views as health_views
     from .home import views as home_views
     from .lookup import views as lookup_views
     from .map import views as map_views
+    from .patrol import views as patrol_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health_views.bp)
@@ -46,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(map_views.bp)
     app.register_blueprint(lookup_views.bp)
     app.register_blueprint(entity_views.bp)
+    app.register_blueprint(transfer_views.bp)
+    app.register_blueprint(patrol_views.bp)
 
     from . import cli
 

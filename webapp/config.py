@@ -65,6 +65,8 @@ def from_environment() -> dict:
         # Form fields (a drawn or pasted shape) may be larger than werkzeug's 500 KB default.
         "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        # WTForms' own Chinese messages (flask-wtf would look for flask-babel instead).
+        "WTF_I18N_ENABLED": False,
         "PUBLIC_CACHE_SECONDS": float(os.environ.get("PUBLIC_CACHE_SECONDS", "60")),
         "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "120 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -12,6 +12,15 @@
   if (!L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = function (e) { e._stopped = true; };
   }
+  // Leaflet takes a small circle's click position from its getLatLng(), which VectorGrid's
+  // point symbolizers inherit but cannot answer: every click on a camera threw before any
+  // handler ran. Without it, Leaflet uses the mouse position.
+  const createLayer = L.VectorGrid.prototype._createLayer;
+  L.VectorGrid.prototype._createLayer = function (feat, pxPerExtent, layerStyle) {
+    const layer = createLayer.call(this, feat, pxPerExtent, layerStyle);
+    if (layer && layer.getLatLng && !layer._latlng) layer.getLatLng = undefined;
+    return layer;
+  };
 
   const STATE_COLORS = { "在线": "#16a34a", "离线": "#64748b", "故障": "#dc2626" };
   const CATEGORY_COLORS = {
@@ -51,8 +60,10 @@
   function openPanel(layer, id) {
     // While a management form is open, clicks draw or edit: they must not replace the form.
     if (gm.config.bigscreen || gm.edit || id === undefined) return;
-    htmx.ajax("GET", fill(gm.config.urls.feature, { layer: layer, id: id }),
-      { target: "#panel", swap: "outerHTML" });
+    if (gm.pick) return;
+    const def = gm.overlays[layer] && gm.overlays[layer].gmDef;
+    const url = def && def.panelUrl ? def.panelUrl : gm.config.urls.feature;
+    htmx.ajax("GET", fill(url, { layer: layer, id: id }), { target: "#panel", swap: "outerHTML" });
   }
 
   function showPanelFeature(fly) {
@@ -119,6 +130,10 @@
       dashArray: f.properties.walkable ? null : "6 4", opacity: 0.8,
     }),
     gap: () => ({ color: "#dc2626", weight: 1.5, fillColor: "#ef4444", fillOpacity: 0.55 }),
+    patrol_route: (f) => ({
+      color: f.properties.mode === "车巡" ? "#1d4ed8" : "#7c3aed", weight: 4, opacity: 0.85,
+      dashArray: f.properties.mode === "车巡" ? "10 6" : null,
+    }),
     sector: (f) => (f.properties.working
       ? { color: "#0ea5e9", weight: 1, fillColor: "#38bdf8", fillOpacity: 0.25,
           dashArray: f.properties.estimated ? "3 3" : null }
@@ -133,7 +148,7 @@
   const PANE_OF = {
     subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
     compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
-    gap: "gm-highlight", sector: "gm-circles",
+    gap: "gm-highlight", sector: "gm-circles", patrol_route: "gm-lines",
   };
 
   function pointLayer(key, feature, latlng) {
@@ -159,6 +174,10 @@
     if (def.panel) {
       layer.on("click", (e) => {
         if (gm.edit) return;  // the click belongs to the drawing tool
+        if (gm.pick) {
+          if (pickFeature(def.key, p.id, p.name)) e.originalEvent._gmPicked = true;
+          return;  // anything else: the map's click adds a picked spot
+        }
         L.DomEvent.stopPropagation(e);
         openPanel(def.key, p.id);
       });
@@ -234,6 +253,10 @@
     });
     layer.on("click", (e) => {
       if (gm.edit) return;  // the click belongs to the drawing tool
+      if (gm.pick && pickFeature(def.key, e.layer.properties.id, e.layer.properties.name)) {
+        e.originalEvent._gmPicked = true;
+        return;
+      }
       L.DomEvent.stopPropagation(e);
       openPanel(def.key, e.layer.properties.id);
     });
@@ -561,6 +584,90 @@
 
   gm.startEditing = startEditing;
 
+  // ---- patrol planning: picking stops, showing routes ------------------------------------
+  //
+  // A panel with data-pick-stops turns clicks into stops: a camera, place, compound,
+  // building, police room or facility becomes that feature's stop, anywhere else a picked
+  // spot. A panel with data-route draws that route and its numbered stops.
+
+  const STOP_LAYERS = ["camera", "place", "compound", "building", "police_room", "facility"];
+
+  function pickPanel() {
+    const panel = document.getElementById("panel");
+    return panel && panel.dataset.pickStops ? panel : null;
+  }
+
+  function pickMessage(text) {
+    const p = pickPanel();
+    const box = p && p.querySelector(".pick-message");
+    if (box) box.textContent = text;
+  }
+
+  function addStop(token, label) {
+    const panel = pickPanel();
+    if (!panel) return;
+    const list = panel.querySelector("#stops");
+    const max = Number(panel.dataset.pickStops);
+    if (list.children.length >= max) {
+      pickMessage(`一条路线最多 ${max} 个巡逻点。`);
+      return;
+    }
+    const item = document.createElement("li");
+    const stop = document.createElement("input");
+    stop.type = "hidden"; stop.name = "stop"; stop.value = token;
+    const name = document.createElement("input");
+    name.type = "hidden"; name.name = "stop_label"; name.value = label;
+    const span = document.createElement("span");
+    span.textContent = label;
+    const remove = document.createElement("button");
+    remove.type = "button"; remove.className = "remove"; remove.textContent = "×";
+    remove.dataset.removeStop = ""; remove.setAttribute("aria-label", "移除" + label);
+    item.append(stop, name, span, " ", remove);
+    list.appendChild(item);
+    pickMessage(`已添加第 ${list.children.length} 个巡逻点:${label}`);
+  }
+
+  function pickFeature(layer, id, name) {
+    if (STOP_LAYERS.indexOf(layer) < 0) return false;
+    addStop(`${layer}:${id}`, name || `${layer} ${id}`);
+    return true;
+  }
+
+  function onPickClick(e) {
+    if (!pickPanel() || e.originalEvent._gmPicked) return;
+    const n = pickPanel().querySelector("#stops").children.length + 1;
+    addStop(`point:${e.latlng.lng.toFixed(7)},${e.latlng.lat.toFixed(7)}`, `地图选点 ${n}`);
+  }
+
+  function showRoute() {
+    if (gm.route) { gm.map.removeLayer(gm.route); gm.route = null; }
+    const panel = document.getElementById("panel");
+    if (!panel || !panel.dataset.route) return;
+    let data;
+    try { data = JSON.parse(panel.dataset.route); } catch (err) { return; }
+    gm.route = L.geoJSON(data, {
+      pane: "gm-edit", interactive: false,
+      style: { color: "#c026d3", weight: 6, opacity: 0.8, lineJoin: "round" },
+      pointToLayer: (f, latlng) => L.marker(latlng, {
+        pane: "gm-edit", icon: badge(String(f.properties.seq), "#c026d3", "gm-stop"),
+      }),
+    }).addTo(gm.map);
+    const bounds = gm.route.getBounds();
+    if (bounds.isValid()) gm.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17 });
+  }
+
+  function startPicking() {
+    gm.pick = Boolean(pickPanel());
+    showRoute();
+  }
+
+  document.addEventListener("click", (e) => {
+    const add = e.target.closest("[data-add-stop]");
+    if (add) { addStop(add.dataset.addStop, add.dataset.label); return; }
+    const remove = e.target.closest("[data-remove-stop]");
+    if (remove && pickPanel()) { remove.closest("li").remove(); pickMessage(""); }
+  });
+
   // ---- start --------------------------------------------------------------------------
 
   gm.init = function (map, config) {
@@ -588,6 +695,8 @@
     refreshAll(false);
     showPanelFeature(true);
     startEditing();
+    startPicking();
+    map.on("click", onPickClick);
     if (config.refreshSeconds) {
       setInterval(() => { refreshAll(true); loadCounts(); }, config.refreshSeconds * 1000);
     }
@@ -597,9 +706,14 @@
     if (e.detail.target && e.detail.target.id === "panel") {
       showPanelFeature(true);
       startEditing();
+      startPicking();
     }
   });
-  document.addEventListener("htmx:historyRestore", () => { showPanelFeature(true); startEditing(); });
+  document.addEventListener("htmx:historyRestore", () => {
+    showPanelFeature(true);
+    startEditing();
+    startPicking();
+  });
   // A management write names its layer: reload it in place. The answer's panel carries
   // data-changed-layer (the element that asked may be gone by then, taking an HX-Trigger
   // event with it); the HX-Trigger event covers requests that do not replace the panel.

@@ -69,6 +69,28 @@ def test_click_a_grid_and_its_panel_shows_code_and_worker(map_page, engine):
     assert map_page.url.endswith(f"/map/grid/{grid_id}")
 
 
+def test_click_a_camera_and_its_panel_opens(map_page, engine):
+    with engine.connect() as conn:
+        camera_id, name, lon, lat = conn.execute(
+            text("SELECT id, name, ST_X(geom), ST_Y(geom) FROM camera ORDER BY id LIMIT 1")
+        ).one()
+    map_page.evaluate(f"gridmap.map.setView([{lat}, {lon}], 18, {{animate: false}})")
+    wait_for_layers(map_page)
+    map_page.wait_for_function(
+        "id => Object.values(gridmap.overlays.camera.gmTiles._vectorTiles)"
+        ".some(t => t._features && t._features[id])",
+        arg=camera_id,
+    )
+    x, y = map_page.evaluate(
+        f"(() => {{ const p = gridmap.map.latLngToContainerPoint([{lat}, {lon}]);"
+        " const r = gridmap.map.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; })()"
+    )
+    map_page.mouse.click(x, y)
+    expect(map_page.locator("#panel")).to_have_attribute("data-layer", "camera")
+    expect(map_page.locator("#panel h2")).to_contain_text(name)
+
+
 def test_search_a_device_code_opens_the_camera_panel(map_page, engine):
     with engine.connect() as conn:
         camera_id, code = conn.execute(

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
@@ -446,6 +446,8 @@ def _save(entity: Entity, obj, *, before, form=None):
         except IntegrityError as err:
             message, field = queries.integrity_message(entity, err)
             raise SaveError(message, field) from err
+        except DataError as err:  # a number beyond its column's precision
+            raise SaveError("有数值超出允许范围,请检查填写的数字。") from err
         check_row(current_user, entity, obj)
         after = queries.snapshot(entity, obj)
         action = "create" if before is None else "update"

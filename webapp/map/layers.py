@@ -22,6 +22,8 @@ class Layer:
     budget: int = 3000  # most features one GeoJSON response carries
     default_on: bool = True
     panel: bool = True  # a click opens a feature panel
+    # Endpoint of the panel a click opens ("" for the map's feature panel /map/<layer>/<id>).
+    panel_endpoint: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -87,6 +89,18 @@ LAYERS: dict[str, Layer] = {
             "geojson",
             14,
             ("t.id", "t.name", "t.road_class", "t.walkable"),
+        ),
+        Layer(
+            "patrol_route",
+            "巡逻路线",
+            "patrol_route",
+            "geojson",
+            12,
+            ("t.id", "t.name", "t.mode", "pt.name AS team"),
+            joins="JOIN patrol_team pt ON pt.id = t.team_id",
+            default_on=False,
+            panel_endpoint="patrol.route_detail",
+            budget=500,
         ),
         Layer(
             "sector",

@@ -81,6 +81,11 @@ def _map_config(*, bigscreen: bool = False) -> dict:
                 "minZoom": layer.min_zoom,
                 "defaultOn": layer.default_on,
                 "panel": layer.panel,
+                "panelUrl": (
+                    url_for(layer.panel_endpoint, route_id=0).replace("/0", "/{id}")
+                    if layer.panel_endpoint
+                    else ""
+                ),
                 "url": url,
             }
         )

@@ -111,8 +111,13 @@ FREE_KINDS = {"point": "地图选点", "blind_spot": "监控盲区"}
 TOKEN = re.compile(r"^(\w+):(?:(\d{1,10})|(-?\d{1,3}(?:\.\d+)?),(-?\d{1,2}(?:\.\d+)?))$")
 
 
-def stops_from_tokens(session: Session | Connection, tokens: list[str], dwell_min) -> list[Stop]:
-    """Stops from "kind:id" (a feature) or "kind:lon,lat" (a picked spot) tokens, in order."""
+def stops_from_tokens(
+    session: Session | Connection, tokens: list[str], dwell_min, labels: list[str] = ()
+) -> list[Stop]:
+    """Stops from "kind:id" (a feature) or "kind:lon,lat" (a picked spot) tokens, in order.
+
+    A picked spot keeps the label it was shown with (``labels``, parallel to ``tokens``), so
+    "地图选点 3" stays itself when the planned order moves it; features take their names."""
     if len(tokens) < MIN_STOPS:
         raise RouteError(f"至少需要 {MIN_STOPS} 个巡逻点才能规划路线,请在地图上或列表中再选择。")
     if len(tokens) > MAX_STOPS:
@@ -129,12 +134,16 @@ def stops_from_tokens(session: Session | Connection, tokens: list[str], dwell_mi
         if ref is not None and kind in STOP_SOURCES:
             stops.append(_feature_stop(session, kind, int(ref), number, dwell))
         elif lon is not None and kind in FREE_KINDS:
-            stops.append(
-                Stop(kind, None, f"{FREE_KINDS[kind]} {number}", float(lon), float(lat), dwell)
-            )
+            label = _free_label(labels, number - 1) or f"{FREE_KINDS[kind]} {number}"
+            stops.append(Stop(kind, None, label, float(lon), float(lat), dwell))
         else:
             raise RouteError(f"第 {number} 个巡逻点的类型无效。")
     return stops
+
+
+def _free_label(labels, index: int) -> str:
+    label = labels[index].strip() if index < len(labels) else ""
+    return "" if len(label) > 100 or "<" in label or ">" in label else label
 
 
 def _dwell(value) -> float:

@@ -1,0 +1,151 @@
+"""A saved route on paper and in files: an SVG map for the A4 sheet, GeoJSON and GPX 1.1.
+
+The sheet's map is drawn on the server as SVG (the streets around the route, the route, the
+numbered stops), so it prints the same in any browser and needs neither tiles nor script.
+"""
+
+from __future__ import annotations
+
+import math
+from xml.sax.saxutils import escape, quoteattr
+
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+SVG_WIDTH, SVG_HEIGHT = 720, 460  # px; printed 180 mm wide
+SVG_MARGIN = 24
+STREETS_SQL = text(
+    "SELECT ST_AsText(geom) FROM road_segment"
+    " WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) LIMIT 5000"
+)
+
+
+def _lines(wkt: str) -> list[list[tuple[float, float]]]:
+    body = wkt[wkt.index("(") + 1 : wkt.rindex(")")]
+    return [[tuple(float(v) for v in pair.split()) for pair in body.split(",")]]
+
+
+def route_svg(session: Session, route) -> str:
+    line = to_shape(route.geom)
+    stops = [(stop.seq, to_shape(stop.geom)) for stop in route.stops]
+    west, south, east, north = line.bounds
+    for _seq, point in stops:
+        west, south = min(west, point.x), min(south, point.y)
+        east, north = max(east, point.x), max(north, point.y)
+    pad = max(east - west, north - south) * 0.08 + 0.0005
+    west, south, east, north = west - pad, south - pad, east + pad, north + pad
+    # Equal metres both ways: longitude degrees shrink with the cosine of the latitude.
+    kx = math.cos(math.radians((south + north) / 2))
+    scale = min(
+        (SVG_WIDTH - 2 * SVG_MARGIN) / ((east - west) * kx),
+        (SVG_HEIGHT - 2 * SVG_MARGIN) / (north - south),
+    )
+
+    def xy(lon: float, lat: float) -> str:
+        return (
+            f"{SVG_MARGIN + (lon - west) * kx * scale:.1f},{SVG_MARGIN + (north - lat) * scale:.1f}"
+        )
+
+    streets = session.execute(STREETS_SQL, {"w": west, "s": south, "e": east, "n": north})
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}"'
+        ' class="route-map" role="img" aria-label="巡逻路线图">',
+        f'<rect width="{SVG_WIDTH}" height="{SVG_HEIGHT}" fill="#f8fafc"/>',
+    ]
+    for (wkt,) in streets:
+        for coords in _lines(wkt):
+            points = " ".join(xy(*c) for c in coords)
+            parts.append(
+                f'<polyline points="{points}" fill="none" stroke="#cbd5e1" stroke-width="3"/>'
+            )
+    route_points = " ".join(xy(*c) for c in line.coords)
+    parts.append(
+        f'<polyline points="{route_points}" fill="none" stroke="#b42318" stroke-width="4"'
+        ' stroke-linejoin="round" opacity="0.85"/>'
+    )
+    for seq, point in stops:
+        x, y = xy(point.x, point.y).split(",")
+        parts.append(
+            f'<circle cx="{x}" cy="{y}" r="11" fill="#fff" stroke="#b42318" stroke-width="2.5"/>'
+            f'<text x="{x}" y="{float(y) + 4:.1f}" text-anchor="middle" font-size="12"'
+            f' font-weight="700" fill="#b42318">{seq}</text>'
+        )
+    metres = _scale_bar_m((east - west) * kx * 111_320 / 4)
+    bar = metres / 111_320 * scale
+    parts.append(
+        f'<g transform="translate({SVG_MARGIN},{SVG_HEIGHT - 10})">'
+        f'<line x1="0" y1="0" x2="{bar:.1f}" y2="0" stroke="#0f172a" stroke-width="2"/>'
+        f'<text x="{bar + 6:.1f}" y="4" font-size="11">{metres:g} 米</text></g>'
+    )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _scale_bar_m(about_m: float) -> float:
+    """A round length near ``about_m`` for the scale bar (1, 2 or 5 × a power of ten)."""
+    power = 10 ** math.floor(math.log10(max(about_m, 1)))
+    return max(step * power for step in (1, 2, 5) if step * power <= max(about_m, 1))
+
+
+def route_feature_collection(route) -> dict:
+    """The route and its stops as RFC 7946 GeoJSON (WGS-84)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": mapping(to_shape(route.geom)),
+                "properties": {
+                    "kind": "route",
+                    "name": route.name,
+                    "team": route.team.name,
+                    "mode": route.mode,
+                    "days": list(route.days),
+                    "start_time": route.start_time.strftime("%H:%M") if route.start_time else None,
+                    "length_m": round(route.length_m, 1),
+                    "travel_min": round(route.travel_min, 1),
+                    "dwell_min": round(route.dwell_min, 1),
+                },
+            },
+            *(
+                {
+                    "type": "Feature",
+                    "geometry": mapping(to_shape(stop.geom)),
+                    "properties": {
+                        "kind": "stop",
+                        "seq": stop.seq,
+                        "label": stop.label,
+                        "stop_kind": stop.kind,
+                        "ref_id": stop.ref_id,
+                        "arrive_min": round(stop.arrive_min, 1),
+                        "dwell_min": stop.dwell_min,
+                    },
+                }
+                for stop in route.stops
+            ),
+        ],
+    }
+
+
+def route_gpx(route) -> str:
+    """GPX 1.1: the stops as a route (rte) for devices that navigate, the path as a track."""
+    line = to_shape(route.geom)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<gpx version="1.1" creator="gridmap" xmlns="http://www.topografix.com/GPX/1/1">',
+        f"<metadata><name>{escape(route.name)}</name></metadata>",
+        f"<rte><name>{escape(route.name)}</name>",
+    ]
+    for stop in route.stops:
+        point = to_shape(stop.geom)
+        out.append(
+            f"<rtept lat={quoteattr(f'{point.y:.7f}')} lon={quoteattr(f'{point.x:.7f}')}>"
+            f"<name>{stop.seq}. {escape(stop.label)}</name></rtept>"
+        )
+    out.append("</rte>")
+    out.append(f"<trk><name>{escape(route.name)}</name><trkseg>")
+    out.extend(f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"></trkpt>' for lon, lat in line.coords)
+    out.append("</trkseg></trk></gpx>")
+    return "\n".join(out)

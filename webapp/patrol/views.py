@@ -1,0 +1,354 @@
+"""Patrol planning panels: pick checkpoints, plan a route along the streets, save it for a team
+and a schedule, list routes per team and day, print the route sheet, export GPX and GeoJSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+from geoalchemy2.shape import from_shape
+from shapely.geometry import LineString, Point
+from sqlalchemy import select, text
+
+from webapp.db import get_session
+from webapp.entities.forms import MARKUP
+from webapp.entities.permissions import Forbidden
+from webapp.entities.queries import record
+from webapp.entities.registry import Entity
+from webapp.map.views import current_basemap, map_page
+from webapp.models import PatrolRoute, PatrolStop, PatrolTeam
+from webapp.models.base import SRID
+
+from . import sheets
+from .routes import DEFAULT_DWELL_MIN, MAX_STOPS, RouteError, plan, stops_from_tokens
+
+bp = Blueprint("patrol", __name__, url_prefix="/patrol")
+
+WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+PLANNERS = ("admin", "center", "planner", "community")
+# The audit log names what changed; routes are not in the entity registry, so say it here.
+ROUTE_AUDIT = Entity("patrol_route", "巡逻路线", PatrolRoute, (), (), "LINESTRING")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Staff only."""
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(err: Forbidden):
+    get_session().rollback()
+    return map_page("entities/message.html", status=403, title="无权操作", message=err.message)
+
+
+def _may_plan() -> bool:
+    return current_user.role in PLANNERS
+
+
+def _teams() -> list[PatrolTeam]:
+    stmt = select(PatrolTeam).order_by(PatrolTeam.community_id, PatrolTeam.name)
+    if current_user.role in ("community", "grid") and current_user.community_id:
+        stmt = stmt.where(PatrolTeam.community_id == current_user.community_id)
+    return get_session().execute(stmt).scalars().all()
+
+
+def _team_for_write(team_id) -> PatrolTeam:
+    if not _may_plan():
+        raise Forbidden("您的账号无权规划巡逻路线。")
+    team = get_session().get(PatrolTeam, team_id) if str(team_id).isdigit() else None
+    if team is None:
+        raise RouteError("请选择巡逻队伍。")
+    if current_user.role == "community" and team.community_id != current_user.community_id:
+        raise Forbidden("只能为本社区的巡逻队伍规划路线。")
+    return team
+
+
+# ---- lists ----------------------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    """Routes per team, optionally only those patrolled on one weekday."""
+    day = request.args.get("day", "")
+    day_number = int(day) if day.isdigit() and 1 <= int(day) <= 7 else None
+    teams = _teams()
+    stmt = select(PatrolRoute).where(PatrolRoute.team_id.in_([t.id for t in teams]))
+    if day_number:
+        stmt = stmt.where(PatrolRoute.days.any(day_number))
+    routes = get_session().execute(stmt.order_by(PatrolRoute.start_time, PatrolRoute.name))
+    by_team: dict[int, list[PatrolRoute]] = {}
+    for route in routes.scalars():
+        by_team.setdefault(route.team_id, []).append(route)
+    return map_page(
+        "patrol/index.html",
+        push_url=request.full_path.rstrip("?"),
+        teams=teams,
+        by_team=by_team,
+        day=day_number,
+        weekdays=WEEKDAYS,
+        may_plan=_may_plan(),
+    )
+
+
+# ---- planning -------------------------------------------------------------------------------
+
+CANDIDATES_SQL = {
+    "camera": (
+        "SELECT 'camera:' || id, name, state FROM camera WHERE state <> '在线'"
+        " AND (CAST(:community AS int) IS NULL OR community_id = :community)"
+        " ORDER BY state, name LIMIT 40"
+    ),
+    "place": (
+        "SELECT 'place:' || id, name, kind FROM place"
+        " WHERE (CAST(:community AS int) IS NULL OR community_id = :community)"
+        " ORDER BY kind, name LIMIT 40"
+    ),
+}
+
+
+def _candidates() -> dict[str, list]:
+    community = current_user.community_id
+    session = get_session()
+    return {
+        key: session.execute(text(sql), {"community": community}).all()
+        for key, sql in CANDIDATES_SQL.items()
+    }
+
+
+def _plan_page(status=200, *, planned=None, error=None, tokens=(), **context):
+    route_geojson = None
+    if planned is not None:
+        route_geojson = current_basemap().geojson(json.dumps(planned.geojson()))
+        stop_items = [(stop.token, stop.label) for stop in planned.stops]
+    else:
+        # The picks as they came (an error keeps them), with the labels the page showed.
+        labels = request.form.getlist("stop_label")
+        stop_items = [
+            (token, labels[i][:100] if i < len(labels) else token) for i, token in enumerate(tokens)
+        ]
+    return map_page(
+        "patrol/plan.html",
+        status=status,
+        push_url=url_for("patrol.plan_form") if request.method == "GET" else None,
+        planned=planned,
+        error=error,
+        stop_items=stop_items,
+        route_geojson=route_geojson,
+        candidates=_candidates(),
+        teams=_teams(),
+        weekdays=WEEKDAYS,
+        max_stops=MAX_STOPS,
+        default_dwell=DEFAULT_DWELL_MIN,
+        mode=request.form.get("mode", "步行"),
+        dwell=request.form.get("dwell", f"{DEFAULT_DWELL_MIN:g}"),
+        values=request.form,
+        **context,
+    )
+
+
+@bp.get("/plan")
+def plan_form():
+    if not _may_plan():
+        raise Forbidden("您的账号无权规划巡逻路线。")
+    return _plan_page()
+
+
+def _planned_from_form():
+    tokens = request.form.getlist("stop")
+    session = get_session()
+    stops = stops_from_tokens(
+        session,
+        tokens,
+        request.form.get("dwell", DEFAULT_DWELL_MIN),
+        request.form.getlist("stop_label"),
+    )
+    return tokens, plan(session.connection(), stops, request.form.get("mode", ""))
+
+
+@bp.post("/plan")
+def plan_route():
+    if not _may_plan():
+        raise Forbidden("您的账号无权规划巡逻路线。")
+    tokens = request.form.getlist("stop")
+    try:
+        tokens, planned = _planned_from_form()
+    except RouteError as err:
+        return _plan_page(422, error=err.message, tokens=tokens)
+    return _plan_page(planned=planned, tokens=[s.token for s in planned.stops])
+
+
+@bp.post("/routes")
+def save_route():
+    """Plan again from the submitted stops (the server decides the route) and save it."""
+    tokens = request.form.getlist("stop")
+    session = get_session()
+    try:
+        team = _team_for_write(request.form.get("team_id", ""))
+        name = request.form.get("name", "").strip()
+        if not name or len(name) > 100 or MARKUP.search(name):
+            raise RouteError("请填写路线名称(最多 100 字,不能包含“<”或“>”)。")
+        note = request.form.get("note", "").strip()
+        if len(note) > 200 or MARKUP.search(note):
+            raise RouteError("备注最多 200 字,不能包含“<”或“>”。")
+        days = sorted({int(d) for d in request.form.getlist("day") if d in "1234567" and d})
+        if not days:
+            raise RouteError("请至少选择一个巡逻日。")
+        start = _time_or_error(request.form.get("start_time", ""))
+        tokens, planned = _planned_from_form()
+    except RouteError as err:
+        return _plan_page(422, error=err.message, tokens=tokens)
+    route = PatrolRoute(
+        name=name,
+        team=team,
+        community_id=team.community_id,
+        mode=planned.mode,
+        days=days,
+        start_time=start,
+        length_m=planned.length_m,
+        travel_min=planned.travel_min,
+        dwell_min=planned.dwell_min,
+        note=note or None,
+        created_by=current_user.username,
+        geom=from_shape(LineString(planned.coords), srid=SRID),
+        stops=[
+            PatrolStop(
+                seq=number,
+                kind=stop.kind,
+                ref_id=stop.ref_id,
+                label=stop.label[:100],
+                dwell_min=stop.dwell_min,
+                arrive_min=stop.arrive_min,
+                geom=from_shape(Point(stop.lon, stop.lat), srid=SRID),
+            )
+            for number, stop in enumerate(planned.stops, start=1)
+        ],
+    )
+    session.add(route)
+    session.flush()
+    record(
+        session,
+        current_user,
+        request.remote_addr,
+        "create",
+        ROUTE_AUDIT,
+        route.id,
+        None,
+        {"name": name, "team": team.name, "days": days, "stops": [s.token for s in planned.stops]},
+    )
+    session.commit()
+    return _route_page(route, saved="路线已保存。")
+
+
+def _time_or_error(value: str) -> time | None:
+    if not value:
+        return None
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise RouteError("出发时间格式应为“时:分”,例如 20:30。") from None
+
+
+# ---- one route --------------------------------------------------------------------------------
+
+
+def _route(route_id: int) -> PatrolRoute:
+    route = get_session().get(PatrolRoute, route_id)
+    if route is None:
+        abort(404)
+    if (
+        current_user.role in ("community", "grid")
+        and route.community_id != current_user.community_id
+    ):
+        raise Forbidden("只能查看本社区的巡逻路线。")
+    return route
+
+
+def clock(route: PatrolRoute, minutes: float) -> str:
+    """The time of day ``minutes`` after the route's start ("+12 分钟" without a start)."""
+    if route.start_time is None:
+        return f"+{minutes:.0f} 分钟"
+    start = datetime.combine(date(2000, 1, 1), route.start_time)
+    return (start + timedelta(minutes=minutes)).strftime("%H:%M")
+
+
+def _route_page(route: PatrolRoute, *, saved: str = ""):
+    geojson = sheets.route_feature_collection(route)
+    return map_page(
+        "patrol/route.html",
+        push_url=url_for("patrol.route_detail", route_id=route.id),
+        route=route,
+        saved=saved,
+        clock=clock,
+        weekdays=WEEKDAYS,
+        route_geojson=current_basemap().geojson(json.dumps(geojson)),
+        may_plan=_may_plan(),
+        changed_layer="patrol_route" if saved else None,
+    )
+
+
+@bp.get("/routes/<int:route_id>")
+def route_detail(route_id: int):
+    return _route_page(_route(route_id))
+
+
+@bp.post("/routes/<int:route_id>/delete")
+def delete_route(route_id: int):
+    route = _route(route_id)
+    _team_for_write(route.team_id)
+    session = get_session()
+    before = {"name": route.name, "team": route.team.name, "days": list(route.days)}
+    session.delete(route)
+    record(
+        session, current_user, request.remote_addr, "delete", ROUTE_AUDIT, route_id, before, None
+    )
+    session.commit()
+    return map_page(
+        "entities/message.html",
+        title="已删除",
+        message=f"已删除巡逻路线“{before['name']}”。",
+        back=url_for("patrol.index"),
+        push_url=url_for("patrol.index"),
+        changed_layer="patrol_route",
+    )
+
+
+@bp.get("/routes/<int:route_id>/sheet")
+def route_sheet(route_id: int):
+    """The route sheet for A4 paper: a map of the route, the stops and their times."""
+    route = _route(route_id)
+    return render_template(
+        "patrol/sheet.html",
+        route=route,
+        clock=clock,
+        weekdays=WEEKDAYS,
+        svg=sheets.route_svg(get_session(), route),
+        printed=datetime.now(),
+    )
+
+
+def _filename(route: PatrolRoute, suffix: str) -> str:
+    return f"patrol-route-{route.id}.{suffix}"
+
+
+@bp.get("/routes/<int:route_id>.geojson")
+def route_geojson(route_id: int):
+    route = _route(route_id)
+    body = json.dumps(sheets.route_feature_collection(route), ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/geo+json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(route, "geojson")}"'},
+    )
+
+
+@bp.get("/routes/<int:route_id>.gpx")
+def route_gpx(route_id: int):
+    route = _route(route_id)
+    return Response(
+        sheets.route_gpx(route),
+        mimetype="application/gpx+xml",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(route, "gpx")}"'},
+    )
