@@ -130,6 +130,7 @@
       dashArray: f.properties.walkable ? null : "6 4", opacity: 0.8,
     }),
     gap: () => ({ color: "#dc2626", weight: 1.5, fillColor: "#ef4444", fillOpacity: 0.55 }),
+    blind_spot: (f) => overlayStyle(f),
     patrol_route: (f) => ({
       color: f.properties.mode === "车巡" ? "#1d4ed8" : "#7c3aed", weight: 4, opacity: 0.85,
       dashArray: f.properties.mode === "车巡" ? "10 6" : null,
@@ -148,7 +149,7 @@
   const PANE_OF = {
     subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
     compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
-    gap: "gm-highlight", sector: "gm-circles", patrol_route: "gm-lines",
+    gap: "gm-highlight", sector: "gm-circles", patrol_route: "gm-lines", blind_spot: "gm-highlight",
   };
 
   function pointLayer(key, feature, latlng) {
@@ -656,9 +657,44 @@
     if (bounds.isValid()) gm.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17 });
   }
 
+  const BAND_COLORS = { 5: "#15803d", 10: "#ca8a04", 15: "#ea580c" };
+
+  function overlayStyle(f) {
+    const p = f.properties;
+    if (p.band) return { color: BAND_COLORS[p.band] || "#ea580c", weight: 5, opacity: 0.85 };
+    if (p.kind === "beyond") return { color: "#991b1b", weight: 1, fillColor: "#ef4444", fillOpacity: 0.65 };
+    if (p.kind === "compound") return { color: "#b91c1c", weight: 1, fillColor: "#f87171", fillOpacity: 0.45 };
+    return { color: "#dc2626", weight: 4, dashArray: "6 4", opacity: 0.9 };
+  }
+
+  // A panel's data-overlay: reach bands, buildings beyond, blind spots, unvisited cameras.
+  function showOverlay() {
+    if (gm.overlay) { gm.map.removeLayer(gm.overlay); gm.overlay = null; }
+    const panel = document.getElementById("panel");
+    if (!panel || !panel.dataset.overlay) return;
+    let data;
+    try { data = JSON.parse(panel.dataset.overlay); } catch (err) { return; }
+    gm.overlay = L.geoJSON(data, {
+      pane: "gm-highlight", interactive: true, style: overlayStyle,
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, {
+        pane: "gm-edit", radius: 8, color: "#fff", weight: 2, fillColor: "#64748b", fillOpacity: 1,
+      }),
+      onEachFeature: (f, layer) => {
+        const p = f.properties;
+        const text = p.band ? `${p.band} 分钟内可达` : p.kind === "beyond"
+          ? `${p.name}:${p.minutes == null ? "无法到达" : "约 " + Math.round(p.minutes) + " 分钟"}`
+          : (p.name || "监控盲区");
+        layer.bindTooltip(text, { sticky: true });
+      },
+    }).addTo(gm.map);
+    const bounds = gm.overlay.getBounds();
+    if (bounds.isValid()) gm.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 });
+  }
+
   function startPicking() {
     gm.pick = Boolean(pickPanel());
     showRoute();
+    showOverlay();
   }
 
   document.addEventListener("click", (e) => {

@@ -477,3 +477,16 @@ def test_a_maintenance_record_updates_the_cameras_state(center, connection):
         )
         == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("azimuth_deg", "400", "朝向"), ("field_angle_deg", "0", "视场角"), ("range_m", "0", "距离")],
+)
+def test_impossible_camera_views_are_refused(center, connection, field, value, message):
+    data = form_of(center, "/manage/camera/1/edit")
+    data[field] = value
+    response = center.post("/manage/camera/1/edit", data=data, headers=HX)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert count(connection, "SELECT version FROM camera WHERE id = 1") == 1

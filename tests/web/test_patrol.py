@@ -142,3 +142,72 @@ def test_routes_are_a_map_layer(planner, connection):
     features = body.get_json()["features"]
     assert [f["properties"]["name"] for f in features] == ["夜间巡逻一线"]
     assert features[0]["properties"]["team"].endswith(("义务巡逻队", "民警巡逻组"))
+
+
+def test_coverage_panels_show_the_figures_of_the_queries(planner, connection):
+    from webapp.patrol.coverage import area_coverage
+
+    grid_id = connection.execute(text("SELECT min(id) FROM grid")).scalar()
+    figures = area_coverage(connection, "grid", grid_id)
+    html = planner.get(f"/patrol/coverage/grid/{grid_id}", headers=HX).get_data(as_text=True)
+    assert f"{figures.street_covered_m:.0f} / {figures.street_m:.0f} 米" in html
+    assert f"{figures.cameras_working} 个" in html
+    assert planner.get("/patrol/coverage/grid/999999", headers=HX).status_code == 404
+    html = planner.get("/patrol/coverage/community/1", headers=HX).get_data(as_text=True)
+    codes = connection.execute(text("SELECT code FROM grid WHERE community_id = 1")).scalars()
+    assert all(code in html for code in codes)
+
+
+def test_the_blind_spot_layer_and_its_refusals(planner):
+    ok = planner.get("/patrol/api/blind_spots.geojson?bbox=120.36,36.30,120.38,36.32&zoom=16")
+    assert ok.status_code == 200
+    kinds = {f["properties"]["kind"] for f in ok.get_json()["features"]}
+    assert kinds <= {"street", "compound"} and kinds
+    assert planner.get("/patrol/api/blind_spots.geojson?bbox=1,2,3&zoom=16").status_code == 400
+    low = planner.get("/patrol/api/blind_spots.geojson?bbox=120.36,36.30,120.38,36.32&zoom=10")
+    assert low.get_json()["features"] == []
+
+
+@pytest.mark.parametrize("mode", ["walk", "vehicle"])
+def test_a_police_rooms_reach_panel(planner, connection, mode):
+    room = connection.execute(text("SELECT min(id) FROM police_room")).scalar()
+    response = planner.get(f"/patrol/reach/{room}?mode={mode}&limit=15", headers=HX)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "5 分钟内" in html and "15 分钟内" in html and "data-overlay=" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"), [("mode=plane", "方式"), ("limit=0", "时限"), ("limit=x", "时限")]
+)
+def test_bad_reach_questions_get_a_message(planner, connection, query, message):
+    room = connection.execute(text("SELECT min(id) FROM police_room")).scalar()
+    response = planner.get(f"/patrol/reach/{room}?{query}", headers=HX)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_plan_coverage_drops_an_offline_camera_once_a_route_passes_it(planner, connection):
+    camera_id, name = connection.execute(
+        text(
+            "SELECT id, name FROM camera WHERE community_id = 1 AND state <> '在线'"
+            " ORDER BY id LIMIT 1"
+        )
+    ).one()
+    html = planner.get("/patrol/plan-coverage?community=1", headers=HX).get_data(as_text=True)
+    assert name in html
+    other = connection.execute(
+        text("SELECT id FROM camera WHERE community_id = 1 AND id <> :id ORDER BY id LIMIT 1"),
+        {"id": camera_id},
+    ).scalar()
+    response = save(planner, connection, stop=[f"camera:{camera_id}", f"camera:{other}"])
+    assert response.status_code == 200
+    passes = connection.execute(
+        text(
+            "SELECT ST_DWithin(r.geom::geography, c.geom::geography, 30) FROM patrol_route r,"
+            " camera c WHERE c.id = :id"
+        ),
+        {"id": camera_id},
+    ).scalar()
+    html = planner.get("/patrol/plan-coverage?community=1", headers=HX).get_data(as_text=True)
+    assert (name in html.split("未巡到的街道盲区")[0]) is not passes

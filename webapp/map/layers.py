@@ -103,6 +103,16 @@ LAYERS: dict[str, Layer] = {
             budget=500,
         ),
         Layer(
+            "blind_spot",
+            "监控盲区",
+            "road_segment",
+            "geojson",
+            15,
+            default_on=False,
+            panel=False,
+            budget=500,
+        ),
+        Layer(
             "sector",
             "监控视域",
             "camera",

@@ -16,7 +16,7 @@ from gis.circles import CIRCLE_MINUTES, straight_line_radius_m
 from .layers import CAMERA_CLUSTER_BUDGET, LAYERS, Layer
 
 # Layers drawn from another layer's rows (their own endpoints, no count of their own).
-DERIVED_LAYERS = ("circle", "gap", "sector")
+DERIVED_LAYERS = ("circle", "gap", "sector", "blind_spot")
 
 EMPTY = '{"type":"FeatureCollection","features":[],"truncated":false}'
 

@@ -71,6 +71,8 @@ def _map_config(*, bigscreen: bool = False) -> dict:
             url = url_for("map.gaps")
         elif layer.key == "sector":
             url = url_for("map.sectors")
+        elif layer.key == "blind_spot":
+            url = url_for("patrol.blind_spots_geojson")
         else:
             url = url_for("map.layer_geojson", layer=layer.key)
         layers.append(

@@ -18,13 +18,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from .reach import VEHICLE_SPEED_M_PER_MIN
+
 MIN_STOPS = 2
 MAX_STOPS = 30
 SNAP_LIMIT_M = 150.0  # a stop farther than this from a usable street is off the network
 SEARCH_MARGIN_DEG = 0.02  # streets this far (≈ 2 km) around the stops are considered
 WALK_M_PER_MIN = 75.0  # a patrol on foot looks around: ≈ 4.5 km/h
-# A patrol vehicle in a residential district, by road class (m/min); footpaths are not driven.
-VEHICLE_M_PER_MIN = {"快速路": 670.0, "主干路": 500.0, "次干路": 420.0, "支路": 330.0}
+# The patrol vehicle's speeds by road class are those of the police-room reach.
+VEHICLE_M_PER_MIN = {k: v for k, v in VEHICLE_SPEED_M_PER_MIN.items() if v is not None}
 DEFAULT_DWELL_MIN = 3.0
 MAX_DWELL_MIN = 240.0
 

@@ -12,16 +12,20 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString, Point
 from sqlalchemy import select, text
 
-from webapp.db import get_session
+from gis.bbox import BBox, BoundsError, parse_bbox, parse_zoom
+from webapp.db import get_session, read_connection
 from webapp.entities.forms import MARKUP
 from webapp.entities.permissions import Forbidden
 from webapp.entities.queries import record
 from webapp.entities.registry import Entity
+from webapp.map.layers import LAYERS
+from webapp.map.queries import EMPTY
 from webapp.map.views import current_basemap, map_page
 from webapp.models import PatrolRoute, PatrolStop, PatrolTeam
 from webapp.models.base import SRID
 
-from . import sheets
+from . import coverage, sheets
+from . import reach as reach_module
 from .routes import DEFAULT_DWELL_MIN, MAX_STOPS, RouteError, plan, stops_from_tokens
 
 bp = Blueprint("patrol", __name__, url_prefix="/patrol")
@@ -38,10 +42,14 @@ def _require_login():
     """Staff only."""
 
 
+def _message(status: int, title: str, message: str):
+    return map_page("entities/message.html", status=status, title=title, message=message)
+
+
 @bp.errorhandler(Forbidden)
 def _forbidden(err: Forbidden):
     get_session().rollback()
-    return map_page("entities/message.html", status=403, title="无权操作", message=err.message)
+    return _message(403, "无权操作", err.message)
 
 
 def _may_plan() -> bool:
@@ -351,4 +359,160 @@ def route_gpx(route_id: int):
         sheets.route_gpx(route),
         mimetype="application/gpx+xml",
         headers={"Content-Disposition": f'attachment; filename="{_filename(route, "gpx")}"'},
+    )
+
+
+# ---- coverage, blind spots, reach, plan coverage ------------------------------------------
+
+
+@bp.errorhandler(BoundsError)
+def _bad_bounds(err: BoundsError):
+    return {"error": err.message}, 400
+
+
+@bp.get("/api/blind_spots.geojson")
+def blind_spots_geojson():
+    """Street pieces and compound ground no working camera watches, in the viewport."""
+    base = current_basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
+    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["blind_spot"].min_zoom)
+    if zoom < LAYERS["blind_spot"].min_zoom:
+        return Response(EMPTY, mimetype="application/geo+json")
+    with read_connection() as conn:
+        body = coverage.blind_spots(conn, bbox, limit=LAYERS["blind_spot"].budget)
+    return Response(base.geojson(json.dumps(body)), mimetype="application/geo+json")
+
+
+@bp.get("/coverage/<any(grid, compound):area>/<int:area_id>")
+def coverage_panel(area: str, area_id: int):
+    try:
+        figures = coverage.area_coverage(get_session().connection(), area, area_id)
+    except coverage.CoverageError as err:
+        return _message(404, "监控覆盖", err.message)
+    return map_page(
+        "patrol/coverage.html",
+        push_url=request.path,
+        figures=figures,
+        area=area,
+        area_label=coverage.AREA_KINDS[area],
+    )
+
+
+@bp.get("/coverage/community/<int:community_id>")
+def community_coverage(community_id: int):
+    session = get_session()
+    name = session.execute(
+        text("SELECT name FROM community WHERE id = :id"), {"id": community_id}
+    ).scalar()
+    if name is None:
+        abort(404)
+    rows = coverage.grid_coverage_table(session.connection(), community_id)
+    return map_page("patrol/community_coverage.html", push_url=request.path, name=name, rows=rows)
+
+
+@bp.get("/reach/<int:room_id>")
+def reach_panel(room_id: int):
+    """How far a police room reaches in 5, 10 and 15 minutes, and the buildings beyond."""
+    mode = request.args.get("mode", "walk")
+    limit = request.args.get("limit", f"{reach_module.REACH_LIMIT_MIN:g}")
+    try:
+        limit_min = float(limit)
+        if not 1 <= limit_min <= 120:
+            raise ValueError
+    except ValueError:
+        limit_min = None
+    try:
+        if limit_min is None:
+            raise reach_module.ReachError("时限应为 1 到 120 之间的分钟数。")
+        result = reach_module.reach(get_session().connection(), room_id, mode, limit_min=limit_min)
+    except reach_module.ReachError as err:
+        return map_page(
+            "entities/message.html", status=422, title="警务室可达范围", message=err.message
+        )
+    overlay = current_basemap().geojson(json.dumps(reach_module.reach_geojson(result)))
+    return map_page(
+        "patrol/reach.html",
+        push_url=request.full_path.rstrip("?"),
+        reach=result,
+        overlay=overlay,
+        modes=reach_module.MODE_LABELS,
+    )
+
+
+VISIT_M = 30.0  # a route passing this close to a blind spot or camera visits it
+
+UNVISITED_CAMERAS_SQL = """
+SELECT c.id, c.name, c.state, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat FROM camera c
+WHERE c.state <> '在线' AND c.community_id = :community
+  AND NOT EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
+                  AND ST_DWithin(r.geom::geography, c.geom::geography, :visit_m))
+ORDER BY c.state, c.name
+"""
+
+VISITED_SQL = """
+SELECT EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
+               AND ST_DWithin(r.geom::geography,
+                              ST_GeomFromGeoJSON(:geometry)::geography, :visit_m))
+"""
+
+
+@bp.get("/plan-coverage")
+def plan_coverage():
+    """Blind spots and offline cameras of a community that no route of the week passes."""
+    session = get_session()
+    community = request.args.get("community", "")
+    community_id = int(community) if community.isdigit() else current_user.community_id
+    if community_id is None:
+        community_id = session.execute(text("SELECT min(id) FROM community")).scalar()
+    row = session.execute(
+        text(
+            "SELECT name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
+            " FROM community WHERE id = :id"
+        ),
+        {"id": community_id},
+    ).one_or_none()
+    if row is None:
+        abort(404)
+    name, *box = row
+    conn = session.connection()
+    spots = coverage.blind_spots(conn, BBox(*box), limit=coverage.BLIND_SPOT_LIMIT)["features"]
+    unvisited = [
+        f
+        for f in spots
+        if not conn.execute(
+            text(VISITED_SQL), {"geometry": json.dumps(f["geometry"]), "visit_m": VISIT_M}
+        ).scalar()
+    ]
+    cameras = (
+        conn.execute(text(UNVISITED_CAMERAS_SQL), {"community": community_id, "visit_m": VISIT_M})
+        .mappings()
+        .all()
+    )
+    overlay = {
+        "type": "FeatureCollection",
+        "features": [
+            *unvisited,
+            *(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [c["lon"], c["lat"]]},
+                    "properties": {"kind": "camera", "name": c["name"], "state": c["state"]},
+                }
+                for c in cameras
+            ),
+        ],
+    }
+    communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
+    return map_page(
+        "patrol/plan_coverage.html",
+        push_url=request.full_path.rstrip("?"),
+        name=name,
+        community_id=community_id,
+        communities=communities,
+        streets=[f for f in unvisited if f["properties"]["kind"] == "street"],
+        grounds=[f for f in unvisited if f["properties"]["kind"] == "compound"],
+        spots_total=len(spots),
+        cameras=cameras,
+        overlay=current_basemap().geojson(json.dumps(overlay)),
+        visit_m=VISIT_M,
     )
