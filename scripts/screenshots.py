@@ -20,7 +20,12 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = [("/map/compound/5", "map-screen.png"), ("/bigscreen", "bigscreen.png")]
+PAGES = [
+    ("/map/compound/5", "map-screen.png"),
+    ("/bigscreen", "bigscreen.png"),
+    ("/manage/building/1/edit", "manage-edit.png"),
+    ("/patrol/reach/1?mode=walk", "police-reach.png"),
+]
 
 
 def main(base: str) -> None:

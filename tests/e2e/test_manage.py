@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, screen_point
 from tests.e2e.test_map import wait_for_layers
 
 pytestmark = pytest.mark.e2e
@@ -40,11 +40,7 @@ def draw_square(page, lon: float, lat: float, half_m: float, zoom: int) -> None:
     dlon = half_m / (111_320 * math.cos(math.radians(lat)))
     corners = [(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)]
     for sx, sy in corners:
-        x, y = page.evaluate(
-            f"(() => {{ const p = gridmap.map.latLngToContainerPoint([{lat + sy * dlat},"
-            f" {lon + sx * dlon}]); const r = gridmap.map.getContainer().getBoundingClientRect();"
-            " return [p.x + r.left, p.y + r.top]; })()"
-        )
+        x, y = screen_point(page, lon + sx * dlon, lat + sy * dlat)
         page.mouse.click(x, y)
         page.wait_for_timeout(120)
 
@@ -88,11 +84,7 @@ def test_draw_a_building_inside_a_compound_and_it_appears_on_the_map(page, reque
             ".some(t => t._features && t._features[id])",
             arg=building_id,
         )
-        x, y = page.evaluate(
-            f"(() => {{ const p = gridmap.map.latLngToContainerPoint([{lat}, {lon}]);"
-            " const r = gridmap.map.getContainer().getBoundingClientRect();"
-            " return [p.x + r.left, p.y + r.top]; })()"
-        )
+        x, y = screen_point(page, lon, lat)
         page.mouse.click(x, y)
         expect(page.locator("#panel h2")).to_contain_text("浏览器绘制楼")
     finally:
@@ -188,3 +180,43 @@ def test_community_staff_cannot_edit_another_communitys_compound(page, requests_
     assert forged.status == 403
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM compound WHERE name = '越权'")).scalar() == 0
+
+
+def test_an_excel_file_with_two_bad_rows_shows_both_errors_and_writes_nothing(
+    page, requests_seen, engine, tmp_path
+):
+    from tests.web.test_transfer import workbook
+
+    lon, lat = compound_point(engine)
+    square = (
+        f"POLYGON(({lon - 0.00003} {lat - 0.00003},{lon + 0.00003} {lat - 0.00003},"
+        f"{lon + 0.00003} {lat + 0.00003},{lon - 0.00003} {lat + 0.00003},"
+        f"{lon - 0.00003} {lat - 0.00003}))"
+    )
+    headers = ["名称", "所属小区(编号)", "层数", "单元数", "图形(WKT)"]
+    rows = [
+        ["导入甲楼", 1, 6, 2, square],
+        ["导入乙楼", 1, "六", 2, square],
+        [None, 1, 6, 2, square],
+        ["导入丁楼", 1, 5, 1, square],
+    ]
+    path = tmp_path / "楼栋台账.xlsx"
+    path.write_bytes(workbook(headers, rows))
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM building")).scalar()
+    login(page)
+    open_page(page, "/manage/building")
+    page.get_by_role("link", name="导入").click()
+    page.locator("input[type=file]").set_input_files(str(path))
+    with page.expect_response(lambda r: r.url.endswith("/manage/building/import")) as answer:
+        page.get_by_role("button", name=re.compile("导入")).last.click()
+    assert answer.value.status == 422
+    errors = page.locator("table.import-errors tbody tr")
+    expect(errors).to_have_count(2)
+    expect(errors.nth(0)).to_contain_text("3")
+    expect(errors.nth(0)).to_contain_text("层数")
+    expect(errors.nth(1)).to_contain_text("4")
+    expect(errors.nth(1)).to_contain_text("名称")
+    expect(page.locator("#panel")).to_contain_text("未导入任何数据")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM building")).scalar() == before

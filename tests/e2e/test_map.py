@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import camera_drawn, login, screen_point
 
 pytestmark = pytest.mark.e2e
 
@@ -50,11 +50,7 @@ def wait_for_layers(page) -> None:
 def click_lonlat(page, lon: float, lat: float) -> None:
     page.evaluate(f"gridmap.map.setView([{lat}, {lon}], 16, {{animate: false}})")
     wait_for_layers(page)
-    point = page.evaluate(
-        f"(() => {{ const p = gridmap.map.latLngToContainerPoint([{lat}, {lon}]);"
-        " const r = gridmap.map.getContainer().getBoundingClientRect();"
-        " return [p.x + r.left, p.y + r.top]; })()"
-    )
+    point = screen_point(page, lon, lat)
     expect(page.locator("path.gm-grid").first).to_be_attached()
     page.mouse.click(*point)
 
@@ -76,16 +72,8 @@ def test_click_a_camera_and_its_panel_opens(map_page, engine):
         ).one()
     map_page.evaluate(f"gridmap.map.setView([{lat}, {lon}], 18, {{animate: false}})")
     wait_for_layers(map_page)
-    map_page.wait_for_function(
-        "id => Object.values(gridmap.overlays.camera.gmTiles._vectorTiles)"
-        ".some(t => t._features && t._features[id])",
-        arg=camera_id,
-    )
-    x, y = map_page.evaluate(
-        f"(() => {{ const p = gridmap.map.latLngToContainerPoint([{lat}, {lon}]);"
-        " const r = gridmap.map.getContainer().getBoundingClientRect();"
-        " return [p.x + r.left, p.y + r.top]; })()"
-    )
+    camera_drawn(map_page, camera_id)
+    x, y = screen_point(map_page, lon, lat)
     map_page.mouse.click(x, y)
     expect(map_page.locator("#panel")).to_have_attribute("data-layer", "camera")
     expect(map_page.locator("#panel h2")).to_contain_text(name)

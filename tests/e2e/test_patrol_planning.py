@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import camera_drawn, login, screen_point
 from tests.e2e.test_manage import open_page
 from tests.e2e.test_map import wait_for_layers
 
@@ -13,11 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 def click_at(page, lon: float, lat: float) -> None:
-    x, y = page.evaluate(
-        f"(() => {{ const p = gridmap.map.latLngToContainerPoint([{lat}, {lon}]);"
-        " const r = gridmap.map.getContainer().getBoundingClientRect();"
-        " return [p.x + r.left, p.y + r.top]; })()"
-    )
+    x, y = screen_point(page, lon, lat)
     page.mouse.click(x, y)
 
 
@@ -38,11 +34,7 @@ def test_pick_four_checkpoints_plan_save_and_see_the_route(page, requests_seen, 
         for _id, name, lon, lat in cameras:
             page.evaluate(f"gridmap.map.setView([{lat}, {lon}], 18, {{animate: false}})")
             wait_for_layers(page)
-            page.wait_for_function(
-                "id => Object.values(gridmap.overlays.camera.gmTiles._vectorTiles)"
-                ".some(t => t._features && t._features[id])",
-                arg=_id,
-            )
+            camera_drawn(page, _id)
             click_at(page, lon, lat)
             expect(page.locator("#stops li").last).to_contain_text(name)
         expect(page.locator("#stops li")).to_have_count(4)
