@@ -17,13 +17,15 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import String, asc, cast, desc, func, or_, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import AuditEntry
 from webapp.models.base import SRID
+from webapp.models.containment import OutsideParentError
 
 from .forms import REF_SQL
+from .permissions import check_row
 from .registry import CHOICE_FILTERS, Entity
 
 PER_PAGE = 20
@@ -285,6 +287,41 @@ def road_nodes(session: Session, segment, geometry: BaseGeometry) -> None:
     if ends[0] == ends[1]:
         raise SaveError("道路的起点和终点不能是同一个路口,请分两段绘制。", "geometry")
     segment.source, segment.target = ends
+
+
+def save(session: Session, user, entity: Entity, obj, values: dict, geometry) -> None:
+    """Every check of one save, in order, for a form and for an import row alike: assign,
+    join roads to the network, refuse overlapping grids, flush (the containment hook places the
+    feature and refuses it outside its parent), refuse the row outside the user's area. Adds a
+    new ``obj`` to the session. Raises SaveError or Forbidden; the caller rolls back."""
+    try:
+        assign(entity, obj, values, geometry)
+    except ValueError as err:  # model validators, e.g. the GB/T 28181 device code
+        raise SaveError(str(err), "device_code" if entity.key == "camera" else "") from err
+    if obj not in session:
+        session.add(obj)
+    with session.no_autoflush:  # these checks come before the containment hook
+        if entity.key == "road" and geometry is not None:
+            road_nodes(session, obj, geometry)
+        if entity.key == "grid" and geometry is not None:
+            overlap = grid_overlaps(session, obj, geometry)
+            if overlap:
+                raise SaveError(
+                    f"该网格与本社区的网格 {overlap['codes']} 重叠"
+                    f" {overlap['area_m2']:,.0f} m²,网格之间不能重叠。",
+                    "geometry",
+                    overlap=overlap,
+                )
+    try:
+        session.flush()
+    except OutsideParentError as err:
+        raise SaveError(err.message, "geometry") from err
+    except IntegrityError as err:
+        message, name = integrity_message(entity, err)
+        raise SaveError(message, name) from err
+    except DataError as err:  # a number too large for its column, where no range is set
+        raise SaveError("有数值超出了允许的范围(数字过大),请检查填写的数字。") from err
+    check_row(user, entity, obj)
 
 
 def integrity_message(entity: Entity, error: IntegrityError) -> tuple[str, str]:

@@ -32,17 +32,15 @@ from openpyxl.utils import get_column_letter
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, select, true
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from gis.coords import CoordinateSystem, from_wgs84
 from gis.geometry_input import DECIMALS, GeometryInputError, read_geometry
-from webapp.models.containment import OutsideParentError
 
 from . import queries
 from .forms import CRS_CHOICES, form_class, ref_choices
-from .permissions import EVERYWHERE, Forbidden, check_row, writable_rows
+from .permissions import EVERYWHERE, Forbidden, writable_rows
 from .queries import ListQuery, SaveError
 from .registry import Entity, Field
 
@@ -815,7 +813,7 @@ class _Importer:
         target = obj if obj is not None else self.entity.model()
         try:
             with self.session.begin_nested():
-                save_row(self.session, self.user, self.entity, target, values, geometry)
+                queries.save(self.session, self.user, self.entity, target, values, geometry)
         except SaveError as err:
             self._discard(target)
             raise RowInvalid([(self.column(err.field) if err.field else "—", err.message)]) from err
@@ -831,38 +829,6 @@ class _Importer:
             self.session.expunge(obj)
         elif obj in self.session:
             self.session.expire(obj)
-
-
-def save_row(session: Session, user, entity: Entity, obj, values: dict, geometry) -> None:
-    """The checks of a single save (views._save), in its order, on one row; raises SaveError
-    or Forbidden. Adds a new ``obj`` to the session and flushes it."""
-    try:
-        queries.assign(entity, obj, values, geometry)
-    except ValueError as err:  # model validators, e.g. the GB/T 28181 device code
-        raise SaveError(str(err), "device_code" if entity.key == "camera" else "") from err
-    if obj not in session:
-        session.add(obj)
-    with session.no_autoflush:
-        if entity.key == "road" and geometry is not None:
-            queries.road_nodes(session, obj, geometry)
-        if entity.key == "grid" and geometry is not None:
-            overlap = queries.grid_overlaps(session, obj, geometry)
-            if overlap:
-                raise SaveError(
-                    f"该网格与本社区的网格 {overlap['codes']} 重叠"
-                    f" {overlap['area_m2']:,.0f} m²,网格之间不能重叠。",
-                    "geometry",
-                )
-    try:
-        session.flush()
-    except OutsideParentError as err:
-        raise SaveError(err.message, "geometry") from err
-    except IntegrityError as err:
-        message, name = queries.integrity_message(entity, err)
-        raise SaveError(message, name) from err
-    except DataError as err:  # e.g. a number too large for its column, where no range is set
-        raise SaveError("本行有数值超出了允许的范围(数字过大),请检查本行的数字。") from err
-    check_row(user, entity, obj)
 
 
 # ---- values from a file to the form -----------------------------------------------------

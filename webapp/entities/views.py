@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import select
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
@@ -25,11 +25,10 @@ from webapp.domain.choices import CameraState, MaintenanceKind
 from webapp.extensions import htmx
 from webapp.map.views import current_basemap, map_page
 from webapp.models import AuditEntry, CameraMaintenance
-from webapp.models.containment import OutsideParentError
 
 from . import queries
 from .forms import MARKUP, fill_choices, form_class
-from .permissions import Forbidden, check_row, may_write_type, writable_rows
+from .permissions import Forbidden, may_write_type, writable_rows
 from .queries import ListQuery, SaveError
 from .registry import CHOICE_FILTERS, ENTITIES, Entity
 
@@ -420,35 +419,7 @@ def _save(entity: Entity, obj, *, before, form=None):
             elif before is None:
                 raise SaveError("请在地图上绘制图形,或粘贴坐标。", "geometry")
         values = {spec.name: getattr(form, spec.name).data for spec in entity.fields}
-        try:
-            queries.assign(entity, obj, values, geometry)
-        except ValueError as err:  # model validators, e.g. the GB/T 28181 device code
-            raise SaveError(str(err), _validator_field(entity, err)) from err
-        if before is None:
-            session.add(obj)
-        with session.no_autoflush:  # the checks below come before the containment hook
-            if entity.key == "road" and geometry is not None:
-                queries.road_nodes(session, obj, geometry)
-            overlap = None
-            if entity.key == "grid" and geometry is not None:
-                overlap = queries.grid_overlaps(session, obj, geometry)
-            if overlap:
-                raise SaveError(
-                    f"该网格与本社区的网格 {overlap['codes']} 重叠"
-                    f" {overlap['area_m2']:,.0f} m²(地图上红色区域),网格之间不能重叠。",
-                    "geometry",
-                    overlap=overlap,
-                )
-        try:
-            session.flush()
-        except OutsideParentError as err:
-            raise SaveError(err.message, "geometry") from err
-        except IntegrityError as err:
-            message, field = queries.integrity_message(entity, err)
-            raise SaveError(message, field) from err
-        except DataError as err:  # a number beyond its column's precision
-            raise SaveError("有数值超出允许范围,请检查填写的数字。") from err
-        check_row(current_user, entity, obj)
+        queries.save(session, current_user, entity, obj, values, geometry)
         after = queries.snapshot(entity, obj)
         action = "create" if before is None else "update"
         _record(action, entity, obj.id, before, after)
@@ -468,10 +439,6 @@ def _save(entity: Entity, obj, *, before, form=None):
         if uncovered > queries.OVERLAP_TOLERANCE_M2:
             message += f"本社区尚有约 {uncovered:,.0f} m² 未划入任何网格。"
     return _written(entity, obj, message)
-
-
-def _validator_field(entity: Entity, err: ValueError) -> str:
-    return "device_code" if entity.key == "camera" else ""
 
 
 def _written(entity: Entity, obj, message: str):
