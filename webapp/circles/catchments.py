@@ -57,7 +57,7 @@ CHUNK_FACILITIES = 250  # facilities per statement in recompute_all (one progres
 Executor = Connection | Session
 
 
-def _box_m(geom: str, metres: str) -> str:
+def box_m(geom: str, metres: str) -> str:
     """SQL: the bounding box of ``geom`` grown by ``metres`` on every side (WGS-84 degrees).
 
     110 km per degree is less than a degree of latitude anywhere, so the box errs large.
@@ -68,9 +68,10 @@ def _box_m(geom: str, metres: str) -> str:
     )
 
 
-def _snap_join(point: str, alias: str) -> str:
+def snap_join(point: str, alias: str, network: str = "walkable") -> str:
     """SQL: LEFT JOIN LATERAL giving ``alias.node_id, alias.node_geom, alias.access_m`` — the
-    nearest end of a walkable segment within :snap_m of ``point`` (NULLs when none).
+    nearest node ending a segment of ``network`` (a condition on road_segment: walkable for
+    people, no footpaths for a vehicle) within :snap_m of ``point`` (NULLs when none).
 
     The index orders candidates by distance in degrees; the best of the first eight by
     distance in metres is the nearest in metres unless the layout is pathological.
@@ -81,9 +82,9 @@ def _snap_join(point: str, alias: str) -> str:
                ST_Distance(c.geom::geography, {point}::geography) AS access_m
         FROM (
             SELECT n.id, n.geom FROM road_node n
-            WHERE n.geom && {_box_m(point, ":snap_m")}
-              AND (EXISTS (SELECT 1 FROM road_segment s WHERE s.walkable AND s.source = n.id)
-                   OR EXISTS (SELECT 1 FROM road_segment s WHERE s.walkable AND s.target = n.id))
+            WHERE n.geom && {box_m(point, ":snap_m")}
+              AND (EXISTS (SELECT 1 FROM road_segment WHERE {network} AND source = n.id)
+                   OR EXISTS (SELECT 1 FROM road_segment WHERE {network} AND target = n.id))
             ORDER BY n.geom <-> {point}
             LIMIT 8
         ) c
@@ -101,7 +102,7 @@ EDGES_SQL = (
 SNAP_POINT_SQL = f"""
 SELECT s.node_id, s.access_m
 FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) o
-{_snap_join("o.geom", "s")}
+{snap_join("o.geom", "s")}
 """
 
 # Metres-based work happens in the facility's UTM zone (north or south).
@@ -114,7 +115,7 @@ CATCHMENTS_SQL = f"""
 WITH fac AS MATERIALIZED (
     SELECT f.id AS facility_id, f.geom, {_UTM_SRID} AS srid, s.node_id, s.node_geom, s.access_m
     FROM facility f
-    {_snap_join("f.geom", "s")}
+    {snap_join("f.geom", "s")}
     WHERE f.id = ANY(CAST(:facility_ids AS int[]))
 ),
 jobs AS MATERIALIZED (
@@ -128,7 +129,7 @@ jobs AS MATERIALIZED (
 starts AS MATERIALIZED (
     SELECT ARRAY(SELECT DISTINCT node_id FROM jobs WHERE remaining_m > 0)::bigint[] AS vids,
            coalesce((SELECT max(remaining_m) FROM jobs), 0) AS reach_m,
-           (SELECT {_box_m("ST_SetSRID(ST_Extent(geom)::geometry, 4326)", ":max_budget_m")}
+           (SELECT {box_m("ST_SetSRID(ST_Extent(geom)::geometry, 4326)", ":max_budget_m")}
             FROM fac) AS area
 ),
 reach AS MATERIALIZED (
@@ -220,7 +221,7 @@ RETURNING fc.facility_id, fc.profile, fc.minutes, fc.method, fc.budget_m
 FACILITIES_NEAR_SQL = f"""
 SELECT f.id FROM facility f,
      (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
-WHERE f.geom && {_box_m("g.geom", ":near_m")}
+WHERE f.geom && {box_m("g.geom", ":near_m")}
   AND ST_DWithin(f.geom::geography, g.geom::geography, :near_m)
 ORDER BY f.id
 """
@@ -233,14 +234,14 @@ WITH origin AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom),
 start AS MATERIALIZED (
     SELECT o.geom, s.node_id, s.access_m
     FROM origin o
-    {_snap_join("o.geom", "s")}
+    {snap_join("o.geom", "s")}
     WHERE s.access_m < :budget_m
 ),
 reach AS MATERIALIZED (
     SELECT d.node, d.agg_cost AS walked_m
     FROM start
     CROSS JOIN LATERAL pgr_drivingDistance(
-        format('{EDGES_SQL}', {_box_m("start.geom", ":budget_m")}),
+        format('{EDGES_SQL}', {box_m("start.geom", ":budget_m")}),
         start.node_id, :budget_m - start.access_m, directed => false
     ) d
 ),
@@ -248,8 +249,8 @@ fac AS MATERIALIZED (
     SELECT f.id, f.name, f.type_id, s.node_id, s.access_m
     FROM facility f
     CROSS JOIN origin o
-    {_snap_join("f.geom", "s")}
-    WHERE f.geom && {_box_m("o.geom", ":budget_m")}
+    {snap_join("f.geom", "s")}
+    WHERE f.geom && {box_m("o.geom", ":budget_m")}
 )
 SELECT f.id, f.name, ft.code AS type_code, ft.name AS type_name,
        start.access_m + r.walked_m + f.access_m AS distance_m
@@ -270,15 +271,15 @@ ends AS MATERIALIZED (
            ST_Distance(o.geom::geography, f.geom::geography) AS straight_m
     FROM origin o
     JOIN facility f ON f.id = :facility_id
-    {_snap_join("o.geom", "a")}
-    {_snap_join("f.geom", "b")}
+    {snap_join("o.geom", "a")}
+    {snap_join("f.geom", "b")}
     WHERE a.node_id IS NOT NULL AND b.node_id IS NOT NULL
 )
 SELECT e.from_access_m + coalesce(c.agg_cost, CASE WHEN e.from_node = e.to_node THEN 0 END)
        + e.to_access_m AS distance_m
 FROM ends e
 LEFT JOIN LATERAL pgr_dijkstraCost(
-    format('{EDGES_SQL}', {_box_m("e.geom", "GREATEST(1000, e.straight_m)")}),
+    format('{EDGES_SQL}', {box_m("e.geom", "GREATEST(1000, e.straight_m)")}),
     e.from_node, e.to_node, directed => false
 ) c ON true
 """
@@ -287,7 +288,7 @@ LEFT JOIN LATERAL pgr_dijkstraCost(
 # --- execution ----------------------------------------------------------------------------
 
 
-def _run(conn: Executor, sql: str, params: dict) -> list:
+def run_statement(conn: Executor, sql: str, params: dict) -> list:
     """Execute ``sql`` (rows as mappings) with JIT compilation off for this statement only.
 
     The cost estimates of pgRouting and geometry functions push the catchment statement past
@@ -358,7 +359,7 @@ def compute_catchments(
         return []
     chosen = _profiles(profiles)
     params = {**_params(chosen, minutes), "facility_ids": ids}
-    return [dict(row) for row in _run(conn, CATCHMENTS_SQL, params)]
+    return [dict(row) for row in run_statement(conn, CATCHMENTS_SQL, params)]
 
 
 def compute_catchment(

@@ -33,7 +33,7 @@ from sqlalchemy import text
 
 from gis.bbox import BBox
 from gis.sectors import MAX_RANGE_M, Camera, ViewError, watched_area
-from webapp.circles.catchments import Executor, _box_m
+from webapp.circles.catchments import Executor, box_m
 
 AREA_KINDS = {"grid": "网格", "compound": "小区"}
 MIN_STREET_M = 5.0  # shorter uncovered street pieces are slivers, not blind spots
@@ -93,7 +93,7 @@ CAMERAS_NEAR_SQL = f"""
 SELECT kind, state, ST_X(geom) AS lon, ST_Y(geom) AS lat,
        azimuth_deg::float, field_angle_deg::float, range_m::float
 FROM camera
-WHERE geom && {_box_m("ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)", ":near_m")}
+WHERE geom && {box_m("ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)", ":near_m")}
 ORDER BY id
 """
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from gis.circles import STANDARD
-from webapp.circles.catchments import SNAP_LIMIT_M, Executor, _box_m, _run
+from webapp.circles.catchments import SNAP_LIMIT_M, Executor, box_m, run_statement, snap_join
 from webapp.domain.choices import RoadClass
 
 # The standard walking pace of gis/circles.py (GB 50180: 1,000 m in 15 minutes).
@@ -142,28 +142,6 @@ MODES = {
 }
 
 
-def _snap_join(point: str, alias: str, network: str) -> str:
-    """SQL: LEFT JOIN LATERAL giving ``alias.node_id, alias.access_m`` — the nearest node that
-    ends a segment of ``network`` within :snap_m of ``point`` (NULLs when none).
-
-    As in catchments: the best in metres of the eight nearest in degrees.
-    """
-    return f"""
-    LEFT JOIN LATERAL (
-        SELECT c.id AS node_id, ST_Distance(c.geom::geography, {point}::geography) AS access_m
-        FROM (
-            SELECT n.id, n.geom FROM road_node n
-            WHERE n.geom && {_box_m(point, ":snap_m")}
-              AND (EXISTS (SELECT 1 FROM road_segment WHERE {network} AND source = n.id)
-                   OR EXISTS (SELECT 1 FROM road_segment WHERE {network} AND target = n.id))
-            ORDER BY n.geom <-> {point}
-            LIMIT 8
-        ) c
-        ORDER BY access_m
-        LIMIT 1
-    ) {alias} ON {alias}.access_m <= :snap_m"""
-
-
 # The room, its network node, and two boxes: where its buildings may be reached within the
 # longest band (:reach_m around it), and where the routing runs (that box with the community,
 # grown by :margin_m).
@@ -262,10 +240,10 @@ ORDER BY b.id
 
 
 def _room_sql(mode: _Mode) -> str:
-    net_box = _box_m("ST_Envelope(ST_Collect(near.box, c.geom))", ":margin_m")
+    net_box = box_m("ST_Envelope(ST_Collect(near.box, c.geom))", ":margin_m")
     return ROOM_SQL.format(
-        snap=_snap_join("p.geom", "s", mode.network),
-        near_box=_box_m("p.geom", ":reach_m"),
+        snap=snap_join("p.geom", "s", mode.network),
+        near_box=box_m("p.geom", ":reach_m"),
         net_box=net_box,
     )
 
@@ -327,7 +305,7 @@ def reach(
     edges = EDGES_SQL.format(
         cost=way.cost, reverse_cost=way.reverse_cost, network=way.network, box=box
     )
-    nodes = _run(
+    nodes = run_statement(
         conn,
         NODE_MINUTES_SQL,
         {"edges": edges, "start": room["node_id"], "cutoff": UNLIMITED_MIN},
@@ -341,10 +319,10 @@ def reach(
     streets_sql = BAND_STREETS_SQL.format(
         cost=way.cost, reverse_cost=way.reverse_cost, network=way.network, box=box
     )
-    streets = _run(conn, streets_sql, {**reached, "bands": list(bands)})
-    buildings = _run(
+    streets = run_statement(conn, streets_sql, {**reached, "bands": list(bands)})
+    buildings = run_statement(
         conn,
-        BUILDING_MINUTES_SQL.format(snap=_snap_join("b.spot", "s", way.network)),
+        BUILDING_MINUTES_SQL.format(snap=snap_join("b.spot", "s", way.network)),
         {
             **reached,
             "community_id": room["community_id"],
