@@ -76,7 +76,9 @@ class StaffRole(StrEnum):
 class UserRole(StrEnum):
     """Login roles; the value is the code, ``label`` the Chinese name."""
 
-    ADMIN = "admin"
+    ADMIN = "admin"  # 系统管理员: accounts and configuration
+    SECADMIN = "secadmin"  # 安全管理员: roles and permissions
+    AUDITOR = "auditor"  # 审计管理员: reads the audit log
     CENTER = "center"
     COMMUNITY = "community"
     GRID = "grid"
@@ -89,6 +91,8 @@ class UserRole(StrEnum):
 
 USER_ROLE_LABELS = {
     UserRole.ADMIN: "系统管理员",
+    UserRole.SECADMIN: "安全管理员",
+    UserRole.AUDITOR: "审计管理员",
     UserRole.CENTER: "综治中心工作人员",
     UserRole.COMMUNITY: "社区工作人员",
     UserRole.GRID: "网格员",
@@ -106,3 +110,7 @@ class PatrolTeamKind(StrEnum):
     ASSISTANT = "警务助理"
     VOLUNTEER = "义务巡逻队"
     SECURITY = "保安巡逻队"
+
+
+# 三权分立: the three duty roles of 等保 2.0; no account holds two, none edits business data.
+DUTY_ROLES = frozenset({UserRole.ADMIN, UserRole.SECADMIN, UserRole.AUDITOR})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.domain.choices import UserRole
@@ -34,6 +35,16 @@ class User(UserMixin, Timestamped, Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Counted in the database so a lockout holds across workers.
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by whoever chose the password (an administrator, the demo seeding): change it first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    totp_secret: Mapped[str | None] = mapped_column(String(200), comment="加密存储")
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Argon2 hashes of the unused recovery codes.
+    recovery_codes: Mapped[list[str] | None] = mapped_column(JSONB)
 
     community: Mapped[Community | None] = relationship()
     grid: Mapped[Grid | None] = relationship()
