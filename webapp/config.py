@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -32,12 +33,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+def _local_key(variable: str, file_name: str, make) -> str:
+    """A key from the environment, else a stable one kept per checkout in .local/."""
+    key = os.environ.get(variable)
     if key:
         return key
-    # A stable key per checkout keeps sessions valid across restarts of the demo.
-    key_file = LOCAL_DIR / "secret_key"
+    # A stable key per checkout keeps sessions valid (and encrypted data readable) across
+    # restarts of the demo.
+    key_file = LOCAL_DIR / file_name
     if key_file.exists():
         return key_file.read_text().strip()
     LOCAL_DIR.mkdir(exist_ok=True)
@@ -46,10 +49,25 @@ def _secret_key() -> str:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return key_file.read_text().strip()
-    key = secrets.token_hex(32)
+    key = make()
     with os.fdopen(fd, "w") as out:
         out.write(key)
     return key
+
+
+def _secret_key() -> str:
+    return _local_key("SECRET_KEY", "secret_key", lambda: secrets.token_hex(32))
+
+
+def _data_key() -> str:
+    """The key personal data is encrypted with at rest (Fernet: 32 url-safe base64 bytes)."""
+    return _local_key(
+        "DATA_KEY", "data_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+
+
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
 def from_environment() -> dict:
@@ -78,4 +96,20 @@ def from_environment() -> dict:
         "TILE_SUBDOMAINS": os.environ.get("TILE_SUBDOMAINS", "abc"),
         "TILE_CRS": os.environ.get("TILE_CRS", "wgs84"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        # ---- security baseline (等保 2.0 level 3); each item switchable per site policy ----
+        # Demo mode lets the demo accounts keep their published password and skips the
+        # administrators' second factor. Any real deployment sets DEMO_MODE=0.
+        "DEMO_MODE": _flag("DEMO_MODE", "1"),
+        "DATA_KEY": _data_key(),
+        "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "8")),
+        "PASSWORD_MIN_CLASSES": int(os.environ.get("PASSWORD_MIN_CLASSES", "3")),
+        "PASSWORD_MAX_AGE_DAYS": int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
+        "IDLE_MINUTES": int(os.environ.get("IDLE_MINUTES", "30")),
+        "IDLE_MINUTES_ADMIN": int(os.environ.get("IDLE_MINUTES_ADMIN", "15")),
+        # Roles that must use a second factor (TOTP); others may turn it on.
+        "TOTP_REQUIRED_ROLES": os.environ.get("TOTP_REQUIRED_ROLES", "admin,secadmin,auditor"),
+        "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS", "180")),
     }
