@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from . import config, migrate
 from .circles.cli import circles, roads
 from .db import make_engine
+from .security import crypto
 
 
 def _url() -> str:
@@ -34,6 +35,7 @@ def _session() -> Session:
 @click.group()
 def main() -> None:
     """gridmap — 社区治理一张图."""
+    crypto.configure(config._data_key())  # commands that read personal data need the key
 
 
 @main.group()
@@ -164,7 +166,10 @@ def user() -> None:
 @user.command("create")
 @click.argument("username")
 @click.option(
-    "--role", required=True, type=click.Choice(["admin", "center", "community", "grid", "planner"])
+    "--role",
+    required=True,
+    help="admin, secadmin, auditor (the three duty roles, one per account), center, community,"
+    " grid or planner.",
 )
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", help="Name shown in the app.")
@@ -203,6 +208,63 @@ def user_create(username, role, password, display_name, community_code, grid_cod
             raise click.ClickException(str(err)) from None
         session.commit()
     click.echo(f"created {role} account {username}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log (审计日志)."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 if any entry was changed, removed or inserted."""
+    from .audit import verify
+
+    with _session() as session:
+        verdict = verify(session)
+    if not verdict.intact:
+        raise click.ClickException(
+            f"audit log TAMPERED at entry {verdict.broken_at}: {verdict.reason}"
+            f" ({verdict.entries} entries read)"
+        )
+    click.echo(f"audit log intact: {verdict.entries} entries, last hash {verdict.last_hash}")
+
+
+@audit.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=int,
+    required=True,
+    help="Delete entries older than this many days (at least 180).",
+)
+def audit_purge(days: int) -> None:
+    """Delete audit entries past the retention age (the chain stays verifiable)."""
+    from .audit import purge
+
+    with _session() as session:
+        try:
+            deleted = purge(session, days)
+        except ValueError as err:
+            raise click.ClickException(str(err)) from None
+        session.commit()
+    click.echo(f"deleted {deleted} audit entries older than {days} days")
+
+
+@user.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Lift a lockout after failed logins."""
+    from .models import User
+
+    with _session() as session:
+        account = session.scalars(select(User).where(User.username == username)).first()
+        if account is None:
+            raise click.ClickException(f"no account {username}")
+        account.locked_until = None
+        account.failed_logins = 0
+        session.commit()
+    click.echo(f"unlocked {username}")
 
 
 main.add_command(circles)

@@ -33,7 +33,7 @@ def browser_type_launch_args():
 @pytest.fixture(scope="session")
 def live_server(database_url):
     """The app on a free loopback port, in a thread, for the whole session."""
-    app = create_app({"DATABASE_URL": database_url})
+    app = create_app({"DATABASE_URL": database_url, "LOGIN_RATE_LIMIT": "100000 per minute"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -60,7 +60,10 @@ def test_create_a_community_account(gridmap, database_url):
     [
         (["--role", "community", "--password", "Sq2026!abc"], "needs --community"),
         (["--role", "grid", "--password", "Sq2026!abc"], "needs --grid"),
-        (["--role", "admin", "--password", "short"], "at least 8 characters"),
+        (["--role", "admin", "--password", "short"], "密码至少 8 位"),
+        (["--role", "admin", "--password", "alllowercase"], "至少 3 类"),
+        (["--role", "admin,auditor", "--password", "Sq2026!abc"], "三权分立"),
+        (["--role", "superuser", "--password", "Sq2026!abc"], "unknown role"),
         (
             ["--role", "community", "--community", "000", "--password", "Sq2026!abc"],
             "no community with code 000",
@@ -83,3 +86,53 @@ def test_demo_ensure_loads_only_once(gridmap):
     result = gridmap("demo", "ensure")
     assert result.exit_code == 0, result.output
     assert "loading the demo" not in result.output
+
+
+def test_the_audit_chain_verifies_and_a_tampered_row_is_found(gridmap, database_url):
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        for n in range(3):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (username, action, entity, summary)"
+                    " VALUES ('tester', 'login', 'account', :s)"
+                ),
+                {"s": f"链测试 {n}"},
+            )
+    result = gridmap("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "audit log intact" in result.output
+    target = None
+    try:
+        with engine.begin() as conn:
+            target = conn.execute(
+                text(
+                    "SELECT id FROM audit_log WHERE summary LIKE '链测试%'"
+                    " ORDER BY id DESC OFFSET 1 LIMIT 1"
+                )
+            ).scalar()
+            # Only someone who can switch the trigger off (the database owner) can do this.
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            conn.execute(
+                text("UPDATE audit_log SET summary = '被篡改' WHERE id = :id"), {"id": target}
+            )
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+        result = gridmap("audit", "verify")
+        assert result.exit_code == 1
+        assert f"TAMPERED at entry {target}" in result.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            conn.execute(
+                text("UPDATE audit_log SET summary = '链测试 1' WHERE id = :id"), {"id": target}
+            )
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+        engine.dispose()
+    assert gridmap("audit", "verify").exit_code == 0
+
+
+def test_a_purge_keeps_half_a_year(gridmap):
+    result = gridmap("audit", "purge", "--older-than", "90")
+    assert result.exit_code == 1 and "180 days" in result.output
+    result = gridmap("audit", "purge", "--older-than", "180")
+    assert result.exit_code == 0 and "deleted 0" in result.output

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from webapp.domain.choices import UserRole
+from webapp.domain.choices import DUTY_ROLES, UserRole
 from webapp.models import Grid, User
 
+from . import policy
 from .passwords import hash_password, verify_password
 
 DEMO_PASSWORD = "Demo@2026"
 # (username, role, display name); the community and grid accounts get the first grid's area.
 DEMO_ACCOUNTS = [
     ("admin", "admin", "系统管理员"),
+    ("secadmin", "secadmin", "安全管理员"),
+    ("auditor", "auditor", "审计管理员"),
     ("center", "center", "综治中心值班员"),
     ("community", "community", "社区工作人员"),
     ("grid", "grid", "网格员"),
@@ -42,6 +45,9 @@ class CurrentUser(UserMixin):
     community_name: str | None
     grid_name: str | None
     active: bool
+    must_change_password: bool = False
+    password_changed_at: datetime | None = None
+    totp_enabled: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -51,10 +57,16 @@ class CurrentUser(UserMixin):
     def role_label(self) -> str:
         return UserRole(self.role).label
 
+    @property
+    def duty(self) -> bool:
+        """A 三权分立 duty role: administers the system, edits no business data."""
+        return UserRole(self.role) in DUTY_ROLES
+
 
 _CURRENT_USER_SQL = text(
     "SELECT u.id, u.username, u.display_name, u.role, u.community_id, u.grid_id,"
-    " c.name AS community_name, g.name AS grid_name, u.active"
+    " c.name AS community_name, g.name AS grid_name, u.active,"
+    " u.must_change_password, u.password_changed_at, u.totp_enabled"
     " FROM app_user u LEFT JOIN community c ON c.id = u.community_id"
     " LEFT JOIN grid g ON g.id = u.grid_id WHERE u.id = :id"
 )
@@ -66,15 +78,52 @@ def current_user_row(session: Session, user_id: int) -> CurrentUser | None:
     return CurrentUser(*row) if row else None
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
-    user = session.scalars(select(User).where(User.username == username.strip())).first()
-    if not verify_password(user.password_hash if user else None, password):
-        return None
-    if not user.active:
-        return None
-    user.last_login_at = datetime.now(UTC)
-    return user
+@dataclass
+class LoginAttempt:
+    """What a password check found: the user (when the password was right), whether the
+    account is (now) locked and until when, and the account row, for the audit entry."""
+
+    user: User | None
+    account: User | None
+    locked_until: datetime | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    max_failures: int = 5,
+    lock_minutes: int = 15,
+) -> LoginAttempt:
+    """Check a password. Failures are counted on the account in the database (so the count
+    holds across workers); the ``max_failures``-th in a row locks it for ``lock_minutes``. A
+    locked account is refused without looking at the password. Unknown and inactive accounts
+    fail like a wrong password."""
+    now = datetime.now(UTC)
+    account = session.scalars(
+        select(User).where(User.username == username.strip()).with_for_update()
+    ).first()
+    if account is not None and account.locked_until and account.locked_until > now:
+        return LoginAttempt(None, account, account.locked_until)
+    if not verify_password(account.password_hash if account else None, password):
+        if account is None:
+            return LoginAttempt(None, None)
+        account.failed_logins += 1
+        if account.failed_logins >= max_failures:
+            account.locked_until = now + timedelta(minutes=lock_minutes)
+            account.failed_logins = 0
+            return LoginAttempt(None, account, account.locked_until)
+        return LoginAttempt(None, account)
+    if not account.active:
+        return LoginAttempt(None, account)
+    account.failed_logins = 0
+    account.locked_until = None
+    return LoginAttempt(account, account)
 
 
 def create_user(
@@ -87,6 +136,11 @@ def create_user(
     community_id: int | None = None,
     grid_id: int | None = None,
 ) -> User:
+    if "," in role:
+        raise AccountError(
+            "an account holds one role; the duty roles (admin, secadmin, auditor) are held by"
+            " separate accounts (三权分立)"
+        )
     try:
         role = UserRole(role)
     except ValueError:
@@ -96,8 +150,9 @@ def create_user(
         raise AccountError("a community account needs --community")
     if role is UserRole.GRID and grid_id is None:
         raise AccountError("a grid-worker account needs --grid")
-    if len(password) < 8:
-        raise AccountError("password must be at least 8 characters")
+    weak = policy.problems(password, username=username)
+    if weak:
+        raise AccountError("password refused: " + " ".join(weak))
     if session.scalars(select(User.id).where(User.username == username)).first():
         raise AccountError(f"user {username!r} already exists")
     user = User(
@@ -107,6 +162,8 @@ def create_user(
         role=role.value,
         community_id=community_id if role is UserRole.COMMUNITY else None,
         grid_id=grid_id if role is UserRole.GRID else None,
+        # Whoever set this password is not its owner: the owner changes it on first login.
+        must_change_password=True,
     )
     session.add(user)
     session.flush()

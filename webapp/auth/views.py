@@ -1,16 +1,32 @@
 from __future__ import annotations
 
+import math
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
+from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
+from webapp.audit import record_event
 from webapp.db import get_session
-from webapp.extensions import htmx, login_manager
+from webapp.extensions import htmx, limiter, login_manager
+from webapp.models import User
 from webapp.render import page
 
-from .forms import LoginForm
+from . import policy, totp
+from .forms import LoginForm, PasswordForm, TotpForm
+from .passwords import hash_password, verify_password
 from .queries import CurrentUser, authenticate, current_user_row
 
 bp = Blueprint("auth", __name__)
@@ -63,7 +79,26 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _event(action: str, *, user=None, username: str = "", outcome="success", summary=""):
+    record_event(
+        get_session(),
+        action=action,
+        entity="account",
+        entity_id=getattr(user, "id", None),
+        user_id=getattr(user, "id", None),
+        username=getattr(user, "username", None) or username,
+        address=request.remote_addr,
+        outcome=outcome,
+        summary=summary,
+    )
+
+
+def _minutes_left(until: datetime) -> int:
+    return max(1, math.ceil((until - datetime.now(UTC)).total_seconds() / 60))
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -72,21 +107,259 @@ def login():
     status = 200
     if form.validate_on_submit():
         session = get_session()
-        user = authenticate(session, form.username.data, form.password.data)
-        if user is not None:
-            session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "用户名或密码错误,请重新输入。"
+        config = current_app.config
+        attempt = authenticate(
+            session,
+            form.username.data,
+            form.password.data,
+            max_failures=config["LOGIN_MAX_FAILURES"],
+            lock_minutes=config["LOGIN_LOCK_MINUTES"],
+        )
+        if attempt.user is not None:
+            return _password_accepted(attempt.user)
         status = 401
+        error = "用户名或密码错误,请重新输入。"
+        if attempt.locked:
+            error = (
+                f"连续登录失败次数过多,账号已锁定,请 {_minutes_left(attempt.locked_until)}"
+                " 分钟后再试,或联系系统管理员解锁。"
+            )
+            status = 423
+        _event(
+            "login_failed",
+            user=attempt.account,
+            username=form.username.data,
+            outcome="locked" if attempt.locked else "failure",
+            summary="账号已锁定" if attempt.locked else "用户名或密码错误",
+        )
+        session.commit()
     elif form.is_submitted():
         status = 400
     return page("auth/login.html", form=form, error=error, status=status)
 
 
+def _password_accepted(user):
+    """The first factor passed: ask for the second where the account has one."""
+    session = get_session()
+    if user.totp_enabled:
+        session.commit()  # the reset failure count
+        flask_session["totp_user"] = user.id
+        flask_session["totp_next"] = request.args.get("next")
+        return redirect(url_for("auth.login_totp"))
+    return _logged_in(user, request.args.get("next"))
+
+
+def _logged_in(user, target: str | None):
+    session = get_session()
+    user.last_login_at = datetime.now(UTC)
+    _event("login", user=user, summary="登录成功")
+    session.commit()
+    flask_session.pop("totp_user", None)
+    login_user(user)
+    flask_session["seen"] = int(time.time())
+    return redirect(_safe_next(target))
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_totp():
+    """The second step of a login with TOTP: a code from the phone, or a recovery code."""
+    user_id = flask_session.get("totp_user")
+    session = get_session()
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.totp_enabled:
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        code = form.code.data.strip()
+        secret = totp.decrypt_secret(user.totp_secret, current_app.config["DATA_KEY"])
+        if totp.verify(secret, code):
+            return _logged_in(user, flask_session.pop("totp_next", None))
+        remaining = totp.use_recovery_code(user.recovery_codes, code)
+        if remaining is not None:
+            user.recovery_codes = remaining
+            _event("recovery_code", user=user, summary=f"使用恢复码登录,剩余 {len(remaining)} 个")
+            return _logged_in(user, flask_session.pop("totp_next", None))
+        config = current_app.config
+        user.failed_logins += 1
+        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = datetime.now(UTC) + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            flask_session.pop("totp_user", None)
+        _event("login_failed", user=user, outcome="failure", summary="动态验证码错误")
+        session.commit()
+        error, status = "验证码错误或已过期,请重新输入。", 401
+        if user.locked_until:
+            return page(
+                "auth/login.html",
+                form=LoginForm(),
+                error="连续验证失败次数过多,账号已锁定,请稍后再试。",
+                status=423,
+            )
+    elif form.is_submitted():
+        status = 400
+    return page("auth/totp_login.html", form=form, error=error, status=status)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
+    _event("logout", user=current_user, summary="退出登录")
+    get_session().commit()
     forget_user(current_user.id)
     logout_user()
+    flask_session.clear()
     return redirect(url_for("auth.login"))
+
+
+# ---- gates on every request --------------------------------------------------------------
+
+OPEN_ENDPOINTS = {"static", "auth.login", "auth.login_totp", "auth.logout", "health.livez"}
+
+
+@bp.before_app_request
+def _gates():
+    """Idle sessions end; a password to change or a second factor to set up comes first."""
+    if request.endpoint in OPEN_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    config = current_app.config
+    now = int(time.time())
+    idle = config["IDLE_MINUTES_ADMIN"] if current_user.duty else config["IDLE_MINUTES"]
+    seen = flask_session.get("seen")
+    if seen is not None and now - seen > idle * 60:
+        _event("logout", user=current_user, summary=f"超过 {idle} 分钟未操作,自动退出")
+        get_session().commit()
+        forget_user(current_user.id)
+        logout_user()
+        flask_session.clear()
+        flash(f"超过 {idle} 分钟未操作,已自动退出,请重新登录。")
+        return _to(url_for("auth.login"))
+    if seen is None or now - seen >= 30:  # a fresh cookie at most every 30 s
+        flask_session["seen"] = now
+    if request.endpoint in ("auth.change_password", "auth.totp_setup"):
+        return None
+    if _must_change_password(config):
+        return _to(url_for("auth.change_password"))
+    if _must_enrol_totp(config):
+        return _to(url_for("auth.totp_setup"))
+    return None
+
+
+def _must_change_password(config) -> bool:
+    if current_user.must_change_password and not config["DEMO_MODE"]:
+        return True
+    return policy.expired(current_user.password_changed_at, config["PASSWORD_MAX_AGE_DAYS"])
+
+
+def _must_enrol_totp(config) -> bool:
+    required = {r.strip() for r in config["TOTP_REQUIRED_ROLES"].split(",") if r.strip()}
+    return (
+        current_user.role in required and not current_user.totp_enabled and not config["DEMO_MODE"]
+    )
+
+
+def _to(target: str):
+    """Send the browser to ``target``; an htmx request is told to go there itself."""
+    if request.path.startswith("/api/"):
+        return jsonify(error="请先完成账号安全设置或重新登录。"), 401
+    if htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+# ---- the account's own security ------------------------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    config = current_app.config
+    reason = None
+    if _must_change_password(config):
+        reason = (
+            "为保障账号安全,请先修改初始密码。"
+            if current_user.must_change_password
+            else f"密码已使用超过 {config['PASSWORD_MAX_AGE_DAYS']} 天,请修改密码。"
+        )
+    errors: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        session = get_session()
+        user = session.get(User, current_user.id)
+        if not verify_password(user.password_hash, form.current.data):
+            errors.append("当前密码不正确。")
+        errors += policy.problems(
+            form.new.data,
+            username=user.username,
+            min_length=config["PASSWORD_MIN_LENGTH"],
+            min_classes=config["PASSWORD_MIN_CLASSES"],
+        )
+        if form.new.data != form.confirm.data:
+            errors.append("两次输入的新密码不一致。")
+        if form.new.data == form.current.data:
+            errors.append("新密码不能与当前密码相同。")
+        if not errors:
+            user.password_hash = hash_password(form.new.data)
+            user.password_changed_at = datetime.now(UTC)
+            user.must_change_password = False
+            _event("password_change", user=user, summary="修改密码")
+            session.commit()
+            forget_user(user.id)
+            flash("密码已修改。")
+            return redirect(url_for("home.index"))
+        status = 422
+    elif form.is_submitted():
+        status = 400
+    return page(
+        "auth/password.html",
+        form=form,
+        errors=errors,
+        reason=reason,
+        status=status,
+        min_length=config["PASSWORD_MIN_LENGTH"],
+        min_classes=config["PASSWORD_MIN_CLASSES"],
+    )
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    """Turn on the second factor: scan the QR code, confirm with a code, keep the recovery
+    codes. The secret waits in the session until a code confirms it."""
+    config = current_app.config
+    form = TotpForm()
+    session = get_session()
+    user = session.get(User, current_user.id)
+    if user.totp_enabled:
+        return page("auth/totp_setup.html", enabled=True, form=form)
+    secret = flask_session.get("totp_pending")
+    if not secret or request.method == "GET":
+        secret = flask_session["totp_pending"] = totp.new_secret()
+    error, status, codes = None, 200, None
+    if form.validate_on_submit():
+        if totp.verify(secret, form.code.data):
+            codes, hashes = totp.new_recovery_codes()
+            user.totp_secret = totp.encrypt_secret(secret, config["DATA_KEY"])
+            user.totp_enabled = True
+            user.recovery_codes = hashes
+            _event("totp_enable", user=user, summary="启用动态验证码(双因素认证)")
+            session.commit()
+            forget_user(user.id)
+            flask_session.pop("totp_pending", None)
+            return page("auth/totp_setup.html", enabled=True, codes=codes, form=form)
+        error, status = "验证码不正确,请核对手机上的 6 位数字后重试。", 422
+    uri = totp.provisioning_uri(secret, user.username)
+    return page(
+        "auth/totp_setup.html",
+        enabled=False,
+        form=form,
+        qr=totp.qr_svg(uri),
+        secret=secret,
+        error=error,
+        status=status,
+        required=_must_enrol_totp(config),
+    )

@@ -1,7 +1,8 @@
 """Who may write what: by role and by area, enforced in the queries and on every saved row.
 
-Center staff and administrators write everywhere; community staff inside their community; grid
-workers inside their grid; patrol planners read only. A refusal raises Forbidden with a Chinese
+Center staff write everywhere; community staff inside their community; grid workers inside
+their grid; patrol planners read only; and the three duty roles of 三权分立 (system, security and
+audit administrators) edit no business data at all. A refusal raises Forbidden with a Chinese
 message, answered with a 403. Hiding buttons is a courtesy on top: the rules hold for any POST.
 """
 
@@ -11,7 +12,7 @@ from sqlalchemy import ColumnElement, false, true
 
 from .registry import Entity
 
-EVERYWHERE = ("admin", "center")
+EVERYWHERE = ("center",)
 
 
 class Forbidden(Exception):

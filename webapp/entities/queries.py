@@ -20,7 +20,7 @@ from sqlalchemy import String, asc, cast, desc, func, or_, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import AuditEntry
+from webapp.audit import record_event
 from webapp.models.base import SRID
 from webapp.models.containment import OutsideParentError
 
@@ -184,19 +184,18 @@ def record(
     before,
     after,
 ) -> None:
-    """One audit entry in the save's transaction: it lands with the write or not at all."""
-    session.add(
-        AuditEntry(
-            user_id=user.id,
-            username=user.username,
-            address=address,
-            action=action,
-            entity=entity.key,
-            entity_id=entity_id,
-            summary=_summary(entity, before, after),
-            before=before,
-            after=after,
-        )
+    """One audit entry for a write, in the write's transaction."""
+    record_event(
+        session,
+        action=action,
+        entity=entity.key,
+        username=user.username,
+        user_id=user.id,
+        address=address,
+        entity_id=entity_id,
+        summary=_summary(entity, before, after),
+        before=before,
+        after=after,
     )
 
 

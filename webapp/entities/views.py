@@ -519,8 +519,8 @@ def check(key: str):
 
 @bp.get("/audit")
 def audit():
-    if current_user.role != "admin":
-        raise Forbidden("审计日志仅系统管理员可以查看。")
+    if current_user.role != "auditor":
+        raise Forbidden("审计日志仅审计管理员可以查看。")
     session = get_session()
     stmt = select(AuditEntry)
     args = request.args

@@ -31,7 +31,7 @@ from .routes import DEFAULT_DWELL_MIN, MAX_STOPS, RouteError, plan, stops_from_t
 bp = Blueprint("patrol", __name__, url_prefix="/patrol")
 
 WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
-PLANNERS = ("admin", "center", "planner", "community")
+PLANNERS = ("center", "planner", "community")
 # The audit log names what changed; routes are not in the entity registry, so say it here.
 ROUTE_AUDIT = Entity("patrol_route", "巡逻路线", PatrolRoute, (), (), "LINESTRING")
 

@@ -1,0 +1,265 @@
+"""Accounts to the 等保 2.0 level-3 baseline: lockout, password rules and age, idle timeout,
+the second factor, separation of duties, and the audit of every login."""
+
+import contextlib
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import TEST_SETTINGS, csrf_token
+from webapp import create_app
+
+HX = {"HX-Request": "true"}
+
+
+def login(client, username: str, password: str = "Demo@2026"):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(page)}
+    )
+
+
+def strict_app(database_url, connection, **settings):
+    """An app outside demo mode: initial passwords must change, administrators need TOTP."""
+    app = create_app(
+        {**TEST_SETTINGS, "DATABASE_URL": database_url, "DEMO_MODE": False, **settings}
+    )
+    app.extensions["db_sessionmaker"] = lambda: Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    app.extensions["db_read"] = lambda: contextlib.nullcontext(connection)
+    return app
+
+
+def events(connection, username: str) -> list[tuple[str, str]]:
+    return connection.execute(
+        text(
+            "SELECT action, outcome FROM audit_log WHERE username = :u AND at >= now() ORDER BY id"
+        ),
+        {"u": username},
+    ).all()
+
+
+# ---- lockout --------------------------------------------------------------------------------
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, connection):
+    for _ in range(4):
+        assert login(client, "center", "wrong-Pass1").status_code == 401
+    fifth = login(client, "center", "wrong-Pass1")
+    assert fifth.status_code == 423
+    assert "已锁定" in fifth.get_data(as_text=True) and "15 分钟" in fifth.get_data(as_text=True)
+    # Locked: even the right password is refused, and the lock is in the database.
+    assert login(client, "center").status_code == 423
+    locked_until = connection.execute(
+        text("SELECT locked_until FROM app_user WHERE username = 'center'")
+    ).scalar()
+    assert timedelta(minutes=14) < locked_until - datetime.now(UTC) <= timedelta(minutes=15)
+    assert events(connection, "center") == [("login_failed", "failure")] * 4 + [
+        ("login_failed", "locked"),
+        ("login_failed", "locked"),
+    ]
+    # When the lock expires the right password works again.
+    connection.execute(
+        text(
+            "UPDATE app_user SET locked_until = now() - interval '1 second'"
+            " WHERE username = 'center'"
+        )
+    )
+    assert login(client, "center").status_code == 302
+    assert events(connection, "center")[-1] == ("login", "success")
+
+
+def test_unknown_accounts_fail_like_wrong_passwords_and_are_audited(client, connection):
+    response = login(client, "nobody", "whatever-Pass1")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert events(connection, "nobody") == [("login_failed", "failure")]
+
+
+def test_an_overlong_password_and_a_login_flood_are_refused_cleanly(database_url, connection):
+    app = strict_app(database_url, connection, LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    response = login(client, "center", "x" * 10_000)
+    assert response.status_code == 400
+    assert "密码过长" in response.get_data(as_text=True)
+    statuses = [login(client, "center", "wrong-Pass1").status_code for _ in range(4)]
+    assert statuses[-1] == 429
+    assert 500 not in statuses
+
+
+# ---- passwords -----------------------------------------------------------------------------
+
+
+def change(client, current: str, new: str, confirm: str | None = None):
+    page = client.get("/account/password").get_data(as_text=True)
+    return client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "current": current,
+            "new": new,
+            "confirm": new if confirm is None else confirm,
+        },
+    )
+
+
+def test_outside_demo_mode_the_initial_password_must_change_first(database_url, connection):
+    client = strict_app(database_url, connection).test_client()
+    assert login(client, "center").status_code == 302
+    response = client.get("/map")
+    assert response.status_code == 302 and response.location.endswith("/account/password")
+    htmx = client.get("/manage/building", headers=HX)
+    assert htmx.headers["HX-Redirect"].endswith("/account/password")
+    weak = change(client, "Demo@2026", "password")
+    assert weak.status_code == 422
+    body = weak.get_data(as_text=True)
+    assert "至少 3 类" in body
+    assert change(client, "Demo@2026", "Center#2026x", "Center#2026y").status_code == 422
+    assert change(client, "Demo@2026", "center").status_code == 422
+    assert change(client, "Demo@2026", "Center#2026x").status_code == 302
+    assert client.get("/map").status_code == 200
+    assert ("password_change", "success") in events(connection, "center")
+    row = connection.execute(
+        text(
+            "SELECT must_change_password, password_changed_at FROM app_user"
+            " WHERE username = 'center'"
+        )
+    ).one()
+    assert row[0] is False and row[1] is not None
+
+
+def test_in_demo_mode_the_demo_password_stays_usable(client, auth):
+    auth.login("center")
+    assert client.get("/map").status_code == 200
+
+
+def test_a_password_older_than_ninety_days_must_change(client, auth, connection):
+    connection.execute(
+        text(
+            "UPDATE app_user SET password_changed_at = now() - interval '91 days',"
+            " must_change_password = false WHERE username = 'planner'"
+        )
+    )
+    auth.login("planner")
+    response = client.get("/map")
+    assert response.status_code == 302 and response.location.endswith("/account/password")
+    assert "超过 90 天" in client.get("/account/password").get_data(as_text=True)
+
+
+# ---- idle sessions ---------------------------------------------------------------------------
+
+
+def idle(client, minutes: float) -> None:
+    with client.session_transaction() as session:
+        session["seen"] = int(time.time() - minutes * 60)
+
+
+@pytest.mark.parametrize(
+    ("username", "minutes", "ends"),
+    [("center", 29, False), ("center", 31, True), ("admin", 14, False), ("admin", 16, True)],
+)
+def test_idle_sessions_end(client, auth, connection, username, minutes, ends):
+    auth.login(username)
+    idle(client, minutes)
+    response = client.get("/")
+    if ends:
+        assert response.status_code == 302 and "/login" in response.location
+        follow = client.get("/login").get_data(as_text=True)
+        assert "未操作" in follow
+        assert events(connection, username)[-1] == ("logout", "success")
+        assert client.get("/map").status_code == 302
+    else:
+        assert response.status_code == 200
+
+
+# ---- the second factor ------------------------------------------------------------------------
+
+
+def enrol(client) -> tuple[str, list[str]]:
+    page = client.get("/account/totp").get_data(as_text=True)
+    assert "<svg" in page
+    with client.session_transaction() as session:
+        secret = session["totp_pending"]
+    response = client.post(
+        "/account/totp",
+        data={"csrf_token": csrf_token(page), "code": pyotp.TOTP(secret).now()},
+    )
+    assert response.status_code == 200
+    codes = re.findall(r"<code>([0-9a-f]{4}-[0-9a-f]{4})</code>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    return secret, codes
+
+
+def second_step(client, code: str):
+    page = client.get("/login/totp").get_data(as_text=True)
+    return client.post("/login/totp", data={"csrf_token": csrf_token(page), "code": code})
+
+
+def test_a_totp_login_needs_the_code_and_a_recovery_code_works_once(client, auth, connection):
+    auth.login("planner")
+    secret, codes = enrol(client)
+    stored = connection.execute(
+        text("SELECT totp_secret FROM app_user WHERE username = 'planner'")
+    ).scalar()
+    assert secret not in stored  # encrypted at rest
+    auth.logout()
+    first = login(client, "planner")
+    assert first.status_code == 302 and first.location.endswith("/login/totp")
+    assert client.get("/map").status_code == 302  # not logged in yet
+    assert second_step(client, "000000").status_code == 401
+    assert second_step(client, pyotp.TOTP(secret).now()).status_code == 302
+    assert client.get("/map").status_code == 200
+    auth.logout()
+    login(client, "planner")
+    assert second_step(client, codes[0]).status_code == 302
+    auth.logout()
+    login(client, "planner")
+    assert second_step(client, codes[0]).status_code == 401  # used up
+    actions = [a for a, _ in events(connection, "planner")]
+    assert "totp_enable" in actions and "recovery_code" in actions
+
+
+def test_administrators_must_set_up_the_second_factor(database_url, connection):
+    connection.execute(text("UPDATE app_user SET must_change_password = false"))
+    client = strict_app(database_url, connection).test_client()
+    assert login(client, "admin").status_code == 302
+    response = client.get("/")
+    assert response.status_code == 302 and response.location.endswith("/account/totp")
+    enrol(client)
+    assert client.get("/").status_code == 200
+
+
+# ---- separation of duties -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["admin", "secadmin", "auditor"])
+def test_duty_roles_edit_no_business_data(client, auth, username):
+    auth.login(username)
+    assert client.get("/manage/building/1/edit", headers=HX).status_code == 403
+    assert client.get("/manage/camera/new", headers=HX).status_code == 403
+    assert client.get("/patrol/plan", headers=HX).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("username", "status"), [("auditor", 200), ("admin", 403), ("secadmin", 403)]
+)
+def test_only_the_audit_administrator_reads_the_audit_log(client, auth, username, status):
+    auth.login(username)
+    assert client.get("/manage/audit", headers=HX).status_code == status
+
+
+# ---- forged sessions ---------------------------------------------------------------------
+
+
+def test_a_forged_session_cookie_is_just_a_stranger(client):
+    client.set_cookie("session", "eyJfdXNlcl9pZCI6IjEifQ.forged.signature")
+    response = client.get("/map")
+    assert response.status_code == 302 and "/login" in response.location
+    api = client.get("/api/layers/grid.geojson?bbox=120.3,36.2,120.5,36.4&zoom=14")
+    assert api.status_code == 401
