@@ -8,10 +8,12 @@ After a write an ``HX-Trigger`` tells static/js/map.js which layer to refresh.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
@@ -20,11 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
+from webapp.audit import record_event
 from webapp.db import get_session
 from webapp.domain.choices import CameraState, MaintenanceKind
 from webapp.extensions import htmx
 from webapp.map.views import current_basemap, map_page
 from webapp.models import AuditEntry, CameraMaintenance
+from webapp.security import personal
 
 from . import queries
 from .forms import MARKUP, fill_choices, form_class
@@ -167,10 +171,17 @@ def _load(entity: Entity, entity_id: int, *, for_write: bool):
     return obj
 
 
-def _details(entity: Entity, obj) -> list[tuple[str, str]]:
+def _details(entity: Entity, obj) -> list[tuple[str, object]]:
+    """Label and shown value per field; a staff phone is a StaffPhone (masked, with 查看 where
+    the user may see it whole)."""
     labels = queries.ref_labels(get_session(), entity, [obj], [f.name for f in entity.fields])
     return [
-        (spec.label, queries.display(entity, spec.name, getattr(obj, spec.name), labels))
+        (
+            spec.label,
+            personal.StaffPhone.of(obj)
+            if spec.personal and entity.key == "staff"
+            else queries.display(entity, spec.name, getattr(obj, spec.name), labels),
+        )
         for spec in entity.fields
     ]
 
@@ -302,6 +313,9 @@ def _form(entity: Entity, obj=None, formdata=None):
     fill_choices(form, entity, get_session(), community)
     if formdata is None and obj is not None:
         form.version.data = str(obj.version)
+        # The edit form shows personal numbers masked; _save keeps the stored one for the mask.
+        for name in entity.personal_fields:
+            form[name].data = personal.mask_phone(getattr(obj, name))
     return form
 
 
@@ -382,6 +396,8 @@ def _conflict(entity: Entity, form, obj):
     for spec in entity.fields:
         mine = getattr(form, spec.name).data
         theirs = getattr(obj, spec.name)
+        if spec.personal and personal.unchanged(mine):
+            continue
         if _normal(mine) != _normal(theirs):
             rows.append(
                 (
@@ -419,6 +435,11 @@ def _save(entity: Entity, obj, *, before, form=None):
             elif before is None:
                 raise SaveError("请在地图上绘制图形,或粘贴坐标。", "geometry")
         values = {spec.name: getattr(form, spec.name).data for spec in entity.fields}
+        if before is not None:
+            # A personal number left masked (or emptied) in the edit form keeps the stored one.
+            for name in entity.personal_fields:
+                if personal.unchanged(values[name]):
+                    values[name] = getattr(obj, name)
         queries.save(session, current_user, entity, obj, values, geometry)
         after = queries.snapshot(entity, obj)
         action = "create" if before is None else "update"
@@ -517,17 +538,48 @@ def check(key: str):
 # ---- audit ------------------------------------------------------------------------------
 
 
-@bp.get("/audit")
-def audit():
+AUDIT_ACTIONS = {
+    "create": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "import": "导入",
+    "export": "导出",
+    "reveal": "查看个人信息",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "password_change": "修改密码",
+    "password_reset": "重置密码",
+    "role_change": "修改角色",
+    "account_create": "新建账号",
+    "unlock": "解锁",
+    "deactivate": "停用账号",
+    "activate": "启用账号",
+    "totp_enable": "启用双因素",
+    "totp_reset": "重置双因素",
+    "recovery_code": "使用恢复码",
+}
+AUDIT_KINDS = {
+    "account": "账号",
+    "staff": "工作人员",
+    "patrol_route": "巡逻路线",
+    "audit_log": "审计日志",
+}
+
+
+def _audit_query():
+    """The audit entries the filters in the query string select (auditor only)."""
     if current_user.role != "auditor":
         raise Forbidden("审计日志仅审计管理员可以查看。")
-    session = get_session()
     stmt = select(AuditEntry)
     args = request.args
-    if args.get("entity") in ENTITIES:
+    kinds = {**{k: e.label for k, e in ENTITIES.items()}, **AUDIT_KINDS}
+    if args.get("entity") in kinds:
         stmt = stmt.where(AuditEntry.entity == args["entity"])
-    if args.get("action") in ("create", "update", "delete", "import"):
+    if args.get("action") in AUDIT_ACTIONS:
         stmt = stmt.where(AuditEntry.action == args["action"])
+    if args.get("outcome") in ("success", "failure", "denied", "locked"):
+        stmt = stmt.where(AuditEntry.outcome == args["outcome"])
     if args.get("user"):
         stmt = stmt.where(AuditEntry.username == args["user"][:50])
     if args.get("entity_id", "").isdigit():
@@ -537,18 +589,72 @@ def audit():
         if len(value) == 10 and value[4] == "-" and value[7] == "-":
             bound = value if name == "since" else f"{value} 23:59:59.999999"
             stmt = stmt.where(getattr(AuditEntry.at, op)(bound))
+    return stmt.order_by(AuditEntry.id.desc()), kinds
+
+
+@bp.get("/audit")
+def audit():
+    stmt, kinds = _audit_query()
+    args = request.args
     page = int(args["page"]) if args.get("page", "").isdigit() else 1
-    entries = (
-        session.execute(stmt.order_by(AuditEntry.id.desc()).limit(51).offset((page - 1) * 50))
-        .scalars()
-        .all()
-    )
+    entries = get_session().execute(stmt.limit(51).offset((page - 1) * 50)).scalars().all()
     return map_page(
         "entities/audit.html",
         push_url=request.full_path.rstrip("?"),
         entries=entries[:50],
         more=len(entries) > 50,
         page=page,
-        entities=ENTITIES,
+        entities=kinds,
+        actions=AUDIT_ACTIONS,
         args=args,
     )
+
+
+@bp.get("/audit/export.csv")
+def audit_export():
+    """The filtered audit log as CSV (UTF-8 with BOM, for Excel); the export is audited too."""
+    stmt, _ = _audit_query()
+    session = get_session()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(
+        ["编号", "时间", "用户", "地址", "操作", "结果", "对象", "对象编号", "摘要", "哈希"]
+    )
+    count = 0
+    for e in session.execute(stmt.limit(100_000)).scalars():
+        count += 1
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                e.username,
+                e.address or "",
+                AUDIT_ACTIONS.get(e.action, e.action),
+                e.outcome,
+                e.entity,
+                e.entity_id or "",
+                _cell(e.summary),
+                e.hash or "",
+            ]
+        )
+    record_event(
+        session,
+        action="export",
+        entity="audit_log",
+        username=current_user.username,
+        user_id=current_user.id,
+        address=request.remote_addr,
+        summary=f"导出审计日志 {count} 条",
+    )
+    session.commit()
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
+def _cell(value: str) -> str:
+    """A CSV cell Excel will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -1,0 +1,273 @@
+"""Accounts: list, create, unlock, activate, reset (系统管理员); role and area (安全管理员).
+
+The three duty roles (admin, secadmin, auditor) are set at installation with ``gridmap user
+create`` and never given or taken here, so no account comes to hold two duties over time and no
+administrator can raise their own rights. Every change writes an audit entry with the values
+before and after.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+
+from webapp.audit import record_event
+from webapp.auth import policy
+from webapp.auth.passwords import hash_password
+from webapp.auth.queries import AccountError, create_user
+from webapp.auth.views import forget_user
+from webapp.db import get_session
+from webapp.domain.choices import DUTY_ROLES, UserRole
+from webapp.models import User
+from webapp.render import page
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+BUSINESS_ROLES = [r for r in UserRole if r not in DUTY_ROLES]
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,50}$")
+
+
+@bp.before_request
+@login_required
+def _administrators_only():
+    if current_user.role not in ("admin", "secadmin"):
+        abort(403, "账号管理仅系统管理员和安全管理员可以使用。")
+
+
+def _need(role: str) -> None:
+    if current_user.role != role:
+        label = UserRole(role).label
+        abort(403, f"此操作仅{label}可以执行(三权分立)。")
+
+
+def _account(account_id: int) -> User:
+    account = get_session().get(User, account_id)
+    if account is None:
+        abort(404, "账号不存在。")
+    return account
+
+
+def _state(account: User) -> dict:
+    return {
+        "role": account.role,
+        "community_id": account.community_id,
+        "grid_id": account.grid_id,
+        "active": account.active,
+        "locked": bool(account.locked_until),
+        "totp": account.totp_enabled,
+    }
+
+
+def _audit(action: str, account: User, summary: str, before: dict | None, outcome="success"):
+    record_event(
+        get_session(),
+        action=action,
+        entity="account",
+        entity_id=account.id,
+        user_id=current_user.id,
+        username=current_user.username,
+        address=request.remote_addr,
+        summary=summary,
+        before=before,
+        after=_state(account),
+        outcome=outcome,
+    )
+
+
+def _areas():
+    session = get_session()
+    communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
+    grids = session.execute(
+        text("SELECT id, code || ' ' || name FROM grid ORDER BY code LIMIT 5000")
+    ).all()
+    return communities, grids
+
+
+@bp.get("/accounts")
+def accounts(errors=(), status=200):
+    rows = get_session().execute(select(User).order_by(User.role, User.username)).scalars().all()
+    communities, grids = _areas()
+    return page(
+        "admin/accounts.html",
+        status=status,
+        accounts=rows,
+        roles=UserRole,
+        business_roles=BUSINESS_ROLES,
+        duty_roles=DUTY_ROLES,
+        communities=communities,
+        grids=grids,
+        errors=errors,
+    )
+
+
+def _area(role: str) -> tuple[int | None, int | None]:
+    community = request.form.get("community_id", "")
+    grid = request.form.get("grid_id", "")
+    community_id = int(community) if community.isdigit() else None
+    grid_id = int(grid) if grid.isdigit() else None
+    return (
+        community_id if role == "community" else None,
+        grid_id if role == "grid" else None,
+    )
+
+
+@bp.post("/accounts")
+def create():
+    _need("admin")
+    form = request.form
+    username = form.get("username", "").strip()
+    role = form.get("role", "")
+    errors = []
+    if not USERNAME.match(username):
+        errors.append("用户名应为 2–50 位字母、数字、下划线、点或连字符。")
+    if role not in {r.value for r in BUSINESS_ROLES}:
+        errors.append("请选择业务角色;管理员角色只能在安装时通过命令行设置。")
+    name = form.get("display_name", "").strip()
+    if not name or len(name) > 50 or "<" in name or ">" in name:
+        errors.append("请填写姓名(最多 50 字,不能包含“<”或“>”)。")
+    password = form.get("password", "")
+    errors += policy.problems(
+        password,
+        username=username,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        min_classes=current_app.config["PASSWORD_MIN_CLASSES"],
+    )
+    if errors:
+        return accounts(errors=errors, status=422)
+    community_id, grid_id = _area(role)
+    session = get_session()
+    try:
+        account = create_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            display_name=name,
+            community_id=community_id,
+            grid_id=grid_id,
+        )
+    except AccountError as err:
+        session.rollback()
+        return accounts(errors=[_chinese(str(err))], status=422)
+    _audit("account_create", account, f"新建账号 {username}({UserRole(role).label})", None)
+    session.commit()
+    flash(f"已新建账号 {username},首次登录须修改初始密码。")
+    return redirect(url_for("admin.accounts"))
+
+
+def _chinese(message: str) -> str:
+    if "already exists" in message:
+        return "该用户名已存在。"
+    if "needs --community" in message:
+        return "社区工作人员账号须选择所属社区。"
+    if "needs --grid" in message:
+        return "网格员账号须选择所属网格。"
+    return "账号信息不完整,请检查。"
+
+
+@bp.post("/accounts/<int:account_id>/unlock")
+def unlock(account_id: int):
+    _need("admin")
+    account = _account(account_id)
+    before = _state(account)
+    account.locked_until = None
+    account.failed_logins = 0
+    _audit("unlock", account, f"解锁账号 {account.username}", before)
+    get_session().commit()
+    flash(f"已解锁 {account.username}。")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/active")
+def set_active(account_id: int):
+    _need("admin")
+    account = _account(account_id)
+    if account.id == current_user.id:
+        abort(403, "不能停用自己的账号。")
+    before = _state(account)
+    account.active = request.form.get("active") == "1"
+    label = "启用" if account.active else "停用"
+    _audit("activate" if account.active else "deactivate", account, f"{label}账号", before)
+    get_session().commit()
+    forget_user(account.id)
+    flash(f"已{label} {account.username}。")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/password")
+def reset_password(account_id: int):
+    _need("admin")
+    account = _account(account_id)
+    password = request.form.get("password", "")
+    errors = policy.problems(
+        password,
+        username=account.username,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        min_classes=current_app.config["PASSWORD_MIN_CLASSES"],
+    )
+    if errors:
+        return accounts(errors=errors, status=422)
+    before = _state(account)
+    account.password_hash = hash_password(password)
+    account.must_change_password = True
+    account.failed_logins = 0
+    account.locked_until = None
+    _audit("password_reset", account, f"重置 {account.username} 的密码", before)
+    get_session().commit()
+    flash(f"已重置 {account.username} 的密码,下次登录须修改。")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/role")
+def change_role(account_id: int):
+    """The security administrator gives a business account its role and area."""
+    _need("secadmin")
+    account = _account(account_id)
+    role = request.form.get("role", "")
+    errors = []
+    if account.id == current_user.id:
+        errors.append("不能修改自己的角色。")
+    if UserRole(account.role) in DUTY_ROLES or role in {r.value for r in DUTY_ROLES}:
+        errors.append(
+            "系统管理员、安全管理员、审计管理员三种角色互相分离(三权分立):"
+            "不能授予、收回或互相转换,只能在安装时为不同账号分别设置。"
+        )
+    if role not in {r.value for r in UserRole}:
+        errors.append("角色无效。")
+    community_id, grid_id = _area(role)
+    if role == "community" and community_id is None:
+        errors.append("社区工作人员须选择所属社区。")
+    if role == "grid" and grid_id is None:
+        errors.append("网格员须选择所属网格。")
+    before = _state(account)
+    if errors:
+        _audit("role_change", account, f"拒绝修改 {account.username} 的角色", before, "denied")
+        get_session().commit()
+        return accounts(errors=errors, status=422)
+    account.role = role
+    account.community_id = community_id
+    account.grid_id = grid_id
+    _audit("role_change", account, f"{account.username} 的角色改为 {UserRole(role).label}", before)
+    get_session().commit()
+    forget_user(account.id)
+    flash(f"已修改 {account.username} 的角色。")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/totp")
+def reset_totp(account_id: int):
+    """A lost phone: the security administrator turns the second factor off to be set again."""
+    _need("secadmin")
+    account = _account(account_id)
+    before = _state(account)
+    account.totp_enabled = False
+    account.totp_secret = None
+    account.recovery_codes = None
+    _audit("totp_reset", account, f"重置 {account.username} 的动态验证码", before)
+    get_session().commit()
+    forget_user(account.id)
+    flash(f"已重置 {account.username} 的动态验证码,下次登录后重新绑定。")
+    return redirect(url_for("admin.accounts"))
