@@ -386,7 +386,8 @@
         .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>监控${s}</li>`).join("");
       const cats = Object.entries(CATEGORY_COLORS)
         .map(([s, c]) => `<li><i class="sq" style="background:${c}"></i>${s}</li>`).join("");
-      div.innerHTML = `<h4>图例</h4><ul>
+      // Folded on the working screen (it would cover the map's corner), open on the wall.
+      div.innerHTML = `<details${gm.config.bigscreen ? " open" : ""}><summary>图例</summary><ul>
         <li><i class="ln" style="border-color:#b42318"></i>社区边界</li>
         <li><i class="ln" style="border-color:#2563eb"></i>网格</li>
         <li><i class="sq" style="background:#fbbf24"></i>住宅小区</li>
@@ -397,8 +398,10 @@
         <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(沿街道步行;虚线为直线估算)</li>
         <li><i class="sq" style="background:#ef4444"></i>服务缺口:15分钟内无所选设施的楼栋</li>
         <li><i class="sq" style="background:#38bdf8"></i>监控视域(灰色:离线/故障不计)</li>
+        <li><i class="ln" style="border-color:#dc2626"></i>监控盲区(未被在线监控覆盖)</li>
+        <li><i class="ln" style="border-color:#7c3aed"></i>巡逻路线(虚线为车巡)</li>
         ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
-      </ul>`;
+      </ul></details>`;
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
