@@ -39,7 +39,7 @@ def main(base: str) -> None:
         page.click("button[type=submit]")
         for path, name in PAGES:
             page.goto(base + path)
-            page.wait_for_function("window.gridmap && gridmap.map && gridmap.pending === 0")
+            page.wait_for_function("() => window.gridmap && gridmap.map && gridmap.pending === 0")
             page.wait_for_timeout(1500)
             page.screenshot(path=str(docs / name))
             print(f"docs/{name}")

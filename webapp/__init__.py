@@ -32,7 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     errors.init_app(app)
+    from .security import crypto, headers
 
+    headers.init_app(app)
+    # Personal data (staff phones, TOTP secrets) is encrypted with this key at rest.
+    crypto.configure(app.config["DATA_KEY"])
+
+    from .admin import views as admin_views
     from .auth import views as auth_views
     from .entities import transfer_views
     from .entities import views as entity_views
@@ -41,15 +47,21 @@ def create_app(config: dict | None = None) -> Flask:
     from .lookup import views as lookup_views
     from .map import views as map_views
     from .patrol import views as patrol_views
+    from .security import personal
 
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(health_views.bp)
-    app.register_blueprint(home_views.bp)
-    app.register_blueprint(map_views.bp)
-    app.register_blueprint(lookup_views.bp)
-    app.register_blueprint(entity_views.bp)
-    app.register_blueprint(transfer_views.bp)
-    app.register_blueprint(patrol_views.bp)
+    for blueprint in (
+        auth_views.bp,
+        health_views.bp,
+        home_views.bp,
+        map_views.bp,
+        lookup_views.bp,
+        entity_views.bp,
+        transfer_views.bp,
+        patrol_views.bp,
+        admin_views.bp,
+        personal.bp,
+    ):
+        app.register_blueprint(blueprint)
 
     from . import cli
 

@@ -100,6 +100,7 @@ def from_environment() -> dict:
         # Demo mode lets the demo accounts keep their published password and skips the
         # administrators' second factor. Any real deployment sets DEMO_MODE=0.
         "DEMO_MODE": _flag("DEMO_MODE", "1"),
+        "CSP_ENABLED": _flag("CSP_ENABLED", "1"),
         "DATA_KEY": _data_key(),
         "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "8")),
         "PASSWORD_MIN_CLASSES": int(os.environ.get("PASSWORD_MIN_CLASSES", "3")),

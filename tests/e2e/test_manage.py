@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def open_page(page, path: str) -> None:
     page.goto(path)
-    page.wait_for_function("window.gridmap && window.gridmap.map")
+    page.wait_for_function("() => window.gridmap && window.gridmap.map")
     wait_for_layers(page)
 
 
@@ -76,7 +76,7 @@ def test_draw_a_building_inside_a_compound_and_it_appears_on_the_map(page, reque
         assert page.evaluate("document.querySelector('#panel').dataset.id") == str(building_id)
         # A click on the new footprint opens its feature panel (vector tiles carry the id).
         page.goto("/map")
-        page.wait_for_function("window.gridmap && window.gridmap.map")
+        page.wait_for_function("() => window.gridmap && window.gridmap.map")
         page.evaluate(f"gridmap.map.setView([{lat}, {lon}], 19, {{animate: false}})")
         wait_for_layers(page)
         page.wait_for_function(

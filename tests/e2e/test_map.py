@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 def map_page(page, requests_seen):
     login(page)
     page.goto("/map")
-    page.wait_for_function("window.gridmap && window.gridmap.map")
+    page.wait_for_function("() => window.gridmap && window.gridmap.map")
     wait_for_layers(page)
     # Grids draw from zoom 12; the demo opens at 14.
     expect(page.locator("path.gm-grid").first).to_be_attached()
@@ -44,7 +44,7 @@ def free_point_in_grid(engine) -> tuple[int, str, str, float, float]:
 def wait_for_layers(page) -> None:
     """Until the map has stopped moving and every layer request has answered."""
     page.wait_for_timeout(50)
-    page.wait_for_function("!gridmap.moving && gridmap.pending === 0")
+    page.wait_for_function("() => !gridmap.moving && gridmap.pending === 0")
 
 
 def click_lonlat(page, lon: float, lat: float) -> None:

@@ -41,7 +41,7 @@ def test_pick_four_checkpoints_plan_save_and_see_the_route(page, requests_seen, 
         page.get_by_role("button", name="规划路线").click()
         expect(page.locator(".figures")).to_contain_text("公里")
         expect(page.locator(".figures")).to_contain_text("分钟")
-        page.wait_for_function("gridmap.route && gridmap.route.getLayers().length === 5")
+        page.wait_for_function("() => gridmap.route && gridmap.route.getLayers().length === 5")
         page.get_by_label("路线名称").fill("浏览器夜巡")
         page.get_by_label("巡逻队伍").select_option(label=team)
         page.get_by_label("周二").check()
@@ -53,7 +53,7 @@ def test_pick_four_checkpoints_plan_save_and_see_the_route(page, requests_seen, 
         page.evaluate("gridmap.overlays.patrol_route.addTo(gridmap.map)")
         wait_for_layers(page)
         page.wait_for_function(
-            "gridmap.overlays.patrol_route.getLayers()"
+            "() => gridmap.overlays.patrol_route.getLayers()"
             ".some(l => l.feature && l.feature.properties.name === '浏览器夜巡')"
         )
         # And on the printable sheet, with its stops and times.

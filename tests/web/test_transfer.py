@@ -559,5 +559,5 @@ def test_the_import_panel_offers_the_file_the_crs_and_progress(center):
     html = center.get("/manage/camera/import", headers=HX).get_data(as_text=True)
     assert 'hx-encoding="multipart/form-data"' in html and 'type="file"' in html
     assert 'name="only_valid"' in html and "仅导入有效的行" in html
-    assert "GCJ-02" in html and "<progress" in html and "hx-on::xhr:progress" in html
+    assert "GCJ-02" in html and "<progress" in html and "data-upload-progress" in html
     assert "/manage/camera/template.xlsx" in html

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from webapp.audit import record_event
 from webapp.models.base import SRID
 from webapp.models.containment import OutsideParentError
+from webapp.security.personal import mask_phone
 
 from .forms import REF_SQL
 from .permissions import check_row
@@ -104,7 +105,9 @@ def list_rows(session: Session, entity: Entity, query: ListQuery) -> ListPage:
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, query.page), pages)
-    sort = query.sort if query.sort in entity.list_columns else entity.default_sort
+    # Encrypted columns have no order worth sorting by.
+    sortable = set(entity.list_columns) - set(entity.personal_fields)
+    sort = query.sort if query.sort in sortable else entity.default_sort
     order = desc if query.descending else asc
     stmt = stmt.order_by(order(getattr(entity.model, sort)), entity.model.id)
     objs = session.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars().all()
@@ -141,6 +144,8 @@ def display(entity: Entity, name: str, value, labels: dict) -> str:
     spec = next((f for f in entity.fields if f.name == name), None)
     if value is None or value == "":
         return "—"
+    if spec is not None and spec.personal:
+        return mask_phone(str(value))
     if spec is not None and spec.kind == "ref":
         return labels.get((spec.ref, value), f"#{value}")
     if isinstance(value, bool):
@@ -162,7 +167,11 @@ def _plain(value):
 
 
 def snapshot(entity: Entity, obj) -> dict:
-    """The entity's attribute values as JSON-safe plain values, with its geometry as GeoJSON."""
+    """The entity's attribute values as JSON-safe plain values, with its geometry as GeoJSON.
+
+    Personal fields are whole here (an authorised export and an import's stored values need
+    them); ``record`` masks them on their way into the audit log.
+    """
     values = {spec.name: _plain(getattr(obj, spec.name)) for spec in entity.fields}
     if entity.geometry and obj.geom is not None:
         geom = obj.geom if isinstance(obj.geom, BaseGeometry) else to_shape(obj.geom)
@@ -194,9 +203,19 @@ def record(
         address=address,
         entity_id=entity_id,
         summary=_summary(entity, before, after),
-        before=before,
-        after=after,
+        before=masked(entity, before),
+        after=masked(entity, after),
     )
+
+
+def masked(entity: Entity, values: dict | None) -> dict | None:
+    """A snapshot as the audit log keeps it: personal fields masked (138****1234)."""
+    if values is None or not entity.personal_fields:
+        return values
+    return {
+        name: mask_phone(value) if name in entity.personal_fields and value else value
+        for name, value in values.items()
+    }
 
 
 def _summary(entity: Entity, before: dict | None, after: dict | None) -> str:

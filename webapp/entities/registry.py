@@ -37,6 +37,8 @@ class Field:
 
     ``kind``: text, textarea, int, decimal, bool, date, choice (``choices`` an enum of Chinese
     values), ref (a foreign key to ``ref``: community, grid, compound, staff, facility_type).
+    ``personal``: a person's own phone (个人信息): stored encrypted, shown masked, whole only on an
+    audited reveal; the audit log keeps the mask.
     """
 
     name: str
@@ -49,6 +51,7 @@ class Field:
     min_value: float | None = None
     max_value: float | None = None
     help: str = ""
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ class Entity:
         return next(f for f in self.fields if f.name == name)
 
     @property
+    def personal_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.personal)
+
+    @property
     def map_layer(self) -> str | None:
         return None if self.geometry is None else self.key
 
@@ -83,6 +90,14 @@ PHONE = Field("phone", "联系电话", max_length=30)
 COMMUNITY = Field("community_id", "所属社区", "ref", required=True, ref="community")
 GRID = Field("grid_id", "所属网格", "ref", ref="grid", help="留空则按位置自动确定")
 COMPOUND = Field("compound_id", "所属小区", "ref", ref="compound")
+# A person's own number, unlike the office numbers of police rooms, facilities and places.
+PERSONAL_PHONE = Field(
+    "phone",
+    "联系电话",
+    max_length=30,
+    personal=True,
+    help="修改时只显示号码的部分数字,留空则不修改",
+)
 
 
 def _staff(name: str, label: str) -> Field:
@@ -270,14 +285,15 @@ ENTITIES: dict[str, Entity] = {
             (
                 Field("name", "姓名", required=True, max_length=50),
                 Field("role", "职务", "choice", required=True, choices=StaffRole),
-                PHONE,
+                PERSONAL_PHONE,
                 Field("community_id", "所属社区", "ref", ref="community"),
                 Field("grid_id", "所属网格", "ref", ref="grid"),
                 Field("note", "备注", "textarea", max_length=200),
             ),
             ("name", "role", "phone", "community_id", "grid_id"),
             None,
-            search=("name", "phone"),
+            # Not by phone: it is stored encrypted (and a search by number would be a lookup).
+            search=("name",),
             filters=("community", "grid", "role"),
         ),
     ]

@@ -1,9 +1,11 @@
 """Import and export of a layer: GeoJSON (RFC 7946) and the Excel 台账 (.xlsx, Chinese headers).
 
 Exports keep to the list's filters and to the user's area: a copy that leaves the app must not
-show more than the user may see in it. GeoJSON is WGS84 as RFC 7946 requires; an export in
-GCJ-02 or BD-09 (to overlay on 高德 or 百度 maps) says so in the foreign member ``gridmap:crs``,
-which RFC 7946 consumers ignore, so such a file must not be given to tools that expect WGS84.
+show more than the user may see in it; an export that holds personal data (staff phones, whole)
+needs a role that may see them whole (webapp.security.personal), and every export is audited.
+GeoJSON is WGS84 as RFC 7946 requires; an export in GCJ-02 or BD-09 (to overlay on 高德 or 百度
+maps) says so in the foreign member ``gridmap:crs``, which RFC 7946 consumers ignore, so such a
+file must not be given to tools that expect WGS84.
 
 An import reads every row into the entity's form, then tries it in a savepoint: the same checks
 as a single save (form rules, geometry, containment, unique keys, the user's area) report each
@@ -31,18 +33,20 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, select, true
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from gis.coords import CoordinateSystem, from_wgs84
 from gis.geometry_input import DECIMALS, GeometryInputError, read_geometry
+from webapp.audit import record_event
+from webapp.security import personal
 
 from . import queries
 from .forms import CRS_CHOICES, form_class, ref_choices
 from .permissions import EVERYWHERE, Forbidden, writable_rows
 from .queries import ListQuery, SaveError
-from .registry import Entity, Field
+from .registry import CHOICE_FILTERS, Entity, Field
 
 MAX_ROWS = 20_000
 # A .xlsx is a zip: refuse one that would unpack to more than this (a "zip bomb").
@@ -84,8 +88,11 @@ def readable_rows(user, entity: Entity):
 
     Community staff see their community, grid workers their grid; planners (read-only, no area)
     the whole subdistrict. Entities that belong to no area (roads) only the center and
-    administrators may export.
+    administrators may export. Entities with personal data only those who may see it whole:
+    the center, community staff and grid workers (each for their own area).
     """
+    if entity.personal_fields and not personal.may_export_personal(user):
+        raise Forbidden(f"{entity.label}数据含个人信息,您的账号无权导出。")
     if user.role in EVERYWHERE:
         return true()
     community_column, grid_column = entity.area_columns
@@ -102,6 +109,57 @@ def export_statement(user, entity: Entity, query: ListQuery) -> Select:
     """The rows an export holds: the list's filters, the user's area, in id order."""
     stmt = queries._filtered(entity, query)
     return stmt.where(readable_rows(user, entity)).order_by(entity.model.id)
+
+
+def export_count(session: Session, stmt: Select) -> int:
+    return session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+
+
+_AREA_FILTERS = {"community": "社区", "grid": "网格", "compound": "小区", "type": "设施类型"}
+
+
+def describe_filters(entity: Entity, query: ListQuery) -> str:
+    """The list filters an export kept to, for its audit entry."""
+    parts = []
+    for key, value in query.filters.items():
+        if value in (None, ""):
+            continue
+        label = _AREA_FILTERS.get(key) or entity.field(CHOICE_FILTERS[key]).label
+        parts.append(f"{label}={value}")
+    if query.q:
+        parts.append(f"关键词“{query.q}”")
+    return "、".join(parts) or "无"
+
+
+def record_export(
+    session: Session,
+    user,
+    address: str | None,
+    entity: Entity,
+    query: ListQuery,
+    file_format: str,
+    crs: CoordinateSystem,
+    count: int | None,
+) -> None:
+    """The audit entry of an export (等保 2.0 asks for exports to be audited); ``count`` None
+    for a refused one."""
+    what = f" {count} 条" if count is not None else ""
+    details = [file_format]
+    if entity.geometry:
+        details.append(_CRS_LABELS[crs.value].split("(")[0])
+    if entity.personal_fields:
+        details.append("含个人信息")
+    details.append(f"筛选:{describe_filters(entity, query)}")
+    record_event(
+        session,
+        action="export",
+        entity=entity.key,
+        username=user.username,
+        user_id=user.id,
+        address=address,
+        summary=f"导出{entity.label}{what}(" + ";".join(details) + ")",
+        outcome="success" if count is not None else "denied",
+    )
 
 
 def export_rows(session: Session, stmt: Select) -> Iterator:
@@ -743,6 +801,8 @@ class _Importer:
         problems: list[tuple[str, str]] = []
         for spec in self.entity.fields:
             raw = row.values[spec.name] if spec.name in row.values else stored.get(spec.name)
+            if spec.personal and obj is not None and personal.unchanged(raw):
+                raw = stored.get(spec.name)  # left empty or masked: the stored number stays
             try:
                 data[spec.name] = form_text(spec, raw)
             except ValueError as err:

@@ -1,9 +1,10 @@
 """Downloads and the import panel of every managed layer; the rules live in transfer.py.
 
 Exports are files (GeoJSON, the Excel 台账 and its blank template) that keep to the list's
-filters and the user's area. The import panel opens beside the map like the other management
-panels: it answers 400 for a file it cannot read, 413 for one too large, 422 with every problem
-by row and column when rows are invalid (nothing written), 200 with a summary once written.
+filters and the user's area; every export of data is audited, a refused one too. The import
+panel opens beside the map like the other management panels: it answers 400 for a file it
+cannot read, 413 for one too large, 422 with every problem by row and column when rows are
+invalid (nothing written), 200 with a summary once written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gis.coords import CoordinateSystem
@@ -83,6 +85,32 @@ def _download(body, mimetype: str, filename: str) -> Response:
 # ---- exports ----------------------------------------------------------------------------
 
 
+def _export_statement(entity: Entity, file_format: str, crs: CoordinateSystem) -> Select:
+    """What the export holds; a refusal is audited (and committed) before it answers 403."""
+    query = _list_query(entity)
+    try:
+        return transfer.export_statement(current_user, entity, query)
+    except Forbidden:
+        _record_export(entity, file_format, crs, None)
+        raise
+
+
+def _record_export(entity: Entity, file_format: str, crs: CoordinateSystem, count) -> None:
+    """The export's audit entry, committed at once: a streamed file is sent after the view."""
+    session = get_session()
+    transfer.record_export(
+        session,
+        current_user,
+        request.remote_addr,
+        entity,
+        _list_query(entity),
+        file_format,
+        crs,
+        count,
+    )
+    session.commit()
+
+
 @bp.get("/<key>/export.geojson")
 def export_geojson(key: str):
     """The filtered layer as an RFC 7946 FeatureCollection, streamed.
@@ -92,8 +120,10 @@ def export_geojson(key: str):
     """
     entity = _entity(key)
     crs = _crs(request.args.get("crs"))
-    stmt = transfer.export_statement(current_user, entity, _list_query(entity))
-    rows = transfer.export_rows(get_session(), stmt)
+    session = get_session()
+    stmt = _export_statement(entity, "GeoJSON", crs)
+    _record_export(entity, "GeoJSON", crs, transfer.export_count(session, stmt))
+    rows = transfer.export_rows(session, stmt)
     body = stream_with_context(transfer.geojson_chunks(entity, rows, crs))
     return _download(body, transfer.GEOJSON_MIMETYPE, _dated(entity, "geojson"))
 
@@ -104,7 +134,8 @@ def export_xlsx(key: str):
     entity = _entity(key)
     crs = _crs(request.args.get("crs"))
     session = get_session()
-    stmt = transfer.export_statement(current_user, entity, _list_query(entity))
+    stmt = _export_statement(entity, "Excel", crs)
+    count = transfer.export_count(session, stmt)
     try:
         data = transfer.workbook_bytes(
             entity,
@@ -114,6 +145,7 @@ def export_xlsx(key: str):
         )
     except FileRefused as err:
         abort(err.status, err.message)
+    _record_export(entity, "Excel", crs, count)
     return _download(data, transfer.XLSX_MIMETYPE, _dated(entity, "xlsx"))
 
 

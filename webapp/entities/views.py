@@ -191,7 +191,12 @@ def _history(entity: Entity, entity_id: int, limit: int = 10) -> list[AuditEntry
         get_session()
         .execute(
             select(AuditEntry)
-            .where(AuditEntry.entity == entity.key, AuditEntry.entity_id == entity_id)
+            .where(
+                AuditEntry.entity == entity.key,
+                AuditEntry.entity_id == entity_id,
+                # The changes: who looked at a phone is for the auditor, not every reader.
+                AuditEntry.action.in_(("create", "update", "delete", "import")),
+            )
             .order_by(AuditEntry.id.desc())
             .limit(limit)
         )

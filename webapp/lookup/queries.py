@@ -2,7 +2,9 @@
 grid notice board, the police room, the service station and the services within walking reach.
 
 Every query here selects named public columns only — never cameras, never staff other than the
-published 网格员/网格长 and 社区民警, never counts or internal fields.
+published 网格员/网格长 and 社区民警, never counts or internal fields. The 网格员's and 网格长's
+phones are stored encrypted like every staff phone; this page shows them whole because they are
+published on the grid notice board (公示), and shows no other staff phone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Connection
 from gis.coords import in_china
 from webapp.circles.catchments import reachable_facilities
 from webapp.domain.life_circle import Requirement, missing
+from webapp.security.crypto import decrypt
 
 SEARCH_LIMIT = 8
 MAX_QUERY = 40
@@ -124,9 +127,9 @@ def answer_at(conn: Connection, lon: float, lat: float, place: str = "") -> Answ
             "name": area["grid"],
             "code": area["grid_code"],
             "worker": area["worker"],
-            "worker_phone": area["worker_phone"],
+            "worker_phone": _published(area["worker_phone"]),
             "leader": area["leader"],
-            "leader_phone": area["leader_phone"],
+            "leader_phone": _published(area["leader_phone"]),
         },
         police_room=dict(room) if room else None,
         service_station={**dict(station), **by_id.get(station["id"], {})} if station else None,
@@ -134,6 +137,11 @@ def answer_at(conn: Connection, lon: float, lat: float, place: str = "") -> Answ
         within_15=[f for f in reached if 8 < f["minutes"] <= 15],
         missing=missing(nearest),
     )
+
+
+def _published(stored: str | None) -> str | None:
+    """A grid contact's phone as the notice board shows it (raw SQL reads the ciphertext)."""
+    return None if stored is None else decrypt(stored)
 
 
 _PLACE = {

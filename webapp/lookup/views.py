@@ -12,6 +12,7 @@ from webapp.db import read_connection
 from webapp.extensions import htmx, limiter
 from webapp.map.folium_map import PublicLayers, build_map
 from webapp.render import page
+from webapp.security.headers import csp_nonce
 
 from . import queries
 from .queries import LookupRefused
@@ -52,7 +53,13 @@ def _map() -> dict[str, str]:
         "areas": url_for("lookup.areas"),
         "at": url_for("lookup.at"),
     }
-    return build_map(center=(36.31, 120.39), zoom=15, config=config, layers=PublicLayers(config))
+    return build_map(
+        center=(36.31, 120.39),
+        zoom=15,
+        config=config,
+        layers=PublicLayers(config),
+        nonce=csp_nonce(),
+    )
 
 
 def _answer_page(answer=None, error: LookupRefused | None = None):

@@ -3,9 +3,16 @@
 folium's own Map and plugins load Leaflet, jQuery and Bootstrap from CDNs: ``GridMap`` replaces
 their lists with vendored files (per class, never ``add_js_link``, which would change every map
 in the process). The layers themselves are built by static/js/map.js from endpoints by viewport.
+
+Under the Content-Security-Policy (webapp/security/headers.py) inline scripts run only with the
+request's nonce: ``build_map(nonce=…)`` writes it into every ``<script`` tag folium renders, and
+the page templates put it on the ``<script>`` around the returned ``script``.
 """
 
 from __future__ import annotations
+
+import html
+import re
 
 import folium
 from branca.element import MacroElement
@@ -13,6 +20,8 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 VENDOR = "/static/vendor"
+
+_SCRIPT_TAG = re.compile(r"<script\b(?![^>]*\bnonce=)", re.IGNORECASE)
 
 
 class GridMap(folium.Map):
@@ -71,8 +80,14 @@ def build_map(
     tiles=(),
     max_zoom: int = 19,
     layers: MacroElement | None = None,
+    nonce: str | None = None,
 ) -> dict[str, str]:
-    """Render the map and return its ``header``, ``html`` and ``script`` for a page template."""
+    """Render the map and return its ``header``, ``html`` and ``script`` for a page template.
+
+    With ``nonce``, every ``<script`` tag of the header and html carries it (folium's inline
+    snippet needs it; on the same-origin ``src`` scripts it is harmless). ``script`` is bare
+    JavaScript: the template's ``<script nonce=…>`` wraps it.
+    """
     fmap = GridMap(
         location=list(center),
         zoom_start=zoom,
@@ -96,7 +111,14 @@ def build_map(
     figure = fmap.get_root()
     figure.render()
     return {
-        "header": figure.header.render(),
-        "html": figure.html.render(),
+        "header": add_nonce(figure.header.render(), nonce),
+        "html": add_nonce(figure.html.render(), nonce),
         "script": figure.script.render(),
     }
+
+
+def add_nonce(markup: str, nonce: str | None) -> str:
+    """``markup`` with ``nonce="…"`` on each ``<script`` tag that has none."""
+    if not nonce:
+        return markup
+    return _SCRIPT_TAG.sub(f'<script nonce="{html.escape(nonce)}"', markup)

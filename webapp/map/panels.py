@@ -1,7 +1,9 @@
 """What a feature's side panel shows: details, parent chain, related features.
 
 Each builder takes a session and an id and returns a Panel of plain values (or None when the
-feature does not exist); the template renders any of them the same way.
+feature does not exist); the template renders any of them the same way. Staff phones are
+personal data: a field shows a StaffPhone (masked, with 查看 for those who may see it whole),
+a link its masked text.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from webapp.models import (
     StaffPerson,
     Subdistrict,
 )
+from webapp.security.personal import StaffPhone
 
 from .layers import LAYERS
 
@@ -64,9 +67,13 @@ def _link(layer: str, obj, note: str = "", label: str | None = None) -> Link:
 
 
 def _person(person: StaffPerson | None) -> str:
-    if person is None:
-        return "—"
-    return f"{person.name}({person.phone})" if person.phone else person.name
+    """Name and masked phone, for link labels and notes."""
+    return "—" if person is None else str(StaffPhone.of(person))
+
+
+def _contact(person: StaffPerson | None) -> StaffPhone | str:
+    """A staff person as a field value: the template adds the reveal control."""
+    return "—" if person is None else StaffPhone.of(person)
 
 
 def _bounds(session: Session, geom) -> tuple[float, float, float, float]:
@@ -346,8 +353,8 @@ def grid_panel(session: Session, feature_id: int) -> Panel | None:
         g.name,
         [
             ("网格编码", g.code),
-            ("网格长", _person(g.leader)),
-            ("网格员", _person(g.worker)),
+            ("网格长", _contact(g.leader)),
+            ("网格员", _contact(g.worker)),
             ("户数", f"{g.households:,}"),
         ],
         chain=_chain(session, g.community_id),
@@ -377,8 +384,8 @@ def compound_panel(session: Session, feature_id: int) -> Panel | None:
             ("地址", c.address or "—"),
             ("封闭类型", c.enclosure),
             ("物业公司", c.property_company or "—"),
-            ("物业经理", _person(c.property_manager)),
-            ("党支部书记", _person(c.party_secretary)),
+            ("物业经理", _contact(c.property_manager)),
+            ("党支部书记", _contact(c.party_secretary)),
             ("楼栋数", len(buildings)),
             ("户数", f"{sum(b.households for b in buildings):,}"),
             ("总建筑面积", f"{c.total_floor_area_m2 or 0:,.0f} m²"),
@@ -409,7 +416,7 @@ def building_panel(session: Session, feature_id: int) -> Panel | None:
             ("层数", b.floors),
             ("单元数", b.units),
             ("户数", b.households),
-            ("楼栋长", _person(b.head)),
+            ("楼栋长", _contact(b.head)),
         ],
         chain=_chain(session, b.community_id, b.grid_id, b.compound_id),
         related=[
@@ -465,8 +472,8 @@ def police_room_panel(session: Session, feature_id: int) -> Panel | None:
             ("地址", r.address or "—"),
             ("电话", r.phone or "—"),
             ("开放时间", r.hours or "—"),
-            ("社区民警", _person(r.officer)),
-            ("警务助理", _person(r.assistant)),
+            ("社区民警", _contact(r.officer)),
+            ("警务助理", _contact(r.assistant)),
         ],
         chain=_chain(session, r.community_id, r.grid_id),
         related=[("附近服务设施", _nearby_facilities(session, "police_room", r.id))],

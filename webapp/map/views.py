@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -141,6 +141,8 @@ def current_basemap() -> BaseMap:
 
 
 def _map_components(bigscreen: bool = False) -> dict[str, str]:
+    from webapp.security.headers import csp_nonce
+
     base = current_basemap()
     bounds = base.bounds(_start_bounds())
     center = (
@@ -148,7 +150,9 @@ def _map_components(bigscreen: bool = False) -> dict[str, str]:
     )
     config = _map_config(bigscreen=bigscreen)
     config["startBounds"] = bounds
-    components = build_map(center=center, zoom=15, config=config, tiles=base.tiles)
+    components = build_map(
+        center=center, zoom=15, config=config, tiles=base.tiles, nonce=csp_nonce()
+    )
     components["warning"] = base.warning
     return components
 
@@ -253,9 +257,12 @@ def gaps():
 
 @bp.get("/map/search")
 def search_view():
+    """Results as you type for htmx; without script, the map page with the results."""
     query = request.args.get("q", "")
     hits = search(get_session(), query)
-    return page("map/index.html", "search_results", hits=hits, query=query)
+    if htmx and not htmx.history_restore_request:
+        return page("map/index.html", "search_results", hits=hits, query=query)
+    return page("map/index.html", map=_map_components(), panel=None, hits=hits, query=query)
 
 
 @bp.get("/bigscreen")
@@ -270,6 +277,9 @@ def bigscreen():
 
 @bp.get("/bigscreen/kpis")
 def bigscreen_kpis():
+    """The KPI tiles the big screen refreshes; asked for alone, the whole big screen."""
+    if not htmx:
+        return redirect(url_for("map.bigscreen"))
     return page(
         "map/bigscreen.html", "kpis", overview=overview(get_session()), updated=datetime.now()
     )

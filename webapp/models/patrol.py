@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.domain.choices import PatrolMode, PatrolTeamKind
+from webapp.security.crypto import EncryptedString
 
 from .base import Base, Versioned, choice_check, geometry_column, valid_geometry_check
 
@@ -39,7 +40,8 @@ class PatrolTeam(Versioned, Base):
     kind: Mapped[str] = mapped_column(String(10))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     leader: Mapped[str | None] = mapped_column(String(50))
-    phone: Mapped[str | None] = mapped_column(String(30))
+    # The leader's own phone: personal data, stored encrypted like staff phones.
+    phone: Mapped[str | None] = mapped_column(EncryptedString(300), comment="加密存储")
 
     routes: Mapped[list[PatrolRoute]] = relationship(back_populates="team")
 

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.domain.choices import StaffRole
+from webapp.security.crypto import EncryptedString
 
 from .base import Base, Versioned, choice_check
 
@@ -16,7 +17,8 @@ class StaffPerson(Versioned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), index=True)
-    phone: Mapped[str | None] = mapped_column(String(30))
+    # Personal data: stored encrypted (Fernet, DATA_KEY), shown masked (webapp.security.personal).
+    phone: Mapped[str | None] = mapped_column(EncryptedString(300), comment="加密存储")
     role: Mapped[str] = mapped_column(String(8))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     # use_alter: grids point at their staff and staff at their grid.

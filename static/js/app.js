@@ -1,0 +1,36 @@
+/*
+ * gridmap — small behaviours shared by the pages, kept out of the HTML so the
+ * Content-Security-Policy needs no inline scripts or event-handler attributes.
+ * Listeners sit on the document, so panels swapped in by htmx need no setup.
+ *
+ *   <form data-upload-progress>  shows its <progress> and .progress-text while htmx uploads
+ *   <button data-print>           prints the page
+ */
+(function () {
+  "use strict";
+
+  const UPLOADED = "上传完成,正在逐行校验并导入,请稍候…";
+  const UPLOADING = "正在上传…";
+
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    const form = event.target instanceof Element
+      ? event.target.closest("[data-upload-progress]") : null;
+    if (!form) return;
+    const bar = form.querySelector("progress");
+    if (!bar) return;
+    bar.hidden = false;
+    const detail = event.detail || {};
+    if (detail.lengthComputable && detail.total) {
+      bar.value = (detail.loaded / detail.total) * 100;
+    }
+    const text = form.querySelector(".progress-text");
+    if (text) text.textContent = bar.value >= 100 ? UPLOADED : UPLOADING;
+  });
+
+  document.addEventListener("click", function (event) {
+    const button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+    if (!button) return;
+    event.preventDefault();
+    window.print();
+  });
+})();

@@ -1,0 +1,170 @@
+"""A grid worker crawls every page and endpoint of the app in a real browser session and finds
+no other grid's personal data: no whole phone number of a staff person outside their grid,
+except the numbers the public lookup publishes (grid workers' and leaders', 公布联系电话)."""
+
+from __future__ import annotations
+
+import io
+import re
+from itertools import islice
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from tests.e2e.conftest import login
+from webapp import create_app
+from webapp.entities.registry import ENTITIES
+from webapp.map.layers import LAYERS
+from webapp.models import StaffPerson
+
+pytestmark = pytest.mark.e2e
+
+BBOX = "bbox=120.30,36.25,120.50,36.40&zoom=16"
+SAMPLE = 12  # ids per table: features of other grids first
+TABLES = {
+    "subdistrict": "subdistrict",
+    "community": "community",
+    "grid": "grid",
+    "compound": "compound",
+    "building": "building",
+    "camera": "camera",
+    "police_room": "police_room",
+    "facility": "facility",
+    "place": "place",
+    "road": "road_segment",
+    "staff": "staff_person",
+    "patrol_route": "patrol_route",
+}
+
+
+def ids(conn, table: str, grid_id: int, limit: int = SAMPLE) -> list[int]:
+    has_grid = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns"
+            " WHERE table_name = :t AND column_name = 'grid_id')"
+        ),
+        {"t": table},
+    ).scalar()
+    order = "(grid_id IS DISTINCT FROM :g) DESC, id" if has_grid else "id"
+    return list(
+        conn.execute(
+            text(f"SELECT id FROM {table} ORDER BY {order} LIMIT :n"), {"g": grid_id, "n": limit}
+        ).scalars()
+    )
+
+
+def urls(app, conn, grid_id: int) -> list[str]:
+    """Every GET route of the app with its parameters filled from the demo data."""
+    staff_ids = list(conn.execute(text("SELECT id FROM staff_person ORDER BY id")).scalars())
+    out = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "auth.login_totp"):
+            continue
+        args = set(rule.arguments)
+        path = rule.rule
+        if not args:
+            query = f"?{BBOX}" if "/api/" in path or "blind_spots" in path else ""
+            out.append(path + query)
+            continue
+        fills: list[dict] = []
+        if args == {"layer"}:
+            fills = [{"layer": k} for k in LAYERS]
+        elif args == {"layer", "feature_id"}:
+            fills = [
+                {"layer": layer, "feature_id": i}
+                for layer in LAYERS
+                if layer in TABLES
+                for i in ids(conn, TABLES[layer], grid_id)
+            ]
+        elif args == {"layer", "z", "x", "y"}:
+            fills = [{"layer": k, "z": 15, "x": 27340, "y": 12832} for k in ("building", "camera")]
+        elif args == {"key"}:
+            fills = [{"key": k} for k in ENTITIES]
+        elif args == {"key", "entity_id"}:
+            fills = [
+                {"key": k, "entity_id": i}
+                for k in ENTITIES
+                for i in (staff_ids if k == "staff" else ids(conn, TABLES[k], grid_id))
+            ]
+        elif args == {"kind", "feature_id"}:
+            fills = [
+                {"kind": "building", "feature_id": i} for i in ids(conn, "building", grid_id, 3)
+            ]
+        elif args == {"area", "area_id"}:
+            fills = [{"area": "grid", "area_id": i} for i in ids(conn, "grid", grid_id, 4)]
+            if "compound" in rule.rule or "patrol" in rule.rule:
+                fills += [
+                    {"area": "compound", "area_id": i} for i in ids(conn, "compound", grid_id, 3)
+                ]
+            else:
+                fills += [{"area": "community", "area_id": i} for i in ids(conn, "community", 0, 3)]
+        elif args == {"community_id"}:
+            fills = [{"community_id": i} for i in ids(conn, "community", 0, 8)]
+        elif args == {"subdistrict_id"}:
+            fills = [{"subdistrict_id": i} for i in ids(conn, "subdistrict", 0, 2)]
+        elif args == {"room_id"}:
+            fills = [{"room_id": i} for i in ids(conn, "police_room", grid_id, 3)]
+        elif args == {"route_id"}:
+            fills = [{"route_id": i} for i in ids(conn, "patrol_route", grid_id, 3)]
+        else:
+            raise AssertionError(f"the crawl does not know how to fill {rule.rule}: add it")
+        for values in fills:
+            url = path
+            for name, value in values.items():
+                url = re.sub(rf"<(?:[^:>]+:)?{name}>", str(value), url)
+            out.append(url)
+    return out
+
+
+def body_text(response) -> str:
+    data = response.body()
+    if data[:4] == b"PK\x03\x04":  # an Excel export: read its cells
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+        )
+    return data.decode("utf-8", errors="replace")
+
+
+def test_a_grid_worker_reaches_no_other_grids_personal_data(
+    page, live_server, database_url, engine
+):
+    app = create_app({"DATABASE_URL": database_url})
+    with engine.connect() as conn:
+        grid_id = conn.execute(
+            text("SELECT grid_id FROM app_user WHERE username = 'grid'")
+        ).scalar_one()
+        published = set(
+            conn.execute(text("SELECT unnest(ARRAY[worker_id, leader_id]) FROM grid")).scalars()
+        )
+        targets = urls(app, conn, grid_id)
+    with app.app_context(), Session(engine) as session:
+        staff = session.execute(select(StaffPerson)).scalars().all()
+        secrets = {
+            p.phone: p.id
+            for p in staff
+            if p.phone and p.grid_id != grid_id and p.id not in published
+        }
+    assert len(secrets) > 20, "the demo should hold personal phones of other grids"
+    assert len(targets) > 200
+    login(page, "grid")
+    statuses = {}
+    for url in targets:
+        response = page.request.get(url)
+        statuses[url] = response.status
+        assert response.status < 500, f"{url} answered {response.status}"
+        body = body_text(response)
+        leaked = [phone for phone in secrets if phone in body]
+        assert not leaked, f"{url} shows other grids' personal phones: {leaked[:3]}"
+    assert sum(1 for s in statuses.values() if s == 200) > 150
+    # And the reveal, asked directly, is refused for another grid's person.
+    page.goto("/map")
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    for staff_id in islice(secrets.values(), 5):
+        response = page.request.post(
+            f"/personal/staff/{staff_id}/phone", form={"csrf_token": token}
+        )
+        assert response.status == 403
+        assert not any(phone in response.text() for phone in secrets)
