@@ -91,6 +91,7 @@ def test_an_overlong_password_and_a_login_flood_are_refused_cleanly(database_url
     statuses = [login(client, "center", "wrong-Pass1").status_code for _ in range(4)]
     assert statuses[-1] == 429
     assert 500 not in statuses
+    assert events(connection, "center")[-1] == ("login_failed", "denied")
 
 
 # ---- passwords -----------------------------------------------------------------------------
