@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
 from webapp.audit import record_event
-from webapp.auth import policy
 from webapp.auth.passwords import hash_password
 from webapp.auth.queries import AccountError, create_user
-from webapp.auth.views import forget_user
+from webapp.auth.views import forget_user, password_problems
 from webapp.db import get_session
 from webapp.domain.choices import DUTY_ROLES, UserRole
 from webapp.models import User
@@ -77,6 +76,15 @@ def _audit(action: str, account: User, summary: str, before: dict | None, outcom
     )
 
 
+def _done(account: User, action: str, summary: str, before: dict, message: str):
+    """Audit the change, commit it, forget the cached login, and show the list again."""
+    _audit(action, account, summary, before)
+    get_session().commit()
+    forget_user(account.id)
+    flash(message)
+    return redirect(url_for("admin.accounts"))
+
+
 def _areas():
     session = get_session()
     communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
@@ -129,12 +137,7 @@ def create():
     if not name or len(name) > 50 or "<" in name or ">" in name:
         errors.append("请填写姓名(最多 50 字,不能包含“<”或“>”)。")
     password = form.get("password", "")
-    errors += policy.problems(
-        password,
-        username=username,
-        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-        min_classes=current_app.config["PASSWORD_MIN_CLASSES"],
-    )
+    errors += password_problems(password, username)
     if errors:
         return accounts(errors=errors, status=422)
     community_id, grid_id = _area(role)
@@ -175,10 +178,9 @@ def unlock(account_id: int):
     before = _state(account)
     account.locked_until = None
     account.failed_logins = 0
-    _audit("unlock", account, f"解锁账号 {account.username}", before)
-    get_session().commit()
-    flash(f"已解锁 {account.username}。")
-    return redirect(url_for("admin.accounts"))
+    return _done(
+        account, "unlock", f"解锁账号 {account.username}", before, f"已解锁 {account.username}。"
+    )
 
 
 @bp.post("/accounts/<int:account_id>/active")
@@ -190,11 +192,8 @@ def set_active(account_id: int):
     before = _state(account)
     account.active = request.form.get("active") == "1"
     label = "启用" if account.active else "停用"
-    _audit("activate" if account.active else "deactivate", account, f"{label}账号", before)
-    get_session().commit()
-    forget_user(account.id)
-    flash(f"已{label} {account.username}。")
-    return redirect(url_for("admin.accounts"))
+    action = "activate" if account.active else "deactivate"
+    return _done(account, action, f"{label}账号", before, f"已{label} {account.username}。")
 
 
 @bp.post("/accounts/<int:account_id>/password")
@@ -202,12 +201,7 @@ def reset_password(account_id: int):
     _need("admin")
     account = _account(account_id)
     password = request.form.get("password", "")
-    errors = policy.problems(
-        password,
-        username=account.username,
-        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-        min_classes=current_app.config["PASSWORD_MIN_CLASSES"],
-    )
+    errors = password_problems(password, account.username)
     if errors:
         return accounts(errors=errors, status=422)
     before = _state(account)
@@ -215,10 +209,8 @@ def reset_password(account_id: int):
     account.must_change_password = True
     account.failed_logins = 0
     account.locked_until = None
-    _audit("password_reset", account, f"重置 {account.username} 的密码", before)
-    get_session().commit()
-    flash(f"已重置 {account.username} 的密码,下次登录须修改。")
-    return redirect(url_for("admin.accounts"))
+    summary = f"重置 {account.username} 的密码"
+    return _done(account, "password_reset", summary, before, summary + ",下次登录须修改。")
 
 
 @bp.post("/accounts/<int:account_id>/role")
@@ -266,8 +258,5 @@ def reset_totp(account_id: int):
     account.totp_enabled = False
     account.totp_secret = None
     account.recovery_codes = None
-    _audit("totp_reset", account, f"重置 {account.username} 的动态验证码", before)
-    get_session().commit()
-    forget_user(account.id)
-    flash(f"已重置 {account.username} 的动态验证码,下次登录后重新绑定。")
-    return redirect(url_for("admin.accounts"))
+    summary = f"重置 {account.username} 的动态验证码"
+    return _done(account, "totp_reset", summary, before, summary + ",下次登录后重新绑定。")

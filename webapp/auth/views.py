@@ -284,6 +284,17 @@ def _to(target: str):
 # ---- the account's own security ------------------------------------------------------------
 
 
+def password_problems(password: str, username: str) -> list[str]:
+    """The site's password rules applied to a new password (Chinese messages)."""
+    config = current_app.config
+    return policy.problems(
+        password,
+        username=username,
+        min_length=config["PASSWORD_MIN_LENGTH"],
+        min_classes=config["PASSWORD_MIN_CLASSES"],
+    )
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
@@ -303,12 +314,7 @@ def change_password():
         user = session.get(User, current_user.id)
         if not verify_password(user.password_hash, form.current.data):
             errors.append("当前密码不正确。")
-        errors += policy.problems(
-            form.new.data,
-            username=user.username,
-            min_length=config["PASSWORD_MIN_LENGTH"],
-            min_classes=config["PASSWORD_MIN_CLASSES"],
-        )
+        errors += password_problems(form.new.data, user.username)
         if form.new.data != form.confirm.data:
             errors.append("两次输入的新密码不一致。")
         if form.new.data == form.current.data:
