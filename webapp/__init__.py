@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .admin import views as admin_views
     from .auth import views as auth_views
+    from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
     from .health import views as health_views
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
         patrol_views.bp,
         admin_views.bp,
         personal.bp,
+        campaign_views.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -664,6 +664,10 @@
 
   function overlayStyle(f) {
     const p = f.properties;
+    if (p.kind === "campaign") {
+      const color = (gm.overlayColors || {})[p.state] || "#64748b";
+      return { color: color, weight: 2, fillColor: color, fillOpacity: 0.55 };
+    }
     if (p.band) return { color: BAND_COLORS[p.band] || "#ea580c", weight: 5, opacity: 0.85 };
     if (p.kind === "beyond") return { color: "#991b1b", weight: 1, fillColor: "#ef4444", fillOpacity: 0.65 };
     if (p.kind === "compound") return { color: "#b91c1c", weight: 1, fillColor: "#f87171", fillOpacity: 0.45 };
@@ -676,7 +680,10 @@
     const panel = document.getElementById("panel");
     if (!panel || !panel.dataset.overlay) return;
     let data;
-    try { data = JSON.parse(panel.dataset.overlay); } catch (err) { return; }
+    try {
+      data = JSON.parse(panel.dataset.overlay);
+      gm.overlayColors = panel.dataset.overlayColors ? JSON.parse(panel.dataset.overlayColors) : {};
+    } catch (err) { return; }
     gm.overlay = L.geoJSON(data, {
       pane: "gm-highlight", interactive: true, style: overlayStyle,
       pointToLayer: (f, latlng) => L.circleMarker(latlng, {
@@ -684,7 +691,7 @@
       }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        const text = p.band ? `${p.band} 分钟内可达` : p.kind === "beyond"
+        const text = p.kind === "campaign" ? `${p.name}:${p.state}` : p.band ? `${p.band} 分钟内可达` : p.kind === "beyond"
           ? `${p.name}:${p.minutes == null ? "无法到达" : "约 " + Math.round(p.minutes) + " 分钟"}`
           : (p.name || "监控盲区");
         layer.bindTooltip(text, { sticky: true });

@@ -106,6 +106,8 @@ def urls(app, conn, grid_id: int) -> list[str]:
             fills = [{"subdistrict_id": i} for i in ids(conn, "subdistrict", 0, 2)]
         elif args == {"room_id"}:
             fills = [{"room_id": i} for i in ids(conn, "police_room", grid_id, 3)]
+        elif args == {"campaign_id"}:
+            fills = [{"campaign_id": i} for i in ids(conn, "campaign", grid_id, 5)]
         elif args == {"route_id"}:
             fills = [{"route_id": i} for i in ids(conn, "patrol_route", grid_id, 3)]
         else:

@@ -4,6 +4,14 @@ from . import containment  # noqa: F401  (registers the save hook)
 from .area import Community, Grid, Subdistrict
 from .audit import AuditEntry
 from .base import SRID, Base
+from .campaigns import (
+    Campaign,
+    CampaignEvent,
+    ChecklistItem,
+    Inspection,
+    InspectionResult,
+    PropertyRating,
+)
 from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
 from .network import RoadNode, RoadSegment
@@ -20,18 +28,24 @@ __all__ = [
     "Building",
     "Camera",
     "CameraMaintenance",
+    "Campaign",
+    "CampaignEvent",
     "CatchmentMethod",
+    "ChecklistItem",
     "Community",
     "Compound",
     "Facility",
     "FacilityCatchment",
     "FacilityType",
     "Grid",
+    "Inspection",
+    "InspectionResult",
     "PatrolRoute",
     "PatrolStop",
     "PatrolTeam",
     "Place",
     "PoliceRoom",
+    "PropertyRating",
     "RoadNode",
     "RoadSegment",
     "StaffPerson",

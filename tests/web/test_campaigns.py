@@ -1,0 +1,189 @@
+"""平安创建 panels: start, workflow, inspections, refusals, and the dashboard against SQL."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import csrf_token
+
+HX = {"HX-Request": "true"}
+YEAR = date.today().year
+
+
+@pytest.fixture
+def center(client, auth):
+    auth.login("center")
+    return client
+
+
+def start(client, layer: str, feature_id: int, campaign_type: str, year: int = YEAR):
+    # Any form of the session carries its token (a refused user's panel shows no form).
+    page = client.get("/account/password")
+    return client.post(
+        f"/campaigns/feature/{layer}/{feature_id}",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "campaign_type": campaign_type,
+            "year": str(year),
+        },
+        headers=HX,
+    )
+
+
+def campaign_id(connection, layer: str, feature_id: int) -> int:
+    return connection.execute(
+        text("SELECT id FROM campaign WHERE layer = :l AND feature_id = :f ORDER BY id DESC"),
+        {"l": layer, "f": feature_id},
+    ).scalar_one()
+
+
+def move(client, cid: int, to: str, version: int | None = None):
+    page = client.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
+    current = re.search(r'name="version" value="(\d+)"', page)
+    return client.post(
+        f"/campaigns/{cid}/transition",
+        data={
+            "csrf_token": csrf_token(page),
+            "to": to,
+            "version": str(version) if version is not None else current.group(1),
+        },
+        headers=HX,
+    )
+
+
+def inspect(client, cid: int, score: str, all_pass: bool):
+    page = client.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
+    items = re.findall(r'name="(item_\d+)" value="pass"', page)
+    data = {
+        "csrf_token": csrf_token(page),
+        "inspected_on": date.today().isoformat(),
+        "inspectors": "街道综治办 张三",
+        "score": score,
+    }
+    data.update({name: "pass" if all_pass else "fail" for name in items})
+    return client.post(f"/campaigns/{cid}/inspections", data=data, headers=HX)
+
+
+def test_a_compound_campaign_from_declaration_to_passed(center, connection):
+    response = start(center, "compound", 1, "平安小区")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    cid = campaign_id(connection, "compound", 1)
+    assert move(center, cid, "创建中").status_code == 200
+    assert move(center, cid, "验收").status_code == 200
+    refused = move(center, cid, "达标")  # no passing inspection yet
+    assert refused.status_code == 422 and "合格的验收" in refused.get_data(as_text=True)
+    assert inspect(center, cid, "60", all_pass=False).status_code == 200
+    assert inspect(center, cid, "92", all_pass=True).status_code == 200
+    assert move(center, cid, "达标").status_code == 200
+    state, events, inspections = connection.execute(
+        text(
+            "SELECT c.state, (SELECT count(*) FROM campaign_event WHERE campaign_id = c.id),"
+            " (SELECT array_agg(passed ORDER BY id) FROM campaign_inspection"
+            "  WHERE campaign_id = c.id) FROM campaign c WHERE c.id = :id"
+        ),
+        {"id": cid},
+    ).one()
+    assert state == "达标" and events == 4 and inspections == [False, True]
+    # The checklist of the year was seeded and each inspection has a result per criterion.
+    assert (
+        connection.execute(
+            text(
+                "SELECT count(*) FROM campaign_inspection_result r JOIN campaign_inspection i"
+                " ON i.id = r.inspection_id WHERE i.campaign_id = :id"
+            ),
+            {"id": cid},
+        ).scalar()
+        == 2
+        * connection.execute(
+            text(
+                "SELECT count(*) FROM campaign_checklist_item WHERE campaign_type = '平安小区'"
+                " AND year = :y"
+            ),
+            {"y": YEAR},
+        ).scalar()
+    )
+
+
+@pytest.mark.parametrize("forged", ["命名", "摘牌", "申报", "创建中", "<script>", ""])
+def test_a_forged_transition_is_refused(center, connection, forged):
+    start(center, "compound", 2, "平安小区")
+    cid = campaign_id(connection, "compound", 2)
+    move(center, cid, "创建中")
+    response = move(center, cid, forged)
+    assert response.status_code == 422
+    assert (
+        connection.execute(text("SELECT state FROM campaign WHERE id = :id"), {"id": cid}).scalar()
+        == "创建中"
+    )
+
+
+def test_a_stale_transition_is_a_conflict(center, connection):
+    start(center, "compound", 3, "平安小区")
+    cid = campaign_id(connection, "compound", 3)
+    assert move(center, cid, "创建中", version=99).status_code == 409
+
+
+def test_a_campaign_for_the_wrong_kind_of_feature_is_refused(center, connection):
+    school = connection.execute(text("SELECT min(id) FROM place WHERE kind = '学校'")).scalar()
+    response = start(center, "place", school, "平安工地")
+    assert response.status_code == 422
+    assert "工地" in response.get_data(as_text=True)
+    response = start(center, "compound", 1, "平安校园")
+    assert response.status_code == 422
+    assert connection.execute(text("SELECT count(*) FROM campaign")).scalar() == 0
+
+
+@pytest.mark.parametrize("score", ["101", "-1", "abc", ""])
+def test_a_score_out_of_range_is_refused(center, connection, score):
+    start(center, "compound", 1, "平安小区")
+    cid = campaign_id(connection, "compound", 1)
+    response = inspect(center, cid, score, all_pass=True)
+    assert response.status_code == 422
+    assert (
+        connection.execute(
+            text("SELECT count(*) FROM campaign_inspection WHERE campaign_id = :id"), {"id": cid}
+        ).scalar()
+        == 0
+    )
+
+
+def test_a_campaign_cannot_be_declared_twice_a_year(center, connection):
+    assert start(center, "compound", 1, "平安小区").status_code == 200
+    assert start(center, "compound", 1, "平安小区").status_code == 409
+
+
+def test_other_communities_and_other_roles_cannot_write(client, auth, connection):
+    other = connection.execute(
+        text("SELECT min(id) FROM compound WHERE community_id <> 1")
+    ).scalar()
+    auth.login("community")
+    assert start(client, "compound", other, "平安小区").status_code == 403
+    auth.logout()
+    auth.login("planner")
+    assert start(client, "compound", 1, "平安小区").status_code == 403
+    assert connection.execute(text("SELECT count(*) FROM campaign")).scalar() == 0
+
+
+def test_the_dashboard_counts_equal_direct_sql(center, connection):
+    compounds = connection.execute(text("SELECT id FROM compound ORDER BY id LIMIT 5")).scalars()
+    for n, cid in enumerate(compounds):
+        start(center, "compound", cid, "平安小区")
+        if n % 2:
+            move(center, campaign_id(connection, "compound", cid), "创建中")
+    html = center.get(f"/campaigns?type=平安小区&year={YEAR}", headers=HX).get_data(as_text=True)
+    rows = connection.execute(
+        text(
+            "SELECT cm.id, count(c.id), count(c.id) FILTER (WHERE c.state = '申报'),"
+            " count(c.id) FILTER (WHERE c.state = '创建中') FROM community cm LEFT JOIN campaign c"
+            " ON c.community_id = cm.id AND c.campaign_type = '平安小区' AND c.year = :y"
+            " GROUP BY cm.id"
+        ),
+        {"y": YEAR},
+    ).all()
+    for community_id, total, declared, building in rows:
+        row = re.search(rf'<tr data-community="{community_id}">(.*?)</tr>', html, re.S).group(1)
+        cells = re.findall(r"<td>([^<]*)</td>", row)
+        assert [int(cells[1]), int(cells[2]), int(cells[3])] == [total, declared, building]
+    assert '"kind": "campaign"' in html.replace("&#34;", '"') or "campaign" in html

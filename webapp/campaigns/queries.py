@@ -1,0 +1,155 @@
+"""Campaign data: checklists per type and year, a feature's campaigns, the campaign map, and
+the dashboard's counts (plain SQL, so a test can compare them with direct counts)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from webapp.domain.campaigns import DEFAULT_CHECKLISTS, TARGETS, CampaignType, State
+from webapp.models.campaigns import Campaign, ChecklistItem
+
+FEATURE_SQL = {
+    "building": "SELECT name, community_id, NULL::text AS kind FROM building WHERE id = :id",
+    "compound": "SELECT name, community_id, NULL::text AS kind FROM compound WHERE id = :id",
+    "place": "SELECT name, community_id, kind FROM place WHERE id = :id",
+    "community": (
+        "SELECT name, id AS community_id, NULL::text AS kind FROM community WHERE id = :id"
+    ),
+}
+
+
+def feature(session: Session, layer: str, feature_id: int):
+    """(name, community_id, place kind) of a campaign target, or None."""
+    if layer not in FEATURE_SQL:
+        return None
+    return session.execute(text(FEATURE_SQL[layer]), {"id": feature_id}).one_or_none()
+
+
+def types_for(layer: str, place_kind: str | None) -> list[CampaignType]:
+    """The campaign types that apply to a feature of this kind."""
+    return [t for t, (lyr, kind) in TARGETS.items() if lyr == layer and kind in (None, place_kind)]
+
+
+def checklist(session: Session, campaign_type: str, year: int) -> list[ChecklistItem]:
+    """The criteria of a type in a year; the first use of a year copies the latest earlier
+    year's list (or the defaults), so editing this year's list leaves last year's alone."""
+    items = _items(session, campaign_type, year)
+    if items:
+        return items
+    earlier = session.execute(
+        select(func.max(ChecklistItem.year)).where(
+            ChecklistItem.campaign_type == campaign_type, ChecklistItem.year < year
+        )
+    ).scalar()
+    texts = (
+        [i.text for i in _items(session, campaign_type, earlier)]
+        if earlier
+        else list(DEFAULT_CHECKLISTS[CampaignType(campaign_type)])
+    )
+    for seq, body in enumerate(texts, start=1):
+        session.add(ChecklistItem(campaign_type=campaign_type, year=year, seq=seq, text=body))
+    session.flush()
+    return _items(session, campaign_type, year)
+
+
+def _items(session: Session, campaign_type: str, year: int | None) -> list[ChecklistItem]:
+    return (
+        session.execute(
+            select(ChecklistItem)
+            .where(ChecklistItem.campaign_type == campaign_type, ChecklistItem.year == year)
+            .order_by(ChecklistItem.seq)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def campaigns_of(session: Session, layer: str, feature_id: int) -> list[Campaign]:
+    return (
+        session.execute(
+            select(Campaign)
+            .where(Campaign.layer == layer, Campaign.feature_id == feature_id)
+            .order_by(Campaign.year.desc(), Campaign.campaign_type)
+        )
+        .scalars()
+        .all()
+    )
+
+
+# The campaign map: each campaign's feature drawn with its state.
+MAP_SQL = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+    json_build_object('type', 'Feature', 'id', c.id,
+        'geometry', ST_AsGeoJSON(g.geom, 6)::json,
+        'properties', json_build_object('kind', 'campaign', 'state', c.state,
+            'name', c.feature_name, 'campaign_id', c.id))), '[]'))::text
+FROM campaign c
+JOIN LATERAL (
+    SELECT geom FROM building WHERE c.layer = 'building' AND id = c.feature_id
+    UNION ALL SELECT geom FROM compound WHERE c.layer = 'compound' AND id = c.feature_id
+    UNION ALL SELECT geom FROM place WHERE c.layer = 'place' AND id = c.feature_id
+    UNION ALL SELECT geom FROM community WHERE c.layer = 'community' AND id = c.feature_id
+) g ON true
+WHERE c.campaign_type = :type AND c.year = :year
+"""
+
+
+def campaign_map(session: Session, campaign_type: str, year: int) -> str:
+    return session.execute(text(MAP_SQL), {"type": campaign_type, "year": year}).scalar_one()
+
+
+# Communities × states for one type and year; pass rate = (达标 + 命名) / all.
+DASHBOARD_SQL = """
+SELECT cm.id, cm.name,
+       count(c.id) AS total,
+       {states},
+       count(c.id) FILTER (WHERE c.state IN ('达标', '命名')) AS passed
+FROM community cm
+LEFT JOIN campaign c ON c.community_id = cm.id AND c.campaign_type = :type AND c.year = :year
+GROUP BY cm.id, cm.name ORDER BY cm.id
+"""
+
+STATES = [s.value for s in State]
+
+
+def dashboard(session: Session, campaign_type: str, year: int) -> list[dict]:
+    states = ", ".join(
+        f"count(c.id) FILTER (WHERE c.state = '{s}') AS s{i}" for i, s in enumerate(STATES)
+    )
+    rows = session.execute(
+        text(DASHBOARD_SQL.format(states=states)), {"type": campaign_type, "year": year}
+    ).mappings()
+    return [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "total": r["total"],
+            "states": [r[f"s{i}"] for i in range(len(STATES))],
+            "passed": r["passed"],
+            "rate": r["passed"] / r["total"] if r["total"] else None,
+        }
+        for r in rows
+    ]
+
+
+# Inspections due: campaigns being built or awaiting acceptance whose last inspection (or whose
+# start) is older than DUE_DAYS; overdue past twice that.
+DUE_DAYS = 90
+DUE_SQL = """
+SELECT c.id, c.campaign_type, c.year, c.feature_name, c.state,
+       coalesce(max(i.inspected_on), min(e.at)::date) AS since
+FROM campaign c
+LEFT JOIN campaign_inspection i ON i.campaign_id = c.id
+LEFT JOIN campaign_event e ON e.campaign_id = c.id
+WHERE c.state IN ('创建中', '验收')
+GROUP BY c.id
+HAVING coalesce(max(i.inspected_on), min(e.at)::date) < current_date - :due
+ORDER BY since
+LIMIT 200
+"""
+
+
+def inspections_due(session: Session) -> list[dict]:
+    rows = session.execute(text(DUE_SQL), {"due": DUE_DAYS}).mappings().all()
+    return [dict(r) for r in rows]

@@ -1,0 +1,300 @@
+"""平安创建 panels: a feature's campaigns, one campaign's workflow and inspections, and the
+campaign map with the dashboard of every community."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from webapp.audit import record_event
+from webapp.db import get_session
+from webapp.domain import campaigns as rules
+from webapp.entities.forms import MARKUP
+from webapp.map.views import current_basemap, map_page
+from webapp.models.campaigns import Campaign, CampaignEvent, Inspection, InspectionResult
+
+from . import queries
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+LAYER_LABELS = {"building": "楼栋", "compound": "小区", "place": "场所", "community": "社区"}
+STATE_COLORS = {
+    "申报": "#94a3b8",
+    "创建中": "#f59e0b",
+    "验收": "#0ea5e9",
+    "达标": "#16a34a",
+    "未达标": "#dc2626",
+    "命名": "#15803d",
+    "摘牌": "#7f1d1d",
+}
+WRITERS = ("center", "community", "grid")
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    """Staff only."""
+
+
+def _may_write(community_id: int | None) -> bool:
+    """Center staff for all; community staff and grid workers for their own community."""
+    if current_user.role == "center":
+        return True
+    if current_user.role in ("community", "grid"):
+        own = current_user.community_id
+        if current_user.role == "grid" and own is None:
+            own = (
+                get_session()
+                .execute(
+                    queries.text("SELECT community_id FROM grid WHERE id = :id"),
+                    {"id": current_user.grid_id},
+                )
+                .scalar()
+            )
+        return community_id == own
+    return False
+
+
+def _refuse(status: int, message: str, back: str | None = None):
+    get_session().rollback()
+    return map_page(
+        "entities/message.html", status=status, title="平安创建", message=message, back=back
+    )
+
+
+def _audit(campaign: Campaign, summary: str) -> None:
+    record_event(
+        get_session(),
+        action="update",
+        entity="campaign",
+        entity_id=campaign.id,
+        user_id=current_user.id,
+        username=current_user.username,
+        address=request.remote_addr,
+        summary=summary,
+    )
+
+
+# ---- a feature's campaigns ------------------------------------------------------------------
+
+
+@bp.get("/feature/<any(building, compound, place, community):layer>/<int:feature_id>")
+def feature_campaigns(layer: str, feature_id: int, error: str = "", status: int = 200):
+    session = get_session()
+    target = queries.feature(session, layer, feature_id)
+    if target is None:
+        abort(404, "该要素不存在。")
+    return map_page(
+        "campaigns/feature.html",
+        status=status,
+        push_url=url_for("campaigns.feature_campaigns", layer=layer, feature_id=feature_id),
+        layer=layer,
+        layer_label=LAYER_LABELS[layer],
+        feature_id=feature_id,
+        name=target.name,
+        campaigns=queries.campaigns_of(session, layer, feature_id),
+        types=queries.types_for(layer, target.kind),
+        year=date.today().year,
+        may_write=_may_write(target.community_id),
+        error=error,
+    )
+
+
+@bp.post("/feature/<any(building, compound, place, community):layer>/<int:feature_id>")
+def start(layer: str, feature_id: int):
+    """Start a campaign (申报) for a feature: the type must suit the kind of feature."""
+    session = get_session()
+    target = queries.feature(session, layer, feature_id)
+    if target is None:
+        abort(404, "该要素不存在。")
+    if not _may_write(target.community_id):
+        return _refuse(403, "只能为本人负责区域内的要素发起平安创建。")
+    campaign_type = request.form.get("campaign_type", "")
+    year = request.form.get("year", "")
+    try:
+        if not (year.isdigit() and 2000 <= int(year) <= 2100):
+            raise rules.CampaignError("年度应为 2000 到 2100 之间的年份。")
+        rules.check_target(campaign_type, layer, target.kind)
+    except rules.CampaignError as err:
+        return feature_campaigns(layer, feature_id, error=err.message, status=422)
+    campaign = Campaign(
+        campaign_type=campaign_type,
+        year=int(year),
+        layer=layer,
+        feature_id=feature_id,
+        feature_name=target.name,
+        community_id=target.community_id,
+        state=rules.INITIAL.value,
+        events=[
+            CampaignEvent(
+                to_state=rules.INITIAL.value, username=current_user.username, comment="申报"
+            )
+        ],
+    )
+    session.add(campaign)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return feature_campaigns(
+            layer,
+            feature_id,
+            error=f"该要素 {year} 年已有{campaign_type}创建,不能重复申报。",
+            status=409,
+        )
+    queries.checklist(session, campaign_type, int(year))
+    _audit(campaign, f"为{target.name}申报{year}年{campaign_type}")
+    session.commit()
+    return _campaign_page(campaign, saved=f"已申报{year}年{campaign_type}。")
+
+
+# ---- one campaign ---------------------------------------------------------------------------
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = get_session().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404, "该创建记录不存在。")
+    return campaign
+
+
+def _campaign_page(campaign: Campaign, *, saved: str = "", error: str = "", status: int = 200):
+    session = get_session()
+    return map_page(
+        "campaigns/campaign.html",
+        status=status,
+        push_url=url_for("campaigns.campaign", campaign_id=campaign.id),
+        campaign=campaign,
+        layer_label=LAYER_LABELS[campaign.layer],
+        allowed=rules.allowed(rules.State(campaign.state)),
+        checklist=queries.checklist(session, campaign.campaign_type, campaign.year),
+        may_write=_may_write(campaign.community_id),
+        saved=saved,
+        error=error,
+        today=date.today().isoformat(),
+        pass_score=rules.PASS_SCORE,
+        changed_layer="campaign" if saved else None,
+    )
+
+
+@bp.get("/<int:campaign_id>")
+def campaign(campaign_id: int):
+    return _campaign_page(_campaign(campaign_id))
+
+
+@bp.post("/<int:campaign_id>/transition")
+def move(campaign_id: int):
+    """One step of the workflow; a step not offered (a forged form) is refused."""
+    session = get_session()
+    c = _campaign(campaign_id)
+    if not _may_write(c.community_id):
+        return _refuse(403, "只能办理本人负责区域内的平安创建。")
+    if request.form.get("version") != str(c.version):
+        return _campaign_page(
+            c, error="该创建记录已被他人更新,请查看最新状态后再操作。", status=409
+        )
+    comment = request.form.get("comment", "").strip()
+    try:
+        if len(comment) > 500 or MARKUP.search(comment):
+            raise rules.CampaignError("说明最多 500 字,不能包含“<”或“>”。")
+        target = rules.transition(c.state, request.form.get("to", ""))
+        latest = c.inspections[0].passed if c.inspections else None
+        rules.check_pass(target, latest)
+    except rules.CampaignError as err:
+        return _campaign_page(c, error=err.message, status=422)
+    c.events.append(
+        CampaignEvent(
+            from_state=c.state,
+            to_state=target.value,
+            username=current_user.username,
+            comment=comment,
+        )
+    )
+    before = c.state
+    c.state = target.value
+    _audit(c, f"{c.feature_name} {c.year}年{c.campaign_type}:{before} → {target.value}")
+    session.commit()
+    return _campaign_page(c, saved=f"已转为“{target.value}”。")
+
+
+@bp.post("/<int:campaign_id>/inspections")
+def inspect(campaign_id: int):
+    """An inspection: date, inspectors, a result and note per criterion, a score."""
+    session = get_session()
+    c = _campaign(campaign_id)
+    if not _may_write(c.community_id):
+        return _refuse(403, "只能为本人负责区域内的平安创建记录检查。")
+    form = request.form
+    items = queries.checklist(session, c.campaign_type, c.year)
+    try:
+        try:
+            inspected_on = date.fromisoformat(form.get("inspected_on", ""))
+        except ValueError:
+            raise rules.CampaignError("请填写有效的检查日期。") from None
+        if inspected_on > date.today():
+            raise rules.CampaignError("检查日期不能晚于今天。")
+        inspectors = form.get("inspectors", "").strip()
+        if not inspectors or len(inspectors) > 200 or MARKUP.search(inspectors):
+            raise rules.CampaignError("请填写检查人员(最多 200 字,不能包含“<”或“>”)。")
+        score = rules.check_score(form.get("score", ""))
+        note = form.get("note", "").strip()
+        if len(note) > 2000 or MARKUP.search(note):
+            raise rules.CampaignError("检查意见最多 2000 字,不能包含“<”或“>”。")
+        results = [form.get(f"item_{item.id}") == "pass" for item in items]
+    except rules.CampaignError as err:
+        return _campaign_page(c, error=err.message, status=422)
+    passed = rules.inspection_passed(score, results)
+    c.inspections.insert(
+        0,
+        Inspection(
+            inspected_on=inspected_on,
+            inspectors=inspectors,
+            score=score,
+            passed=passed,
+            note=note,
+            username=current_user.username,
+            results=[
+                InspectionResult(
+                    item_id=item.id,
+                    passed=ok,
+                    note=form.get(f"note_{item.id}", "").strip()[:200],
+                )
+                for item, ok in zip(items, results, strict=True)
+            ],
+        ),
+    )
+    _audit(
+        c,
+        f"{c.feature_name} {c.year}年{c.campaign_type}检查:{score:g} 分,"
+        f"{'合格' if passed else '不合格'}",
+    )
+    session.commit()
+    return _campaign_page(c, saved=f"已记录检查:{score:g} 分,{'合格' if passed else '不合格'}。")
+
+
+# ---- the campaign map and dashboard ---------------------------------------------------------
+
+
+@bp.get("")
+def dashboard():
+    args = request.args
+    campaign_type = args.get("type", rules.CampaignType.COMPOUND.value)
+    if campaign_type not in {t.value for t in rules.CampaignType}:
+        campaign_type = rules.CampaignType.COMPOUND.value
+    year = int(args["year"]) if args.get("year", "").isdigit() else date.today().year
+    session = get_session()
+    return map_page(
+        "campaigns/dashboard.html",
+        push_url=request.full_path.rstrip("?"),
+        types=list(rules.CampaignType),
+        campaign_type=campaign_type,
+        year=year,
+        rows=queries.dashboard(session, campaign_type, year),
+        states=queries.STATES,
+        colors=STATE_COLORS,
+        due=queries.inspections_due(session),
+        overlay=current_basemap().geojson(queries.campaign_map(session, campaign_type, year)),
+    )

@@ -1,0 +1,151 @@
+"""平安创建 campaigns on map features, their inspections, and 红色物业 property-service ratings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.domain.campaigns import CampaignType, State
+
+from .base import Base, Versioned, choice_check
+
+CAMPAIGN_LAYERS = "'building', 'compound', 'place', 'community'"
+
+
+class ChecklistItem(Base):
+    """A criterion of a campaign type in one year: last year's results keep last year's list."""
+
+    __tablename__ = "campaign_checklist_item"
+    __table_args__ = (
+        UniqueConstraint("campaign_type", "year", "seq", name="uq_checklist_seq"),
+        choice_check("campaign_type", CampaignType),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_type: Mapped[str] = mapped_column(String(20), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(200))
+
+
+class Campaign(Versioned, Base):
+    """One campaign: a type and a year for one map feature of the right kind."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        UniqueConstraint("campaign_type", "year", "layer", "feature_id", name="uq_campaign"),
+        CheckConstraint(f"layer IN ({CAMPAIGN_LAYERS})", name="layer"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        choice_check("campaign_type", CampaignType),
+        choice_check("state", State),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_type: Mapped[str] = mapped_column(String(20), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    layer: Mapped[str] = mapped_column(String(20))
+    feature_id: Mapped[int] = mapped_column(Integer)
+    feature_name: Mapped[str] = mapped_column(String(100))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    state: Mapped[str] = mapped_column(String(8))
+
+    events: Mapped[list[CampaignEvent]] = relationship(
+        back_populates="campaign", order_by="CampaignEvent.id", cascade="all, delete-orphan"
+    )
+    inspections: Mapped[list[Inspection]] = relationship(
+        back_populates="campaign",
+        order_by="Inspection.inspected_on.desc(), Inspection.id.desc()",
+        cascade="all, delete-orphan",
+    )
+
+
+class CampaignEvent(Base):
+    """A step of the workflow: who moved the campaign from which state to which, and why."""
+
+    __tablename__ = "campaign_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(8))
+    to_state: Mapped[str] = mapped_column(String(8))
+    username: Mapped[str] = mapped_column(String(50))
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    campaign: Mapped[Campaign] = relationship(back_populates="events")
+
+
+class Inspection(Base):
+    """验收/检查: a visit with a result per criterion and a score."""
+
+    __tablename__ = "campaign_inspection"
+    __table_args__ = (CheckConstraint("score >= 0 AND score <= 100", name="score"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    inspected_on: Mapped[date] = mapped_column(Date)
+    inspectors: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Numeric(5, 1))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    username: Mapped[str] = mapped_column(String(50))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="inspections")
+    results: Mapped[list[InspectionResult]] = relationship(
+        back_populates="inspection", order_by="InspectionResult.id", cascade="all, delete-orphan"
+    )
+
+
+class InspectionResult(Base):
+    __tablename__ = "campaign_inspection_result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_inspection.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("campaign_checklist_item.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), server_default="")
+
+    inspection: Mapped[Inspection] = relationship(back_populates="results")
+    item: Mapped[ChecklistItem] = relationship()
+
+
+class PropertyRating(Base):
+    """红色物业: a compound's property-service rating for one quarter (e.g. 2026Q3)."""
+
+    __tablename__ = "property_rating"
+    __table_args__ = (
+        UniqueConstraint("compound_id", "period", name="uq_rating_period"),
+        CheckConstraint("rating IN ('优秀', '良好', '合格', '不合格')", name="rating"),
+        CheckConstraint("period ~ '^[0-9]{4}Q[1-4]$'", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(
+        ForeignKey("compound.id", ondelete="CASCADE"), index=True
+    )
+    period: Mapped[str] = mapped_column(String(7))
+    rating: Mapped[str] = mapped_column(String(4))
+    company: Mapped[str | None] = mapped_column(String(100), comment="评定时的物业公司")
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    username: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
