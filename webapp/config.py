@@ -113,4 +113,7 @@ def from_environment() -> dict:
         # Roles that must use a second factor (TOTP); others may turn it on.
         "TOTP_REQUIRED_ROLES": os.environ.get("TOTP_REQUIRED_ROLES", "admin,secadmin,auditor"),
         "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS", "180")),
+        # Inspection photos and PDFs: outside the web root, served only to staff.
+        "ATTACHMENT_DIR": os.environ.get("ATTACHMENT_DIR", str(LOCAL_DIR / "attachments")),
+        "ATTACHMENT_MAX_MB": int(os.environ.get("ATTACHMENT_MAX_MB", "10")),
     }

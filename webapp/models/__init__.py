@@ -9,8 +9,10 @@ from .campaigns import (
     CampaignEvent,
     ChecklistItem,
     Inspection,
+    InspectionAttachment,
     InspectionResult,
     PropertyRating,
+    Rectification,
 )
 from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
@@ -39,6 +41,7 @@ __all__ = [
     "FacilityType",
     "Grid",
     "Inspection",
+    "InspectionAttachment",
     "InspectionResult",
     "PatrolRoute",
     "PatrolStop",
@@ -46,6 +49,7 @@ __all__ = [
     "Place",
     "PoliceRoom",
     "PropertyRating",
+    "Rectification",
     "RoadNode",
     "RoadSegment",
     "StaffPerson",

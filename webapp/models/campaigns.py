@@ -112,6 +112,37 @@ class Inspection(Base):
     results: Mapped[list[InspectionResult]] = relationship(
         back_populates="inspection", order_by="InspectionResult.id", cascade="all, delete-orphan"
     )
+    attachments: Mapped[list[InspectionAttachment]] = relationship(
+        back_populates="inspection",
+        order_by="InspectionAttachment.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class InspectionAttachment(Base):
+    """A photo or PDF of an inspection, stored outside the web root under a random name."""
+
+    __tablename__ = "campaign_attachment"
+    __table_args__ = (
+        CheckConstraint(
+            "content_type IN ('image/jpeg', 'image/png', 'application/pdf')", name="content_type"
+        ),
+        CheckConstraint("size_bytes > 0", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_inspection.id", ondelete="CASCADE"), index=True
+    )
+    file_name: Mapped[str] = mapped_column(String(120), comment="上传时的文件名(已清理)")
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    inspection: Mapped[Inspection] = relationship(back_populates="attachments")
 
 
 class InspectionResult(Base):
@@ -149,3 +180,22 @@ class PropertyRating(Base):
     note: Mapped[str] = mapped_column(Text, server_default="")
     username: Mapped[str] = mapped_column(String(50))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Rectification(Base):
+    """整改通知: a shortfall found at a compound (the property-service room below the standard),
+    with its deadline and when it was put right."""
+
+    __tablename__ = "rectification"
+    __table_args__ = (CheckConstraint("deadline >= issued_on", name="deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(
+        ForeignKey("compound.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), comment="物业服务用房 …")
+    finding: Mapped[str] = mapped_column(Text)
+    issued_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    username: Mapped[str] = mapped_column(String(50))
