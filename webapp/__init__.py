@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .admin import views as admin_views
     from .auth import views as auth_views
+    from .campaigns import attachment_views
     from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .lookup import views as lookup_views
     from .map import views as map_views
     from .patrol import views as patrol_views
+    from .property import views as property_views
     from .security import personal
 
     for blueprint in (
@@ -62,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
         admin_views.bp,
         personal.bp,
         campaign_views.bp,
+        attachment_views.bp,
+        property_views.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -106,6 +106,10 @@ def urls(app, conn, grid_id: int) -> list[str]:
             fills = [{"subdistrict_id": i} for i in ids(conn, "subdistrict", 0, 2)]
         elif args == {"room_id"}:
             fills = [{"room_id": i} for i in ids(conn, "police_room", grid_id, 3)]
+        elif args == {"compound_id"}:
+            fills = [{"compound_id": i} for i in ids(conn, "compound", grid_id, 5)]
+        elif args == {"attachment_id"}:
+            fills = [{"attachment_id": i} for i in ids(conn, "campaign_attachment", grid_id, 3)]
         elif args == {"campaign_id"}:
             fills = [{"campaign_id": i} for i in ids(conn, "campaign", grid_id, 5)]
         elif args == {"route_id"}:

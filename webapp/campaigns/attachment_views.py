@@ -1,0 +1,114 @@
+"""检查附件: upload photos and PDFs to an inspection, and serve them to staff who may see them.
+
+Files live under ``ATTACHMENT_DIR`` (outside ``static/``) and reach a browser only through
+``download``, after the same community check as the campaign itself.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, request, send_file
+from flask_login import current_user, login_required
+
+from webapp.db import get_session
+from webapp.models.campaigns import Inspection, InspectionAttachment
+
+from . import attachments
+from .views import _audit, _campaign_page, _may_write, _refuse
+
+bp = Blueprint("attachments", __name__, url_prefix="/campaigns")
+
+# What an attachment may do in the browser: show itself (a PDF viewer is a plugin), nothing
+# more: no script, even if a crafted file were ever rendered as a page.
+ATTACHMENT_POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    """Staff only."""
+
+
+def _may_read(community_id: int) -> bool:
+    """Writers of the campaign, and the patrol planners (who read every community)."""
+    return current_user.role == "planner" or _may_write(community_id)
+
+
+@bp.post("/inspections/<int:inspection_id>/attachments")
+def upload(inspection_id: int):
+    """One or several files; all are stored or none is."""
+    session = get_session()
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None:
+        abort(404, "该检查记录不存在。")
+    campaign = inspection.campaign
+    if not _may_write(campaign.community_id):
+        return _refuse(403, "只能为本人负责区域内的平安创建上传检查附件。")
+    files = [f for f in request.files.getlist("file") if f.filename]
+    if not files:
+        return _campaign_page(campaign, error="请选择要上传的照片或 PDF 文件。", status=422)
+    max_bytes = current_app.config["ATTACHMENT_MAX_MB"] * 1024 * 1024
+    try:
+        # Read one byte past the limit, no more: enough to tell a file is too large.
+        checked = [attachments.check(f.filename, f.read(max_bytes + 1), max_bytes) for f in files]
+    except attachments.AttachmentError as err:
+        return _campaign_page(campaign, error=err.message, status=err.status)
+
+    directory = current_app.config["ATTACHMENT_DIR"]
+    stored: list[str] = []
+    try:
+        for item in checked:
+            stored_name, sha256 = attachments.store(directory, item.data)
+            stored.append(stored_name)
+            inspection.attachments.append(
+                InspectionAttachment(
+                    file_name=item.file_name,
+                    stored_name=stored_name,
+                    content_type=item.content_type,
+                    size_bytes=len(item.data),
+                    sha256=sha256,
+                    username=current_user.username,
+                )
+            )
+        _audit(
+            campaign,
+            f"{campaign.feature_name} {campaign.year}年{campaign.campaign_type}"
+            f" {inspection.inspected_on} 检查:上传检查附件 {len(checked)} 个",
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for stored_name in stored:
+            attachments.remove(directory, stored_name)
+        raise
+    return _campaign_page(campaign, saved=f"已上传检查附件 {len(checked)} 个。")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def download(attachment_id: int):
+    """The file itself, shown in the browser, never cached."""
+    attachment = get_session().get(InspectionAttachment, attachment_id)
+    if attachment is None:
+        abort(404, "该附件不存在。")
+    if not _may_read(attachment.inspection.campaign.community_id):
+        abort(403, "只能查看本人负责区域内的平安创建附件。")
+    try:
+        path = attachments.path_of(current_app.config["ATTACHMENT_DIR"], attachment.stored_name)
+    except ValueError:
+        current_app.logger.error("attachment %s has a bad stored name", attachment.id)
+        abort(404, "该附件不存在。")
+    if not path.is_file():
+        current_app.logger.error("attachment %s: file %s is missing", attachment.id, path)
+        abort(404, "该附件的文件已丢失,请联系管理员。")
+    response = send_file(path, mimetype=attachment.content_type, max_age=0)
+    response.headers["Content-Disposition"] = (
+        f"inline; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = ATTACHMENT_POLICY
+    return response

@@ -1,0 +1,132 @@
+"""检查附件: inspection photos and PDFs, checked by content and kept outside the web root.
+
+No Flask here: the checks take bytes and a name and return plain values, the store takes a
+directory. A file lands as ``<directory>/<2 hex>/<uuid4 hex>.<ext>``; the uploader's name is
+kept only in the database, never in a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+NAME_MAX = 120  # campaign_attachment.file_name
+# Magic bytes → content type; the extension of a stored file follows the content, not the name.
+MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|pdf)$")
+
+
+class AttachmentError(ValueError):
+    """A refused file: ``message`` is for the user, ``status`` the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file that passed every check, ready to store."""
+
+    file_name: str
+    content_type: str
+    data: bytes
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type by magic bytes: JPEG, PNG or PDF; None for anything else."""
+    for magic, content_type in MAGIC:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def clean_name(name: str | None) -> str:
+    """The name to show and offer on download: control characters dropped, at most NAME_MAX
+    characters with the extension kept. A name carrying a path is refused, not cleaned."""
+    name = name or ""
+    if "/" in name or "\\" in name or ".." in name or "\x00" in name:
+        raise AttachmentError("文件名不能包含路径(“/”“\\”或“..”),请改名后再上传。")
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc").strip()
+    if not name:
+        raise AttachmentError("文件名不能为空。")
+    if len(name) > NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and len(ext) < 10:
+            name = stem[: NAME_MAX - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:NAME_MAX]
+    return name
+
+
+def check(name: str | None, data: bytes, max_bytes: int) -> Upload:
+    """One file's name, size and type. ``data`` may hold one byte more than ``max_bytes`` (the
+    caller reads no further): that is how a file over the limit shows."""
+    file_name = clean_name(name)
+    if not data:
+        raise AttachmentError(f"“{file_name}”是空文件。")
+    if len(data) > max_bytes:
+        raise AttachmentError(
+            f"“{file_name}”超过 {max_bytes // (1024 * 1024)} MB 的大小限制。", status=413
+        )
+    content_type = sniff(data)
+    if content_type is None:
+        raise AttachmentError(
+            f"“{file_name}”不是 JPEG、PNG 图片或 PDF 文件(按文件内容判断,与扩展名无关)。"
+        )
+    return Upload(file_name, content_type, data)
+
+
+def path_of(directory: str | os.PathLike, stored_name: str) -> Path:
+    """Where a stored file lives; ValueError for a name we did not make or a path that would
+    leave ``directory``."""
+    if not STORED_NAME.match(stored_name):
+        raise ValueError(f"not a stored attachment name: {stored_name!r}")
+    root = Path(directory).resolve()
+    path = (root / stored_name[:2] / stored_name).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"attachment path outside {root}: {path}")
+    return path
+
+
+def store(directory: str | os.PathLike, data: bytes) -> tuple[str, str]:
+    """Write ``data`` under a random name (owner-only, 0o600) and return (stored_name, sha256).
+
+    The file appears whole or not at all: written to a temporary name in the same directory,
+    flushed, then renamed.
+    """
+    content_type = sniff(data)
+    if content_type is None:
+        raise AttachmentError("只能上传 JPEG、PNG 图片或 PDF 文件。")
+    stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
+    path = path_of(directory, stored_name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{stored_name}.part")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)  # whatever the umask
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return stored_name, hashlib.sha256(data).hexdigest()
+
+
+def remove(directory: str | os.PathLike, stored_name: str) -> None:
+    """Delete a stored file if it is there (undoing a store whose database row failed)."""
+    path_of(directory, stored_name).unlink(missing_ok=True)
