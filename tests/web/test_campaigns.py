@@ -187,3 +187,84 @@ def test_the_dashboard_counts_equal_direct_sql(center, connection):
         cells = re.findall(r"<td>([^<]*)</td>", row)
         assert [int(cells[1]), int(cells[2]), int(cells[3])] == [total, declared, building]
     assert '"kind": "campaign"' in html.replace("&#34;", '"') or "campaign" in html
+
+
+def test_checklists_are_edited_per_year_until_an_inspection_uses_them(center, connection):
+    token = csrf_token(center.get("/account/password").get_data(as_text=True))
+    # Years no other test touches (the end-to-end tests commit this year's list).
+    last_year, this_year = 2090, 2091
+
+    def save(year: int, items: str):
+        return center.post(
+            "/campaigns/checklists",
+            data={"csrf_token": token, "type": "平安小区", "year": str(year), "items": items},
+            headers=HX,
+        )
+
+    assert save(last_year, "去年标准一\n去年标准二").status_code == 200
+    # This year's list starts as a copy of last year's, then goes its own way.
+    html = center.get(f"/campaigns/checklists?type=平安小区&year={this_year}", headers=HX).get_data(
+        as_text=True
+    )
+    assert "去年标准一" in html
+    assert save(this_year, "今年标准一\n今年标准二\n今年标准三").status_code == 200
+    texts = connection.execute(
+        text(
+            "SELECT year, string_agg(text, '|' ORDER BY seq) FROM campaign_checklist_item"
+            " WHERE campaign_type = '平安小区' AND year IN (:a, :b) GROUP BY year ORDER BY year"
+        ),
+        {"a": last_year, "b": this_year},
+    ).all()
+    assert texts == [
+        (last_year, "去年标准一|去年标准二"),
+        (this_year, "今年标准一|今年标准二|今年标准三"),
+    ]
+    # Once an inspection has used this year's list, it stays as it is.
+    start(center, "compound", 1, "平安小区")
+    cid = campaign_id(connection, "compound", 1)
+    inspect(center, cid, "90", all_pass=True)
+    assert save(YEAR, "改了").status_code == 409
+    assert save(YEAR - 2, "<script>x</script>").status_code == 422
+
+
+def test_only_center_staff_edit_checklists(client, auth):
+    auth.login("community")
+    token = csrf_token(client.get("/account/password").get_data(as_text=True))
+    response = client.post(
+        "/campaigns/checklists",
+        data={"csrf_token": token, "type": "平安小区", "year": str(YEAR), "items": "x"},
+        headers=HX,
+    )
+    assert response.status_code == 403
+
+
+def test_the_ledger_exports_every_campaign_with_its_last_inspection(center, connection):
+    import io
+
+    from openpyxl import load_workbook
+
+    start(center, "compound", 1, "平安小区")
+    inspect(center, campaign_id(connection, "compound", 1), "88", all_pass=True)
+    start(center, "compound", 2, "平安小区")
+    response = center.get(f"/campaigns/export.xlsx?type=平安小区&year={YEAR}")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("编号", "社区", "对象类型", "对象", "状态")
+    assert (
+        len(rows)
+        == 1
+        + connection.execute(
+            text("SELECT count(*) FROM campaign WHERE campaign_type = '平安小区' AND year = :y"),
+            {"y": YEAR},
+        ).scalar()
+    )
+    assert any(r[6] == 88 and r[7] == "合格" for r in rows[1:])
+    assert (
+        connection.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'export' AND entity = 'campaign'"
+                " AND at >= now()"
+            )
+        ).scalar()
+        == 1
+    )

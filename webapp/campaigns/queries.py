@@ -153,3 +153,43 @@ LIMIT 200
 def inspections_due(session: Session) -> list[dict]:
     rows = session.execute(text(DUE_SQL), {"due": DUE_DAYS}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def checklist_in_use(session: Session, campaign_type: str, year: int) -> bool:
+    return bool(
+        session.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM campaign_inspection_result r"
+                " JOIN campaign_checklist_item i ON i.id = r.item_id"
+                " WHERE i.campaign_type = :type AND i.year = :year)"
+            ),
+            {"type": campaign_type, "year": year},
+        ).scalar()
+    )
+
+
+def replace_checklist(session: Session, campaign_type: str, year: int, texts: list[str]) -> None:
+    """A year's new list of criteria (only while no inspection uses the old one)."""
+    session.execute(
+        text("DELETE FROM campaign_checklist_item WHERE campaign_type = :type AND year = :year"),
+        {"type": campaign_type, "year": year},
+    )
+    for seq, body in enumerate(texts, start=1):
+        session.add(ChecklistItem(campaign_type=campaign_type, year=year, seq=seq, text=body))
+    session.flush()
+
+
+LEDGER_SQL = """
+SELECT c.id, cm.name AS community, c.layer, c.feature_name, c.state,
+       i.inspected_on, i.score, i.passed
+FROM campaign c JOIN community cm ON cm.id = c.community_id
+LEFT JOIN LATERAL (SELECT inspected_on, score, passed FROM campaign_inspection
+                   WHERE campaign_id = c.id ORDER BY inspected_on DESC, id DESC LIMIT 1) i ON true
+WHERE c.campaign_type = :type AND c.year = :year
+ORDER BY cm.id, c.feature_name
+"""
+
+
+def ledger(session: Session, campaign_type: str, year: int) -> list[dict]:
+    rows = session.execute(text(LEDGER_SQL), {"type": campaign_type, "year": year}).mappings()
+    return [dict(r) for r in rows]

@@ -298,3 +298,125 @@ def dashboard():
         due=queries.inspections_due(session),
         overlay=current_basemap().geojson(queries.campaign_map(session, campaign_type, year)),
     )
+
+
+# ---- checklists and the 台账 -----------------------------------------------------------------
+
+
+def _type_and_year(args) -> tuple[str, int]:
+    campaign_type = args.get("type", rules.CampaignType.COMPOUND.value)
+    if campaign_type not in {t.value for t in rules.CampaignType}:
+        campaign_type = rules.CampaignType.COMPOUND.value
+    year = args.get("year", "")
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else date.today().year
+    return campaign_type, year
+
+
+@bp.route("/checklists", methods=["GET", "POST"])
+def checklists():
+    """The criteria of a type in a year. Center staff edit them until the year's first
+    inspection uses them; earlier years keep theirs, so old results keep their meaning."""
+    session = get_session()
+    source = request.form if request.method == "POST" else request.args
+    campaign_type, year = _type_and_year(source)
+    items = queries.checklist(session, campaign_type, year)
+    used = queries.checklist_in_use(session, campaign_type, year)
+    error, saved, status = "", "", 200
+    if request.method == "POST":
+        lines = [line.strip() for line in request.form.get("items", "").splitlines()]
+        lines = [line for line in lines if line]
+        if current_user.role != "center":
+            error, status = "检查标准由综治中心维护。", 403
+        elif used:
+            error, status = (
+                f"{year} 年的标准已被检查记录引用,不能再修改;可修改下一年度的标准。",
+                409,
+            )
+        elif not 1 <= len(lines) <= 30 or any(len(x) > 200 or MARKUP.search(x) for x in lines):
+            error, status = "请填写 1–30 条标准,每条最多 200 字,不能包含“<”或“>”。", 422
+        else:
+            queries.replace_checklist(session, campaign_type, year, lines)
+            _audit_checklist(campaign_type, year, len(lines))
+            session.commit()
+            items = queries.checklist(session, campaign_type, year)
+            saved = f"已保存 {year} 年{campaign_type}的 {len(lines)} 条检查标准。"
+        if status != 200:
+            session.rollback()  # nothing of a refused save stays; show the list as it is
+            items = queries.checklist(session, campaign_type, year)
+    return map_page(
+        "campaigns/checklists.html",
+        status=status,
+        push_url=url_for("campaigns.checklists", type=campaign_type, year=year),
+        types=list(rules.CampaignType),
+        campaign_type=campaign_type,
+        year=year,
+        items=items,
+        used=used,
+        may_edit=current_user.role == "center" and not used,
+        error=error,
+        saved=saved,
+    )
+
+
+def _audit_checklist(campaign_type: str, year: int, count: int) -> None:
+    record_event(
+        get_session(),
+        action="update",
+        entity="checklist",
+        user_id=current_user.id,
+        username=current_user.username,
+        address=request.remote_addr,
+        summary=f"修改{year}年{campaign_type}检查标准({count} 条)",
+    )
+
+
+LEDGER_HEADER = ["编号", "社区", "对象类型", "对象", "状态", "最近检查日期", "最近得分", "是否合格"]
+
+
+@bp.get("/export.xlsx")
+def export():
+    """The 台账 of a type and year as Excel: every campaign with its place, state and last
+    inspection (audited, as every export)."""
+    from io import BytesIO
+
+    from flask import Response
+    from openpyxl import Workbook
+
+    campaign_type, year = _type_and_year(request.args)
+    session = get_session()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"{year}年{campaign_type}"[:31])
+    sheet.append(
+        ["编号", "社区", "对象类型", "对象", "状态", "最近检查日期", "最近得分", "是否合格"]
+    )
+    rows = queries.ledger(session, campaign_type, year)
+    for row in rows:
+        sheet.append(
+            [
+                row["id"],
+                row["community"],
+                LAYER_LABELS[row["layer"]],
+                row["feature_name"],
+                row["state"],
+                row["inspected_on"].isoformat() if row["inspected_on"] else "",
+                float(row["score"]) if row["score"] is not None else "",
+                "" if row["passed"] is None else ("合格" if row["passed"] else "不合格"),
+            ]
+        )
+    out = BytesIO()
+    book.save(out)
+    record_event(
+        session,
+        action="export",
+        entity="campaign",
+        user_id=current_user.id,
+        username=current_user.username,
+        address=request.remote_addr,
+        summary=f"导出{year}年{campaign_type}台账 {len(rows)} 条",
+    )
+    session.commit()
+    return Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="campaigns-{year}.xlsx"'},
+    )
