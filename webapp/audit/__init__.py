@@ -97,3 +97,21 @@ def purge(session: Session, older_than_days: int) -> int:
     ).rowcount
     session.execute(text("SET LOCAL gridmap.audit_purge = 'off'"))
     return deleted
+
+
+def record_request_event(action: str, entity: str, **fields) -> None:
+    """``record_event`` for the user and client address of the current request."""
+    from flask import request
+    from flask_login import current_user
+
+    from webapp.db import get_session
+
+    record_event(
+        get_session(),
+        action=action,
+        entity=entity,
+        user_id=current_user.id,
+        username=current_user.username,
+        address=request.remote_addr,
+        **fields,
+    )

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from webapp.audit import record_event
+from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain import campaigns as rules
 from webapp.entities.forms import MARKUP
@@ -66,14 +66,10 @@ def _refuse(status: int, message: str, back: str | None = None):
 
 
 def _audit(campaign: Campaign, summary: str) -> None:
-    record_event(
-        get_session(),
+    record_request_event(
         action="update",
         entity="campaign",
         entity_id=campaign.id,
-        user_id=current_user.id,
-        username=current_user.username,
-        address=request.remote_addr,
         summary=summary,
     )
 
@@ -359,13 +355,9 @@ def checklists():
 
 
 def _audit_checklist(campaign_type: str, year: int, count: int) -> None:
-    record_event(
-        get_session(),
+    record_request_event(
         action="update",
         entity="checklist",
-        user_id=current_user.id,
-        username=current_user.username,
-        address=request.remote_addr,
         summary=f"修改{year}年{campaign_type}检查标准({count} 条)",
     )
 
@@ -405,13 +397,9 @@ def export():
         )
     out = BytesIO()
     book.save(out)
-    record_event(
-        session,
+    record_request_event(
         action="export",
         entity="campaign",
-        user_id=current_user.id,
-        username=current_user.username,
-        address=request.remote_addr,
         summary=f"导出{year}年{campaign_type}台账 {len(rows)} 条",
     )
     session.commit()

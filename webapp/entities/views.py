@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
-from webapp.audit import record_event
+from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain.choices import CameraState, MaintenanceKind
 from webapp.extensions import htmx
@@ -643,15 +643,7 @@ def audit_export():
                 e.hash or "",
             ]
         )
-    record_event(
-        session,
-        action="export",
-        entity="audit_log",
-        username=current_user.username,
-        user_id=current_user.id,
-        address=request.remote_addr,
-        summary=f"导出审计日志 {count} 条",
-    )
+    record_request_event("export", "audit_log", summary=f"导出审计日志 {count} 条")
     session.commit()
     return Response(
         out.getvalue(),

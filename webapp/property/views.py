@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from webapp.audit import record_event
+from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain import property_service as rules
 from webapp.entities.forms import MARKUP
@@ -92,14 +92,10 @@ def _compound(compound_id: int) -> Compound:
 
 
 def _audit(compound: Compound, summary: str) -> None:
-    record_event(
-        get_session(),
+    record_request_event(
         action="update",
         entity="compound",
         entity_id=compound.id,
-        user_id=current_user.id,
-        username=current_user.username,
-        address=request.remote_addr,
         summary=summary,
     )
 
