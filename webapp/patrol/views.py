@@ -13,11 +13,10 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import select, text
 
 from gis.bbox import BBox, BoundsError, parse_bbox, parse_zoom
+from webapp.audit import record_request_event
 from webapp.db import get_session, read_connection
 from webapp.entities.forms import MARKUP
 from webapp.entities.permissions import Forbidden
-from webapp.entities.queries import record
-from webapp.entities.registry import Entity
 from webapp.map.layers import LAYERS
 from webapp.map.queries import EMPTY
 from webapp.map.views import current_basemap, map_page
@@ -32,8 +31,6 @@ bp = Blueprint("patrol", __name__, url_prefix="/patrol")
 
 WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 PLANNERS = ("center", "planner", "community")
-# The audit log names what changed; routes are not in the entity registry, so say it here.
-ROUTE_AUDIT = Entity("patrol_route", "巡逻路线", PatrolRoute, (), (), "LINESTRING")
 
 
 @bp.before_request
@@ -236,15 +233,17 @@ def save_route():
     )
     session.add(route)
     session.flush()
-    record(
-        session,
-        current_user,
-        request.remote_addr,
+    record_request_event(
         "create",
-        ROUTE_AUDIT,
-        route.id,
-        None,
-        {"name": name, "team": team.name, "days": days, "stops": [s.token for s in planned.stops]},
+        "patrol_route",
+        entity_id=route.id,
+        summary=f"新增巡逻路线“{name}”",
+        after={
+            "name": name,
+            "team": team.name,
+            "days": days,
+            "stops": [s.token for s in planned.stops],
+        },
     )
     session.commit()
     return _route_page(route, saved="路线已保存。")
@@ -309,8 +308,12 @@ def delete_route(route_id: int):
     session = get_session()
     before = {"name": route.name, "team": route.team.name, "days": list(route.days)}
     session.delete(route)
-    record(
-        session, current_user, request.remote_addr, "delete", ROUTE_AUDIT, route_id, before, None
+    record_request_event(
+        "delete",
+        "patrol_route",
+        entity_id=route_id,
+        summary=f"删除巡逻路线“{before['name']}”",
+        before=before,
     )
     session.commit()
     return map_page(
@@ -449,10 +452,11 @@ WHERE c.state <> '在线' AND c.community_id = :community
 ORDER BY c.state, c.name
 """
 
+# Which of the blind spots (a JSON array of GeoJSON geometries) a route of the week passes.
 VISITED_SQL = """
-SELECT EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
-               AND ST_DWithin(r.geom::geography,
-                              ST_GeomFromGeoJSON(:geometry)::geography, :visit_m))
+SELECT s.n - 1 FROM json_array_elements(CAST(:geometries AS json)) WITH ORDINALITY AS s(g, n)
+WHERE EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
+              AND ST_DWithin(r.geom::geography, ST_GeomFromGeoJSON(s.g)::geography, :visit_m))
 """
 
 
@@ -476,13 +480,13 @@ def plan_coverage():
     name, *box = row
     conn = session.connection()
     spots = coverage.blind_spots(conn, BBox(*box), limit=coverage.BLIND_SPOT_LIMIT)["features"]
-    unvisited = [
-        f
-        for f in spots
-        if not conn.execute(
-            text(VISITED_SQL), {"geometry": json.dumps(f["geometry"]), "visit_m": VISIT_M}
-        ).scalar()
-    ]
+    visited = set(
+        conn.execute(
+            text(VISITED_SQL),
+            {"geometries": json.dumps([f["geometry"] for f in spots]), "visit_m": VISIT_M},
+        ).scalars()
+    )
+    unvisited = [f for i, f in enumerate(spots) if i not in visited]
     cameras = (
         conn.execute(text(UNVISITED_CAMERAS_SQL), {"community": community_id, "visit_m": VISIT_M})
         .mappings()
