@@ -4,7 +4,11 @@ For each scale a throwaway database is created, migrated and loaded, then:
 - the map page's size in bytes (the page embeds no layer data, so it must not grow);
 - per layer endpoint, the median latency for a typical viewport (1600 × 900 px at zoom 15, the
   view the map opens on, over the first subdistrict's centre; for tiles, the zoom-15 tile there)
-  next to the median of the same SQL run directly on an open connection.
+  next to the median of the same SQL run directly on an open connection, and the floor: a bare
+WSGI callable that does nothing but run that SQL on a pooled connection and return its text
+(no Flask, no login, no parameter checks), called the same way as the endpoint. No Python web
+endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
+is out of reach for the layer whatever the app does.
 Each figure prints as ``name: value (target)``.
 """
 
@@ -23,6 +27,7 @@ import time
 import urllib.request
 
 from sqlalchemy import text
+from werkzeug.test import Client
 
 from webapp import create_app, dbadmin, migrate
 from webapp.auth.queries import DEMO_PASSWORD, ensure_demo_accounts
@@ -50,6 +55,21 @@ def median_ms(fn, runs: int = RUNS) -> float:
     return statistics.median(samples)
 
 
+def interleaved_medians_ms(fns: dict[str, object], runs: int = 3 * RUNS) -> dict[str, float]:
+    """Median milliseconds of each callable, called in turn so that a busy moment of the
+    machine falls on all of them alike rather than on whichever was being timed."""
+    for fn in fns.values():
+        for _ in range(3):
+            fn()  # warm caches, plans and prepared statements
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def viewport(lon: float, lat: float) -> tuple[float, float, float, float]:
     deg_per_px = 360 / (256 * 2**ZOOM)
     half_w = VIEW_PX[0] / 2 * deg_per_px
@@ -74,6 +94,32 @@ def logged_in_client(app):
     return client
 
 
+def bare_wsgi(engine, statement, params) -> Client:
+    """The floor: a WSGI callable that only runs ``statement`` and returns its result."""
+
+    def app(environ, start_response):
+        with engine.connect() as conn:
+            body = conn.execute(statement, params).scalar()
+        body = body.encode() if isinstance(body, str) else bytes(body or b"")
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    return Client(app)
+
+
+def timed(key, client, endpoint, conn, sql, arguments, floor_engine) -> dict[str, float]:
+    """A layer's endpoint, its SQL run directly, and the floor, timed in turn."""
+    floor = bare_wsgi(floor_engine, sql, arguments)
+    medians = interleaved_medians_ms(
+        {
+            "endpoint": lambda: client.get(endpoint),
+            "sql": lambda: conn.execute(sql, arguments).scalar(),
+            "floor": lambda: floor.get("/"),
+        }
+    )
+    return {f"{key}_{name}_ms": value for name, value in medians.items()}
+
+
 def measure(scale: int) -> dict[str, float]:
     url = dbadmin.create_database(f"gridmap_bench{scale}")
     figures: dict[str, float] = {}
@@ -92,6 +138,9 @@ def measure(scale: int) -> dict[str, float]:
         app = create_app({"DATABASE_URL": dbadmin.url_string(url), "PUBLIC_CACHE_SECONDS": 0})
         client = logged_in_client(app)
         figures["map_page_bytes"] = len(client.get("/map").data)
+        floor_engine = make_engine(
+            dbadmin.url_string(url), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as conn:
             lon, lat = conn.execute(
                 text(
@@ -107,20 +156,18 @@ def measure(scale: int) -> dict[str, float]:
                     continue
                 sql = text(queries.layer_sql(layer))
                 endpoint = f"/api/layers/{key}.geojson?bbox={bbox}&zoom={ZOOM}"
-                figures[f"{key}_endpoint_ms"] = median_ms(lambda e=endpoint: client.get(e))
-                figures[f"{key}_sql_ms"] = median_ms(
-                    lambda s=sql, b=layer.budget: conn.execute(s, {**params, "budget": b}).scalar()
-                )
+                arguments = {**params, "budget": layer.budget}
+                figures.update(timed(key, client, endpoint, conn, sql, arguments, floor_engine))
             x, y = tile_of(lon, lat, ZOOM)
             for key in ("building", "camera"):
                 sql = text(queries.tile_sql(LAYERS[key]))
                 endpoint = f"/api/tiles/{key}/{ZOOM}/{x}/{y}.pbf"
-                figures[f"{key}_endpoint_ms"] = median_ms(lambda e=endpoint: client.get(e))
-                figures[f"{key}_sql_ms"] = median_ms(
-                    lambda s=sql: conn.execute(s, {"z": ZOOM, "x": x, "y": y}).scalar()
-                )
+                arguments = {"z": ZOOM, "x": x, "y": y}
+                figures.update(timed(key, client, endpoint, conn, sql, arguments, floor_engine))
         figures.update(measure_public(dbadmin.url_string(url), client, engine))
         app.extensions["db_engine"].dispose()
+        app.extensions["db_read_engine"].dispose()
+        floor_engine.dispose()
         engine.dispose()
     finally:
         dbadmin.drop_database(url)
@@ -244,6 +291,11 @@ def main() -> None:
             print(
                 f"layer_{key}_scale{scale}_overhead_ms: {endpoint - direct:.2f} (request,"
                 " login and pool cost on top of the SQL)"
+            )
+            floor = figures[f"{key}_floor_ms"]
+            print(
+                f"layer_{key}_scale{scale}_floor_ms: {floor:.2f} (bare WSGI + pool + same SQL,"
+                f" ratio {floor / direct:.2f}: the least any endpoint can reach)"
             )
 
 

@@ -6,18 +6,27 @@ the sessionmaker with one bound to a connection whose transaction they roll back
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+T = TypeVar("T")
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(url: str, **options) -> Engine:
     return create_engine(
         url,
-        pool_pre_ping=True,
-        # A down database must answer quickly (health checks, clear errors), not hang.
-        connect_args={"connect_timeout": 5},
+        **{
+            "pool_pre_ping": True,
+            # A down database must answer quickly (health checks, clear errors), not hang.
+            "connect_args": {"connect_timeout": 5},
+            **options,
+        },
     )
 
 
@@ -33,10 +42,13 @@ def init_app(app: Flask) -> None:
         app.extensions["db_sessionmaker"] = sessionmaker(
             app.extensions["db_engine"], expire_on_commit=False
         )
-        # Map layers are many small reads: in autocommit they skip BEGIN and ROLLBACK.
-        app.extensions["db_read"] = (
-            app.extensions["db_engine"].execution_options(isolation_level="AUTOCOMMIT").connect
+        # Map layers are many small reads with a pool of their own: in autocommit (no BEGIN,
+        # no ROLLBACK) and without a ping before each checkout. A connection the server has
+        # dropped fails its statement instead, and ``read`` runs it once more on a new one.
+        app.extensions["db_read_engine"] = make_engine(
+            url, pool_pre_ping=False, isolation_level="AUTOCOMMIT"
         )
+        app.extensions["db_read"] = app.extensions["db_read_engine"].connect
     app.teardown_appcontext(_close_session)
 
 
@@ -47,9 +59,22 @@ def get_session() -> Session:
     return g.db_session
 
 
-def read_connection():
-    """A connection for one read-only statement, as a context manager."""
-    return current_app.extensions["db_read"]()
+def read(query: Callable[[Connection], T]) -> T:
+    """``query(connection)`` on a read connection (autocommit, read-only work).
+
+    A connection the server dropped (a restart, an idle timeout) is detected by its failing
+    statement; SQLAlchemy then discards the pool's older connections and the query runs once
+    more on a fresh one, so the user sees no error.
+    """
+    connect = current_app.extensions["db_read"]
+    try:
+        with connect() as conn:
+            return query(conn)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with connect() as conn:
+        return query(conn)
 
 
 def _close_session(exc: BaseException | None) -> None:

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in ``create_app``."""
 
+from flask import request
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,6 +11,14 @@ csrf = CSRFProtect()
 # Per client address; memory storage counts per worker process unless RATELIMIT_STORAGE_URI
 # names a shared store (redis://…).
 limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _map_data() -> bool:
+    """The map's data endpoints (/api/…, staff only) carry no limit: a pan fires a dozen."""
+    return request.path.startswith("/api/")
+
+
 htmx = HTMX()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

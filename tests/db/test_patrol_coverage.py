@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 
 import pytest
+import shapely
 from pyproj import Transformer
 from shapely import wkb
 from shapely.geometry import LineString, Point, Polygon
-from shapely.ops import nearest_points, transform, unary_union
+from shapely.ops import nearest_points, unary_union
 from sqlalchemy import text
 
 from gis.bbox import BBox
@@ -38,6 +39,11 @@ def plane(lon: float, lat: float):
     there = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform
     back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform
     return there, back
+
+
+def transform(fn, geom):
+    """``geom`` with its coordinates passed through ``fn(xs, ys)`` (a pyproj transform)."""
+    return shapely.transform(geom, fn, interleaved=False)
 
 
 def exact_sector(azimuth_deg: float, angle_deg: float, range_m: float) -> Polygon:

@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, Response, current_app, request, url_for
 
 from gis.bbox import BoundsError, parse_bbox
-from webapp.db import read_connection
+from webapp.db import read
 from webapp.extensions import htmx, limiter
 from webapp.map.folium_map import PublicLayers, build_map
 from webapp.render import page
@@ -87,8 +87,9 @@ def at():
     except ValueError:
         return _answer_page(error=LookupRefused("请提供有效的经纬度坐标。"))
     try:
-        with read_connection() as conn:
-            answer = queries.answer_at(conn, lon, lat, request.args.get("place", "")[:60])
+        answer = read(
+            lambda conn: queries.answer_at(conn, lon, lat, request.args.get("place", "")[:60])
+        )
     except LookupRefused as refused:
         return _answer_page(error=refused)
     return _answer_page(answer)
@@ -98,8 +99,7 @@ def at():
 @cached
 def place(kind: str, feature_id: int):
     try:
-        with read_connection() as conn:
-            answer = queries.answer_for(conn, kind, feature_id)
+        answer = read(lambda conn: queries.answer_for(conn, kind, feature_id))
     except LookupRefused as refused:
         return _answer_page(error=refused)
     return _answer_page(answer)
@@ -121,8 +121,7 @@ def search():
             search_error="搜索内容过长,请输入小区或楼栋名称。",
             **whole,
         )
-    with read_connection() as conn:
-        places = queries.search_places(conn, query)
+    places = read(lambda conn: queries.search_places(conn, query))
     return page("lookup/index.html", "places", places=places, query=query.strip(), **whole)
 
 
@@ -133,9 +132,10 @@ def areas():
         bbox = parse_bbox(request.args.get("bbox"))
     except BoundsError as err:
         return {"error": err.message}, 400
-    with read_connection() as conn:
-        body = conn.execute(
+    body = read(
+        lambda conn: conn.execute(
             queries.PUBLIC_AREAS,
             dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True)),
         ).scalar_one()
+    )
     return Response(body, mimetype="application/geo+json")

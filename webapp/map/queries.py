@@ -6,7 +6,7 @@ passes bytes through: the endpoint costs little more than the query itself.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,17 @@ def layer_sql(layer: Layer) -> str:
     return _collection_sql(inner)
 
 
+_STATEMENTS: dict[tuple, TextClause] = {}
+
+
+def _statement(build, layer: Layer, *args) -> TextClause:
+    """The layer's statement, parsed once per process (a pan asks for it dozens of times)."""
+    key = (build.__name__, layer.key, *args)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = text(build(layer, *args))
+    return _STATEMENTS[key]
+
+
 def _bbox_params(bbox: BBox) -> dict:
     return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True))
 
@@ -67,7 +78,7 @@ def layer_geojson(session: Session | Connection, layer: Layer, bbox: BBox, zoom:
     if zoom < layer.min_zoom:
         return EMPTY
     return session.execute(
-        text(layer_sql(layer)), {**_bbox_params(bbox), "budget": layer.budget}
+        _statement(layer_sql, layer), {**_bbox_params(bbox), "budget": layer.budget}
     ).scalar_one()
 
 
@@ -108,7 +119,7 @@ def layer_tile(
     if z < layer.min_zoom:
         return b""
     params = {"z": z, "x": x, "y": y}
-    tile = session.execute(text(tile_sql(layer, shifted)), params).scalar_one()
+    tile = session.execute(_statement(tile_sql, layer, shifted), params).scalar_one()
     return bytes(tile or b"")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import PROFILES, get_profile
 from webapp.circles.coverage import GAPS_SQL
-from webapp.db import get_session, read_connection
+from webapp.db import get_session, read
 from webapp.extensions import htmx
 from webapp.home.queries import overview
 from webapp.render import page
@@ -224,8 +224,7 @@ def sectors():
     zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["sector"].min_zoom)
     if zoom < LAYERS["sector"].min_zoom:
         return Response(queries.EMPTY, mimetype=GEOJSON)
-    with read_connection() as conn:
-        body = json.dumps(queries.sectors(conn, bbox), ensure_ascii=False)
+    body = read(lambda conn: json.dumps(queries.sectors(conn, bbox), ensure_ascii=False))
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 
@@ -241,8 +240,8 @@ def gaps():
         raise BoundsError("服务缺口参数无效:步行人群应为 standard/elderly,分钟数应为 8 或 15。")
     if zoom < LAYERS["gap"].min_zoom:
         return Response(queries.EMPTY, mimetype=GEOJSON)
-    with read_connection() as conn:
-        body = conn.execute(
+    body = read(
+        lambda conn: conn.execute(
             text(queries._collection_sql(GAPS_SQL)),
             {
                 **queries._bbox_params(bbox),
@@ -252,6 +251,7 @@ def gaps():
                 "budget": LAYERS["gap"].budget,
             },
         ).scalar_one()
+    )
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 
@@ -296,8 +296,7 @@ def layer_geojson(layer: str):
     base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
-    with read_connection() as conn:
-        body = queries.layer_geojson(conn, definition, bbox, zoom)
+    body = read(lambda conn: queries.layer_geojson(conn, definition, bbox, zoom))
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 
@@ -307,8 +306,9 @@ def tile(layer: str, z: int, x: int, y: int):
     if definition.source != "mvt":
         raise BoundsError(f"图层“{definition.label}”不提供矢量瓦片。")
     check_tile(z, x, y)
-    with read_connection() as conn:
-        body = queries.layer_tile(conn, definition, z, x, y, current_basemap().shifted)
+    body = read(
+        lambda conn: queries.layer_tile(conn, definition, z, x, y, current_basemap().shifted)
+    )
     return Response(body, mimetype="application/vnd.mapbox-vector-tile")
 
 
@@ -317,8 +317,7 @@ def camera_clusters():
     base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"))
-    with read_connection() as conn:
-        body = queries.camera_clusters(conn, bbox, zoom)
+    body = read(lambda conn: queries.camera_clusters(conn, bbox, zoom))
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 
@@ -331,8 +330,7 @@ def circles():
     if profile not in PROFILES:
         raise BoundsError("步行人群应为 standard(标准)或 elderly(老年人)。")
     speed = get_profile(profile).walk_speed_m_per_min
-    with read_connection() as conn:
-        body = queries.circles(conn, bbox, type_code, speed, profile)
+    body = read(lambda conn: queries.circles(conn, bbox, type_code, speed, profile))
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 

@@ -10,11 +10,11 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString, Point
-from sqlalchemy import select, text
+from sqlalchemy import any_, literal, select, text
 
 from gis.bbox import BBox, BoundsError, parse_bbox, parse_zoom
 from webapp.audit import record_request_event
-from webapp.db import get_session, read_connection
+from webapp.db import get_session, read
 from webapp.entities.forms import MARKUP
 from webapp.entities.permissions import Forbidden
 from webapp.map.layers import LAYERS
@@ -82,7 +82,7 @@ def index():
     teams = _teams()
     stmt = select(PatrolRoute).where(PatrolRoute.team_id.in_([t.id for t in teams]))
     if day_number:
-        stmt = stmt.where(PatrolRoute.days.any(day_number))
+        stmt = stmt.where(literal(day_number) == any_(PatrolRoute.days))
     routes = get_session().execute(stmt.order_by(PatrolRoute.start_time, PatrolRoute.name))
     by_team: dict[int, list[PatrolRoute]] = {}
     for route in routes.scalars():
@@ -381,8 +381,7 @@ def blind_spots_geojson():
     zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["blind_spot"].min_zoom)
     if zoom < LAYERS["blind_spot"].min_zoom:
         return Response(EMPTY, mimetype="application/geo+json")
-    with read_connection() as conn:
-        body = coverage.blind_spots(conn, bbox, limit=LAYERS["blind_spot"].budget)
+    body = read(lambda conn: coverage.blind_spots(conn, bbox, limit=LAYERS["blind_spot"].budget))
     return Response(base.geojson(json.dumps(body)), mimetype="application/geo+json")
 
 

@@ -108,10 +108,13 @@ def policy(nonce: str | None, img_origins: list[str]) -> str:
     return "; ".join(directives)
 
 
-def _img_origins(app: Flask) -> list[str]:
-    if "csp_img_origins" not in app.extensions:
-        app.extensions["csp_img_origins"] = tile_origins(app.config)
-    return app.extensions["csp_img_origins"]
+def _policies(app: Flask) -> tuple[str, str, str]:
+    """The policy without a nonce, and the two halves around a nonce, built once per app."""
+    if "csp_policies" not in app.extensions:
+        origins = tile_origins(app.config)
+        head, _, tail = policy("\0", origins).partition("\0")
+        app.extensions["csp_policies"] = (policy(None, origins), head, tail)
+    return app.extensions["csp_policies"]
 
 
 def set_headers(response: Response) -> Response:
@@ -125,7 +128,8 @@ def set_headers(response: Response) -> Response:
         # A response made by an earlier request (the public lookup's answer cache) keeps the
         # policy whose nonce its body carries; a view may also set a policy of its own.
         return response
-    response.headers["Content-Security-Policy"] = policy(nonce, _img_origins(app))
+    plain, head, tail = _policies(app)
+    response.headers["Content-Security-Policy"] = f"{head}{nonce}{tail}" if nonce else plain
     return response
 
 
