@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GRIDMAP := $(VENV)/bin/gridmap
 
-.PHONY: run test stop setup database bench lint format check-port help
+.PHONY: run test stop setup database bench lint format check-port help lock
 # The set-up steps share .venv, static/vendor and the cluster: never run them in parallel.
 .NOTPARALLEL:
 
@@ -21,6 +21,7 @@ help:
 	@echo "make stop   stop the project-local PostgreSQL cluster"
 	@echo "make bench  print performance figures"
 	@echo "make lint   ruff check and format check"
+	@echo "make lock   re-resolve Python packages into constraints.txt"
 
 run: check-port setup
 	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
@@ -44,13 +45,21 @@ database:
 	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
 	@$(GRIDMAP) db upgrade
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@scripts/system-packages.sh run
 	@if [ ! -x $(PY) ]; then python3 -m venv $(VENV); fi
 	@echo "gridmap: installing Python dependencies into $(VENV)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
+
+# Re-resolve the Python packages to their newest versions and record them in constraints.txt.
+lock:
+	@rm -rf .lock-venv && python3 -m venv .lock-venv
+	@.lock-venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@{ sed -n '1,3p' constraints.txt; .lock-venv/bin/pip freeze --exclude-editable; } > constraints.new
+	@mv constraints.new constraints.txt && rm -rf .lock-venv
+	@echo "gridmap: constraints.txt updated; run make test before committing it"
 
 # npm ci installs the pinned front-end packages; static/vendor/ is what the app serves.
 static/vendor/.installed: package.json package-lock.json
