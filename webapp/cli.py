@@ -239,16 +239,19 @@ def audit_verify() -> None:
     help="Delete entries older than this many days (at least 180).",
 )
 def audit_purge(days: int) -> None:
-    """Delete audit entries past the retention age (the chain stays verifiable)."""
+    """Delete audit entries and login records past the retention age (the chain stays
+    verifiable)."""
     from .audit import purge
+    from .auth import sessions
 
     with _session() as session:
         try:
             deleted = purge(session, days)
         except ValueError as err:
             raise click.ClickException(str(err)) from None
+        logins = sessions.purge(session, days)
         session.commit()
-    click.echo(f"deleted {deleted} audit entries older than {days} days")
+    click.echo(f"deleted {deleted} audit entries and {logins} login records older than {days} days")
 
 
 @user.command("unlock")

@@ -90,6 +90,8 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "USER_CACHE_SECONDS": float(os.environ.get("USER_CACHE_SECONDS", "5")),
+        # Concurrent logins of one account; a new login ends the oldest beyond it.
+        "SESSION_MAX_PER_USER": int(os.environ.get("SESSION_MAX_PER_USER", "3")),
         # The tile source is configuration: an intranet has no OpenStreetMap.
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),

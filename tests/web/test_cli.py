@@ -131,8 +131,30 @@ def test_the_audit_chain_verifies_and_a_tampered_row_is_found(gridmap, database_
     assert gridmap("audit", "verify").exit_code == 0
 
 
-def test_a_purge_keeps_half_a_year(gridmap):
+def test_a_purge_keeps_half_a_year(gridmap, database_url):
     result = gridmap("audit", "purge", "--older-than", "90")
     assert result.exit_code == 1 and "180 days" in result.output
+    engine = create_engine(database_url)
+    login = (
+        "INSERT INTO user_session (user_id, token_hash, created_at, last_seen_at, ended_at)"
+        " SELECT id, :hash, now() - make_interval(days => :days),"
+        " now() - make_interval(days => :days), now() - make_interval(days => :days)"
+        " FROM app_user WHERE username = 'center'"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(login), {"hash": "old" * 20, "days": 200})
+        conn.execute(text(login), {"hash": "new" * 20, "days": 100})
     result = gridmap("audit", "purge", "--older-than", "180")
-    assert result.exit_code == 0 and "deleted 0" in result.output
+    assert result.exit_code == 0 and "deleted 0 audit entries and 1 login records" in result.output
+    with engine.begin() as conn:
+        left = (
+            conn.execute(
+                text("SELECT token_hash FROM user_session WHERE token_hash IN (:a, :b)"),
+                {"a": "old" * 20, "b": "new" * 20},
+            )
+            .scalars()
+            .all()
+        )
+        conn.execute(text("DELETE FROM user_session WHERE token_hash = :b"), {"b": "new" * 20})
+    engine.dispose()
+    assert left == ["new" * 20]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
 from webapp.audit import record_event
+from webapp.auth import sessions
 from webapp.auth.passwords import hash_password
 from webapp.auth.queries import AccountError, create_user
 from webapp.auth.views import forget_user, password_problems
@@ -76,9 +77,19 @@ def _audit(action: str, account: User, summary: str, before: dict | None, outcom
     )
 
 
-def _done(account: User, action: str, summary: str, before: dict, message: str):
-    """Audit the change, commit it, forget the cached login, and show the list again."""
+def _done(
+    account: User,
+    action: str,
+    summary: str,
+    before: dict,
+    message: str,
+    end_logins: str | None = None,
+):
+    """Audit the change, end the account's logins where ``end_logins`` gives the reason,
+    commit, forget the cached login, and show the list again."""
     _audit(action, account, summary, before)
+    if end_logins:
+        sessions.end_all(get_session(), account.id, end_logins)
     get_session().commit()
     forget_user(account.id)
     flash(message)
@@ -98,6 +109,10 @@ def _areas():
 def accounts(errors=(), status=200):
     rows = get_session().execute(select(User).order_by(User.role, User.username)).scalars().all()
     communities, grids = _areas()
+    config = current_app.config
+    online: dict[int, list[sessions.LiveSession]] = {}
+    for login in sessions.live(get_session(), config["IDLE_MINUTES"], config["IDLE_MINUTES_ADMIN"]):
+        online.setdefault(login.user_id, []).append(login)
     return page(
         "admin/accounts.html",
         status=status,
@@ -108,6 +123,7 @@ def accounts(errors=(), status=200):
         communities=communities,
         grids=grids,
         errors=errors,
+        online=online,
     )
 
 
@@ -193,7 +209,30 @@ def set_active(account_id: int):
     account.active = request.form.get("active") == "1"
     label = "启用" if account.active else "停用"
     action = "activate" if account.active else "deactivate"
-    return _done(account, action, f"{label}账号", before, f"已{label} {account.username}。")
+    return _done(
+        account,
+        action,
+        f"{label}账号",
+        before,
+        f"已{label} {account.username}。",
+        end_logins=None if account.active else sessions.DEACTIVATED,
+    )
+
+
+@bp.post("/accounts/<int:account_id>/logout")
+def force_logout(account_id: int):
+    """强制下线: end every login of the account (a lost phone, a shared screen left open)."""
+    _need("admin")
+    account = _account(account_id)
+    if account.id == current_user.id:
+        abort(403, "不能强制下线自己的账号,请使用“退出”。")
+    before = _state(account)
+    _audit("force_logout", account, f"强制下线 {account.username}", before)
+    ended = sessions.end_all(get_session(), account.id, sessions.FORCED)
+    get_session().commit()
+    forget_user(account.id)
+    flash(f"已强制下线 {account.username}(结束 {ended} 个登录)。")
+    return redirect(url_for("admin.accounts"))
 
 
 @bp.post("/accounts/<int:account_id>/password")
@@ -210,7 +249,14 @@ def reset_password(account_id: int):
     account.failed_logins = 0
     account.locked_until = None
     summary = f"重置 {account.username} 的密码"
-    return _done(account, "password_reset", summary, before, summary + ",下次登录须修改。")
+    return _done(
+        account,
+        "password_reset",
+        summary,
+        before,
+        summary + ",下次登录须修改。",
+        end_logins=sessions.PASSWORD_RESET,
+    )
 
 
 @bp.post("/accounts/<int:account_id>/role")
@@ -243,6 +289,7 @@ def change_role(account_id: int):
     account.community_id = community_id
     account.grid_id = grid_id
     _audit("role_change", account, f"{account.username} 的角色改为 {UserRole(role).label}", before)
+    sessions.end_all(get_session(), account.id, sessions.ROLE_CHANGED)
     get_session().commit()
     forget_user(account.id)
     flash(f"已修改 {account.username} 的角色。")

@@ -67,14 +67,19 @@ _CURRENT_USER_SQL = text(
     "SELECT u.id, u.username, u.display_name, u.role, u.community_id, u.grid_id,"
     " c.name AS community_name, g.name AS grid_name, u.active,"
     " u.must_change_password, u.password_changed_at, u.totp_enabled"
-    " FROM app_user u LEFT JOIN community c ON c.id = u.community_id"
-    " LEFT JOIN grid g ON g.id = u.grid_id WHERE u.id = :id"
+    " FROM app_user u JOIN user_session s ON s.user_id = u.id"
+    " LEFT JOIN community c ON c.id = u.community_id"
+    " LEFT JOIN grid g ON g.id = u.grid_id"
+    " WHERE u.id = :id AND s.token_hash = :token_hash AND s.ended_at IS NULL"
 )
 
 
-def current_user_row(session: Session, user_id: int) -> CurrentUser | None:
-    """Every request loads its user: one plain query keeps that cheap."""
-    row = session.execute(_CURRENT_USER_SQL, {"id": user_id}).one_or_none()
+def current_user_row(session: Session, user_id: int, token_hash: str) -> CurrentUser | None:
+    """Every request loads its user, through a live login (``user_session``): one plain query
+    keeps that cheap."""
+    row = session.execute(
+        _CURRENT_USER_SQL, {"id": user_id, "token_hash": token_hash}
+    ).one_or_none()
     return CurrentUser(*row) if row else None
 
 

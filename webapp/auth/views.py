@@ -24,7 +24,7 @@ from webapp.extensions import htmx, limiter, login_manager
 from webapp.models import User
 from webapp.render import page
 
-from . import policy, totp
+from . import policy, sessions, totp
 from .forms import LoginForm, PasswordForm, TotpForm
 from .passwords import hash_password, verify_password
 from .queries import CurrentUser, authenticate, current_user_row
@@ -33,29 +33,35 @@ bp = Blueprint("auth", __name__)
 
 
 # Every request needs its user; map screens fire many small requests. A few seconds' cache per
-# process spares a database round trip each; a change of role or a deactivation shows within it.
-_user_cache: dict[int, tuple[float, CurrentUser]] = {}
+# process, keyed by the login's token, spares a database round trip each; a logout elsewhere, a
+# change of role or a deactivation shows within it (at once in the process that made it).
+_user_cache: dict[str, tuple[float, CurrentUser]] = {}
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> CurrentUser | None:
-    if not user_id.isdigit():
+    token = flask_session.get("sid")
+    if not user_id.isdigit() or not isinstance(token, str):
         return None
-    key = int(user_id)
+    key = sessions.token_hash(token)
     ttl = current_app.config["USER_CACHE_SECONDS"]
     cached = _user_cache.get(key)
     now = time.monotonic()
-    if cached and cached[0] > now:
+    if cached and cached[0] > now and cached[1].id == int(user_id):
         return cached[1]
-    user = current_user_row(get_session(), key)
+    user = current_user_row(get_session(), int(user_id), key)
     if user is not None and ttl > 0:
+        if len(_user_cache) > 10_000:
+            _user_cache.clear()
         _user_cache[key] = (now + ttl, user)
     return user
 
 
 def forget_user(user_id: int) -> None:
-    """Drop a cached user (after a logout, a role change or a deactivation in this process)."""
-    _user_cache.pop(user_id, None)
+    """Drop a user's cached logins (after a logout, a role change or a deactivation in this
+    process)."""
+    for key in [k for k, (_, user) in _user_cache.items() if user.id == user_id]:
+        _user_cache.pop(key, None)
 
 
 @login_manager.unauthorized_handler
@@ -164,9 +170,19 @@ def _logged_in(user, target: str | None):
     session = get_session()
     user.last_login_at = datetime.now(UTC)
     _event("login", user=user, summary="登录成功")
+    token = sessions.start(
+        session,
+        user.id,
+        address=request.remote_addr,
+        user_agent=request.user_agent.string,
+        max_per_user=current_app.config["SESSION_MAX_PER_USER"],
+    )
     session.commit()
-    flask_session.pop("totp_user", None)
+    forget_user(user.id)  # logins this one replaced
+    # A new cookie: nothing of the anonymous session before it carries over (session fixation).
+    flask_session.clear()
     login_user(user)
+    flask_session["sid"] = token
     flask_session["seen"] = int(time.time())
     return redirect(_safe_next(target))
 
@@ -217,6 +233,7 @@ def login_totp():
 @login_required
 def logout():
     _event("logout", user=current_user, summary="退出登录")
+    sessions.end(get_session(), flask_session.get("sid"), sessions.LOGOUT)
     get_session().commit()
     forget_user(current_user.id)
     logout_user()
@@ -240,14 +257,17 @@ def _gates():
     seen = flask_session.get("seen")
     if seen is not None and now - seen > idle * 60:
         _event("logout", user=current_user, summary=f"超过 {idle} 分钟未操作,自动退出")
+        sessions.end(get_session(), flask_session.get("sid"), sessions.IDLE)
         get_session().commit()
         forget_user(current_user.id)
         logout_user()
         flask_session.clear()
         flash(f"超过 {idle} 分钟未操作,已自动退出,请重新登录。")
         return _to(url_for("auth.login"))
-    if seen is None or now - seen >= 30:  # a fresh cookie at most every 30 s
+    if seen is None or now - seen >= 30:  # a fresh cookie and a "last seen" every 30 s at most
         flask_session["seen"] = now
+        sessions.touch(get_session(), flask_session["sid"])
+        get_session().commit()
     if request.endpoint in ("auth.change_password", "auth.totp_setup"):
         return None
     if _must_change_password(config):
@@ -324,6 +344,10 @@ def change_password():
             user.password_changed_at = datetime.now(UTC)
             user.must_change_password = False
             _event("password_change", user=user, summary="修改密码")
+            # Whoever else is signed in as this user (another browser, a copied cookie) is out.
+            sessions.end_all(
+                session, user.id, sessions.PASSWORD_CHANGED, keep=flask_session.get("sid")
+            )
             session.commit()
             forget_user(user.id)
             flash("密码已修改。")

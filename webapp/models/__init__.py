@@ -21,7 +21,7 @@ from .patrol import PatrolRoute, PatrolStop, PatrolTeam
 from .people import StaffPerson
 from .security import Camera, CameraMaintenance, PoliceRoom
 from .services import Facility, FacilityType, Place
-from .user import User
+from .user import User, UserSession
 
 __all__ = [
     "SRID",
@@ -55,4 +55,5 @@ __all__ = [
     "StaffPerson",
     "Subdistrict",
     "User",
+    "UserSession",
 ]

@@ -1,0 +1,138 @@
+"""Server-side login sessions (等保 2.0: 会话管理).
+
+Flask's session is a signed cookie: on its own, a copy of it stays valid after the user logs
+out. Each login therefore gets a row in ``user_session`` and the cookie carries a random token
+whose SHA-256 only is stored. The user is loaded only through a live row, so ending the row
+(logout, idle timeout, password change, an administrator's 强制下线, a deactivation) ends the
+login for every copy of the cookie. ``SESSION_MAX_PER_USER`` bounds the concurrent logins of
+one account: a new login ends the oldest beyond it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from webapp.domain.choices import DUTY_ROLES
+from webapp.models import UserSession
+
+# Why a login ended, as the administrator reads it.
+LOGOUT = "退出登录"
+IDLE = "超时未操作"
+PASSWORD_CHANGED = "密码已修改"
+PASSWORD_RESET = "管理员重置密码"
+DEACTIVATED = "账号停用"
+ROLE_CHANGED = "角色或区域变更"
+FORCED = "管理员强制下线"
+REPLACED = "同一账号登录数超过上限"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(
+    session: Session,
+    user_id: int,
+    *,
+    address: str | None,
+    user_agent: str | None,
+    max_per_user: int,
+) -> str:
+    """A new login for ``user_id``; returns the token for the cookie. Ends the account's oldest
+    live logins beyond ``max_per_user`` (counting this one)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            user_id=user_id,
+            token_hash=token_hash(token),
+            address=(address or "")[:45] or None,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
+    session.flush()
+    session.execute(
+        text(
+            "UPDATE user_session SET ended_at = now(), end_reason = :reason WHERE id IN ("
+            " SELECT id FROM user_session WHERE user_id = :user_id AND ended_at IS NULL"
+            " ORDER BY created_at DESC, id DESC OFFSET :keep)"
+        ),
+        {"user_id": user_id, "keep": max(1, max_per_user), "reason": REPLACED},
+    )
+    return token
+
+
+def end(session: Session, token: str | None, reason: str) -> None:
+    """End the login behind ``token`` (a logout, an idle timeout)."""
+    if token:
+        session.execute(
+            text(
+                "UPDATE user_session SET ended_at = now(), end_reason = :reason"
+                " WHERE token_hash = :hash AND ended_at IS NULL"
+            ),
+            {"hash": token_hash(token), "reason": reason},
+        )
+
+
+def end_all(session: Session, user_id: int, reason: str, *, keep: str | None = None) -> int:
+    """End every live login of ``user_id`` but the one behind ``keep``; how many ended."""
+    return session.execute(
+        text(
+            "UPDATE user_session SET ended_at = now(), end_reason = :reason"
+            " WHERE user_id = :user_id AND ended_at IS NULL AND token_hash <> :keep"
+        ),
+        {"user_id": user_id, "reason": reason, "keep": token_hash(keep) if keep else ""},
+    ).rowcount
+
+
+def touch(session: Session, token: str) -> None:
+    """The login was used just now (called at most every 30 s per login)."""
+    session.execute(
+        text("UPDATE user_session SET last_seen_at = now() WHERE token_hash = :hash"),
+        {"hash": token_hash(token)},
+    )
+
+
+def purge(session: Session, older_than_days: int) -> int:
+    """Delete login records idle or ended longer ago than ``older_than_days``; how many."""
+    return session.execute(
+        text(
+            "DELETE FROM user_session"
+            " WHERE coalesce(ended_at, last_seen_at) < now() - make_interval(days => :days)"
+        ),
+        {"days": older_than_days},
+    ).rowcount
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    address: str | None
+    user_agent: str | None
+
+
+def live(session: Session, idle_minutes: int, idle_minutes_admin: int) -> list[LiveSession]:
+    """Logins neither ended nor idle past their limit, newest first."""
+    rows = session.execute(
+        text(
+            "SELECT s.user_id, s.created_at, s.last_seen_at, s.address, s.user_agent"
+            " FROM user_session s JOIN app_user u ON u.id = s.user_id"
+            " WHERE s.ended_at IS NULL AND s.last_seen_at > now() - make_interval(mins =>"
+            "  CASE WHEN u.role = ANY(:duty) THEN :idle_admin"
+            "  ELSE :idle END + 1)"
+            " ORDER BY s.last_seen_at DESC"
+        ),
+        {
+            "idle": idle_minutes,
+            "idle_admin": idle_minutes_admin,
+            "duty": [role.value for role in DUTY_ROLES],
+        },
+    )
+    return [LiveSession(*row) for row in rows]
