@@ -109,6 +109,21 @@ def purge(session: Session, older_than_days: int) -> int:
     ).rowcount
 
 
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("Mac OS", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
 @dataclass(frozen=True)
 class LiveSession:
     user_id: int
@@ -116,6 +131,14 @@ class LiveSession:
     last_seen_at: datetime
     address: str | None
     user_agent: str | None
+
+    @property
+    def browser(self) -> str:
+        """ "Chrome · Windows" from the user-agent string (the whole string is a tooltip)."""
+        agent = self.user_agent or ""
+        browser = next((name for mark, name in _BROWSERS if mark in agent), "其他浏览器")
+        system = next((name for mark, name in _SYSTEMS if mark in agent), "")
+        return f"{browser} · {system}" if system else browser
 
 
 def live(session: Session, idle_minutes: int, idle_minutes_admin: int) -> list[LiveSession]:

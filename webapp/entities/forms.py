@@ -23,6 +23,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -106,7 +107,7 @@ def _wtf_field(spec: Field):
         return DateField(format="%Y-%m-%d", **kwargs)
     if spec.kind == "choice":
         choices = [("", "请选择")] + [(m.value, m.value) for m in spec.choices]
-        return SelectField(choices=choices, **kwargs)
+        return SelectField(choices=options(choices), **kwargs)
     if spec.kind == "ref":
         return SelectField(coerce=_optional_int, choices=[], validate_choice=True, **kwargs)
     raise ValueError(f"unknown field kind {spec.kind}")
@@ -149,7 +150,7 @@ def _build_form(entity: Entity) -> type[EntityForm]:
             "图形",
             description="在地图上绘制,或粘贴 GeoJSON、WKT 或“经度,纬度”坐标(每行一对)",
         )
-        attrs["crs"] = SelectField("坐标系", choices=CRS_CHOICES, default="wgs84")
+        attrs["crs"] = SelectField("坐标系", choices=options(CRS_CHOICES), default="wgs84")
     return type(f"{entity.model.__name__}Form", (EntityForm,), attrs)
 
 
@@ -162,6 +163,11 @@ REF_SQL = {
     "staff": "SELECT id, name || '(' || role || ')' FROM staff_person {where} ORDER BY name",
     "facility_type": "SELECT id, name FROM facility_type ORDER BY sort_order, name",
 }
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the options of a SelectField."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def ref_choices(session: Session, ref: str, community_id: int | None) -> list[tuple]:
@@ -178,4 +184,4 @@ def fill_choices(form: EntityForm, entity: Entity, session: Session, community_i
     for spec in entity.fields:
         if spec.kind == "ref":
             scope = None if spec.ref == "community" else community_id
-            getattr(form, spec.name).choices = ref_choices(session, spec.ref, scope)
+            getattr(form, spec.name).choices = options(ref_choices(session, spec.ref, scope))

@@ -43,7 +43,7 @@ from webapp.audit import record_event
 from webapp.security import personal
 
 from . import queries
-from .forms import CRS_CHOICES, form_class, ref_choices
+from .forms import CRS_CHOICES, form_class, options, ref_choices
 from .permissions import EVERYWHERE, Forbidden, writable_rows
 from .queries import ListQuery, SaveError
 from .registry import CHOICE_FILTERS, Entity, Field
@@ -844,8 +844,8 @@ class _Importer:
             offered = self.choices[key]
             value = data.get(spec.name, "")
             chosen = int(value) if value.isdigit() else None
-            form[spec.name].choices = [(None, offered[None])] + (
-                [(chosen, offered[chosen])] if chosen in offered else []
+            form[spec.name].choices = options(
+                [(None, offered[None])] + ([(chosen, offered[chosen])] if chosen in offered else [])
             )
 
     # -- shape -----------------------------------------------------------------------
