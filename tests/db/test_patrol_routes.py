@@ -41,9 +41,15 @@ def test_a_walking_round_visits_every_stop_once_from_the_first(connection):
     arrivals = [s.arrive_min for s in route.stops]
     assert arrivals == sorted(arrivals) and arrivals[0] == 0
     assert route.dwell_min == 12
-    # The length is the streets walked, and the travel time that length at walking pace.
+    # The length is the streets walked; the travel time that length at walking pace, plus the
+    # walk from each stop's junction to the stop and back.
     assert route.length_m == pytest.approx(round_length_m(connection, route.stops, "步行"))
-    assert route.travel_min == pytest.approx(route.length_m / 75.0)
+    access_m = sum(s.access_m for s in route.stops)
+    assert access_m > 0  # cameras stand beside the street, not on its junctions
+    assert route.travel_min == pytest.approx((route.length_m + 2 * access_m) / 75.0)
+    # The last stop's arrival, its dwell and the way back to the first stop make the total.
+    last = route.stops[-1]
+    assert last.arrive_min + last.dwell_min < route.total_min
     # The line starts and ends at the first stop's junction.
     assert route.coords[0] == pytest.approx(route.coords[-1])
 
@@ -123,3 +129,28 @@ def test_an_unknown_mode_is_refused(connection):
     stops = stops_from_tokens(connection, camera_tokens(connection, 2), 3)
     with pytest.raises(RouteError, match="巡逻方式"):
         plan(connection, stops, "飞行")
+
+
+def test_arrivals_count_the_walk_from_each_junction_to_its_stop(connection):
+    tokens = camera_tokens(connection, 3)
+    route = plan(connection, stops_from_tokens(connection, tokens, 5), "步行")
+    first, second = route.stops[0], route.stops[1]
+    assert first.node_id != second.node_id
+    leg_m = connection.execute(
+        text(
+            "SELECT sum(r.length_m) FROM pgr_dijkstra(:edges, CAST(:a AS bigint),"
+            " CAST(:b AS bigint), directed := false) d JOIN road_segment r ON r.id = d.edge"
+        ),
+        {
+            "edges": edges_sql("步行", (120.0, 36.0, 121.0, 37.0)),
+            "a": first.node_id,
+            "b": second.node_id,
+        },
+    ).scalar_one()
+    assert first.arrive_min == 0
+    # Leaving the first stop: its dwell and the walk back to its junction; reaching the
+    # second: the streets between the junctions and the walk from the second junction.
+    assert second.arrive_min == pytest.approx(
+        first.dwell_min + (first.access_m + leg_m + second.access_m) / 75.0, rel=1e-6
+    )
+    assert second.access_m > 0

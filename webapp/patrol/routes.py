@@ -4,9 +4,10 @@ Each stop is snapped to the nearest junction of the network the patrol can use (
 streets on foot; every street but footpaths by vehicle, one-way streets one way only). The
 visiting order is pgRouting's TSP on the matrix of street distances (a round that returns to the
 first stop: a patrol ends where it began), and the route follows the shortest paths between
-consecutive stops (pgr_dijkstraVia). Times: street length at the mode's speed, plus the dwell
-time at each stop. Coordinates are WGS-84; lengths are metres on the spheroid (road_segment's
-``length_m``).
+consecutive stops (pgr_dijkstraVia). Times: street length at the mode's speed, the walk from
+each stop's junction to the stop and back (on foot in both modes: a car stops at the junction),
+and the dwell time at each stop. Coordinates are WGS-84; lengths are metres on the spheroid
+(road_segment's ``length_m``); ``length_m`` counts the streets only.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Stop:
     arrive_min: float = 0.0
 
     @property
+    def access_min(self) -> float:
+        """The walk from the junction to the stop, one way."""
+        return self.access_m / WALK_M_PER_MIN
+
+    @property
     def token(self) -> str:
         if self.ref_id is not None:
             return f"{self.kind}:{self.ref_id}"
@@ -64,7 +70,17 @@ class PlannedRoute:
     stops: list[Stop]  # in visiting order; the round returns to the first
     coords: list[tuple[float, float]] = field(default_factory=list)
     length_m: float = 0.0
-    travel_min: float = 0.0
+    street_min: float = 0.0  # along the streets, at the mode's speed
+
+    @property
+    def access_min(self) -> float:
+        """Walking from the junctions to the stops and back."""
+        return sum(2 * s.access_min for s in self.stops)
+
+    @property
+    def travel_min(self) -> float:
+        """Moving, stops not counted: the streets and the walks to the stops."""
+        return self.street_min + self.access_min
 
     @property
     def dwell_min(self) -> float:
@@ -312,7 +328,7 @@ def plan(conn, stops: list[Stop], mode: str) -> PlannedRoute:
         route.length_m += length_m
         minutes = length_m / WALK_M_PER_MIN if mode == "步行" else cost
         leg_minutes[path_id] = leg_minutes.get(path_id, 0.0) + minutes
-    route.travel_min = sum(leg_minutes.values())
+    route.street_min = sum(leg_minutes.values())
     _timetable(route, visits, leg_minutes)
     if len(route.coords) < 2:
         raise RouteError("无法沿道路连接这些巡逻点,请调整。")
@@ -320,15 +336,17 @@ def plan(conn, stops: list[Stop], mode: str) -> PlannedRoute:
 
 
 def _timetable(route: PlannedRoute, visits: list[int], leg_minutes: dict[int, float]) -> None:
-    """Arrival minutes from the start: the legs before a stop plus the dwells before it."""
-    clock = 0.0
+    """Arrival minutes from the start (at the first stop): the legs, the walks between
+    junctions and stops, and the dwells before each stop."""
+    clock = -route.stops[0].access_min  # the round starts and ends at the first stop
     leg_of_node = {node: index for index, node in enumerate(visits)}  # leg k ends at visit k+1
     previous_node = None
     for stop in route.stops:
         if previous_node is not None and stop.node_id != previous_node:
             clock += leg_minutes.get(leg_of_node[stop.node_id], 0.0)
+        clock += stop.access_min  # from the junction to the stop
         stop.arrive_min = clock
-        clock += stop.dwell_min
+        clock += stop.dwell_min + stop.access_min  # and back to the junction
         previous_node = stop.node_id
 
 
