@@ -268,3 +268,28 @@ def test_the_ledger_exports_every_campaign_with_its_last_inspection(center, conn
         ).scalar()
         == 1
     )
+
+
+def test_campaigns_waiting_for_an_inspection_are_due_then_overdue(center, connection):
+    compounds = connection.execute(text("SELECT id FROM compound ORDER BY id LIMIT 3")).scalars()
+    ids = []
+    for days, compound in zip((10, 100, 200), compounds, strict=True):
+        start(center, "compound", compound, "平安小区")
+        cid = campaign_id(connection, "compound", compound)
+        move(center, cid, "创建中")
+        connection.execute(
+            text(
+                "UPDATE campaign_event SET at = at - make_interval(days => :d)"
+                " WHERE campaign_id = :id"
+            ),
+            {"d": days, "id": cid},
+        )
+        ids.append(cid)
+    html = center.get(f"/campaigns?type=平安小区&year={YEAR}", headers=HX).get_data(as_text=True)
+    fresh, due, overdue = ids
+    assert f'data-campaign="{fresh}"' not in html
+    assert re.search(rf'<li data-campaign="{due}">.*?100 天前', html, re.S)
+    assert re.search(
+        rf'<li class="overdue" data-campaign="{overdue}">.*?逾期.*?200 天前', html, re.S
+    )
+    assert re.search(r"待检查 <small>(\d+)</small> · 逾期 <small>(\d+)</small>", html)

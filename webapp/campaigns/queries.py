@@ -138,7 +138,8 @@ def dashboard(session: Session, campaign_type: str, year: int) -> list[dict]:
 DUE_DAYS = 90
 DUE_SQL = """
 SELECT c.id, c.campaign_type, c.year, c.feature_name, c.state,
-       coalesce(max(i.inspected_on), min(e.at)::date) AS since
+       coalesce(max(i.inspected_on), min(e.at)::date) AS since,
+       current_date - coalesce(max(i.inspected_on), min(e.at)::date) AS days
 FROM campaign c
 LEFT JOIN campaign_inspection i ON i.campaign_id = c.id
 LEFT JOIN campaign_event e ON e.campaign_id = c.id
@@ -151,8 +152,9 @@ LIMIT 200
 
 
 def inspections_due(session: Session) -> list[dict]:
+    """Campaigns due an inspection, longest waiting first; ``overdue`` past twice DUE_DAYS."""
     rows = session.execute(text(DUE_SQL), {"due": DUE_DAYS}).mappings().all()
-    return [dict(r) for r in rows]
+    return [{**r, "overdue": r["days"] > 2 * DUE_DAYS} for r in rows]
 
 
 def checklist_in_use(session: Session, campaign_type: str, year: int) -> bool:

@@ -292,6 +292,7 @@ def dashboard():
         states=queries.STATES,
         colors=STATE_COLORS,
         due=queries.inspections_due(session),
+        due_days=queries.DUE_DAYS,
         overlay=current_basemap().geojson(queries.campaign_map(session, campaign_type, year)),
     )
 
