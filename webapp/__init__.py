@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import config as config_module
-from . import db, errors
+from . import db, errors, render
 from .extensions import csrf, htmx, limiter, login_manager
 
 
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     errors.init_app(app)
+    render.init_app(app)
     from .security import crypto, headers
 
     headers.init_app(app)

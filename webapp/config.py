@@ -92,6 +92,8 @@ def from_environment() -> dict:
         "USER_CACHE_SECONDS": float(os.environ.get("USER_CACHE_SECONDS", "5")),
         # Concurrent logins of one account; a new login ends the oldest beyond it.
         "SESSION_MAX_PER_USER": int(os.environ.get("SESSION_MAX_PER_USER", "3")),
+        # Times are stored in UTC and shown in this zone (the users' local time).
+        "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai"),
         # The tile source is configuration: an intranet has no OpenStreetMap.
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),

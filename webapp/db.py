@@ -6,6 +6,7 @@ the sessionmaker with one bound to a connection whose transaction they roll back
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **options) -> Engine:
@@ -46,7 +48,16 @@ def init_app(app: Flask) -> None:
         # no ROLLBACK) and without a ping before each checkout. A connection the server has
         # dropped fails its statement instead, and ``read`` runs it once more on a new one.
         app.extensions["db_read_engine"] = make_engine(
-            url, pool_pre_ping=False, isolation_level="AUTOCOMMIT"
+            url,
+            pool_pre_ping=False,
+            isolation_level="AUTOCOMMIT",
+            # Connections older than half an hour are replaced before use, and a read may not
+            # write: ``read`` runs a statement again, which only a read makes safe.
+            pool_recycle=1800,
+            connect_args={
+                "connect_timeout": 5,
+                "options": "-c default_transaction_read_only=on",
+            },
         )
         app.extensions["db_read"] = app.extensions["db_read_engine"].connect
     app.teardown_appcontext(_close_session)
@@ -73,6 +84,7 @@ def read(query: Callable[[Connection], T]) -> T:
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
+        log.warning("a pooled read connection was dropped (%s); running the read again", exc.orig)
     with connect() as conn:
         return query(conn)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from webapp import create_app
 from webapp.db import read
@@ -53,3 +53,9 @@ def test_other_database_errors_are_not_retried(real_app):
     with real_app.app_context(), pytest.raises(ProgrammingError):
         read(broken)
     assert len(calls) == 1
+
+
+def test_a_read_may_not_write(real_app):
+    """``read`` may run a statement twice, which only a read makes safe."""
+    with real_app.app_context(), pytest.raises(DBAPIError, match="read-only"):
+        read(lambda conn: conn.execute(text("CREATE TEMP TABLE t (x int)")))

@@ -264,3 +264,42 @@ def test_a_forged_session_cookie_is_just_a_stranger(client):
     assert response.status_code == 302 and "/login" in response.location
     api = client.get("/api/layers/grid.geojson?bbox=120.3,36.2,120.5,36.4&zoom=14")
     assert api.status_code == 401
+
+
+def test_the_second_step_expires_and_dies_with_the_password_or_a_lock(client, auth, connection):
+    auth.login("planner")
+    secret, _codes = enrol(client)
+    auth.logout()
+    # A first step older than five minutes: back to the password.
+    login(client, "planner")
+    with client.session_transaction() as cookie:
+        cookie["totp_at"] -= 301
+    response = client.get("/login/totp")
+    assert response.status_code == 302 and response.location.endswith("/login")
+    assert client.get("/map").status_code == 302
+    # A saved first step is worthless once the password has changed.
+    login(client, "planner")
+    with client.session_transaction() as cookie:
+        saved = dict(cookie)
+    connection.execute(
+        text("UPDATE app_user SET password_hash = password_hash || 'x' WHERE username = 'planner'")
+    )
+    response = client.get("/login/totp")
+    assert response.status_code == 302 and response.location.endswith("/login")
+    connection.execute(
+        text(
+            "UPDATE app_user SET password_hash = left(password_hash, -1) WHERE username = 'planner'"
+        )
+    )
+    # A replayed first step cannot outrun a lockout: the lock is checked before the code.
+    with client.session_transaction() as cookie:
+        cookie.update(saved)
+    connection.execute(
+        text(
+            "UPDATE app_user SET locked_until = now() + interval '15 minutes'"
+            " WHERE username = 'planner'"
+        )
+    )
+    response = second_step(client, pyotp.TOTP(secret).now())
+    assert response.status_code == 423
+    assert client.get("/map").status_code == 302

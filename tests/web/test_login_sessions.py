@@ -92,7 +92,9 @@ def test_a_forged_token_in_a_signed_cookie_is_a_stranger(app, client):
     assert not signed_in(client)
 
 
-def test_a_password_change_ends_the_other_logins_and_keeps_this_one(app, client, connection):
+def test_a_password_change_ends_the_other_logins_and_keeps_this_browser_signed_in(
+    app, client, connection
+):
     login(client, "community")
     elsewhere = app.test_client()
     login(elsewhere, "community")
@@ -109,7 +111,8 @@ def test_a_password_change_ends_the_other_logins_and_keeps_this_one(app, client,
     assert response.status_code == 302
     assert signed_in(client)
     assert not signed_in(elsewhere)
-    assert ended(connection, "community") == ["密码已修改"]
+    # Both of this test's logins ended; this browser goes on with a new one.
+    assert ended(connection, "community") == ["密码已修改", "密码已修改"]
 
 
 def test_the_system_administrator_sees_who_is_online_and_forces_a_logout(app, client, connection):
@@ -168,3 +171,46 @@ def test_a_login_beyond_the_limit_ends_the_oldest(database_url, connection):
         login(browser, "center")
     assert (signed_in(first), signed_in(second), signed_in(third)) == (False, True, True)
     assert ended(connection, "center") == ["同一账号登录数超过上限"]
+
+
+def test_a_password_change_also_retires_this_browsers_old_token(app, client):
+    login(client, "community")
+    stolen = copy_of(app, client)
+    page = client.get("/account/password").get_data(as_text=True)
+    client.post(
+        "/account/password",
+        data={
+            "current": "Demo@2026",
+            "new": "Changed#2026x",
+            "confirm": "Changed#2026x",
+            "csrf_token": csrf_token(page),
+        },
+    )
+    assert signed_in(client)  # with a new token
+    assert not signed_in(stolen)  # the copy taken before the change
+
+
+def test_logins_pushed_out_by_the_limit_are_audited(database_url, connection):
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, "SESSION_MAX_PER_USER": 1})
+    app.extensions["db_sessionmaker"] = lambda: Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    app.extensions["db_read"] = lambda: contextlib.nullcontext(connection)
+    # Logins the suite's browsers left behind end first (rolled back with the test).
+    connection.execute(
+        text("UPDATE user_session SET ended_at = now() WHERE user_id = :id"),
+        {"id": account_id(connection, "planner")},
+    )
+    login(app.test_client(), "planner")
+    login(app.test_client(), "planner")
+    summaries = (
+        connection.execute(
+            text(
+                "SELECT summary FROM audit_log WHERE action = 'session_replaced'"
+                " AND username = 'planner' AND at >= now()"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert summaries == ["登录数超过上限,结束最早的 1 个登录"]

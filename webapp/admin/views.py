@@ -306,4 +306,11 @@ def reset_totp(account_id: int):
     account.totp_secret = None
     account.recovery_codes = None
     summary = f"重置 {account.username} 的动态验证码"
-    return _done(account, "totp_reset", summary, before, summary + ",下次登录后重新绑定。")
+    return _done(
+        account,
+        "totp_reset",
+        summary,
+        before,
+        summary + ",下次登录后重新绑定。",
+        end_logins=sessions.TOTP_RESET,
+    )

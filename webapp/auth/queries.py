@@ -70,7 +70,7 @@ _CURRENT_USER_SQL = text(
     " FROM app_user u JOIN user_session s ON s.user_id = u.id"
     " LEFT JOIN community c ON c.id = u.community_id"
     " LEFT JOIN grid g ON g.id = u.grid_id"
-    " WHERE u.id = :id AND s.token_hash = :token_hash AND s.ended_at IS NULL"
+    " WHERE u.id = :id AND u.active AND s.token_hash = :token_hash AND s.ended_at IS NULL"
 )
 
 

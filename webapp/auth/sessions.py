@@ -28,6 +28,7 @@ PASSWORD_CHANGED = "密码已修改"
 PASSWORD_RESET = "管理员重置密码"
 DEACTIVATED = "账号停用"
 ROLE_CHANGED = "角色或区域变更"
+TOTP_RESET = "动态验证码重置"
 FORCED = "管理员强制下线"
 REPLACED = "同一账号登录数超过上限"
 
@@ -43,9 +44,9 @@ def start(
     address: str | None,
     user_agent: str | None,
     max_per_user: int,
-) -> str:
-    """A new login for ``user_id``; returns the token for the cookie. Ends the account's oldest
-    live logins beyond ``max_per_user`` (counting this one)."""
+) -> tuple[str, int]:
+    """A new login for ``user_id``: the token for the cookie, and how many of the account's
+    oldest live logins it ended to stay within ``max_per_user`` (counting this one)."""
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(
@@ -56,27 +57,28 @@ def start(
         )
     )
     session.flush()
-    session.execute(
+    replaced = session.execute(
         text(
             "UPDATE user_session SET ended_at = now(), end_reason = :reason WHERE id IN ("
             " SELECT id FROM user_session WHERE user_id = :user_id AND ended_at IS NULL"
-            " ORDER BY created_at DESC, id DESC OFFSET :keep)"
+            " ORDER BY id DESC OFFSET :keep)"
         ),
         {"user_id": user_id, "keep": max(1, max_per_user), "reason": REPLACED},
-    )
-    return token
+    ).rowcount
+    return token, replaced
 
 
-def end(session: Session, token: str | None, reason: str) -> None:
-    """End the login behind ``token`` (a logout, an idle timeout)."""
-    if token:
-        session.execute(
-            text(
-                "UPDATE user_session SET ended_at = now(), end_reason = :reason"
-                " WHERE token_hash = :hash AND ended_at IS NULL"
-            ),
-            {"hash": token_hash(token), "reason": reason},
-        )
+def end(session: Session, token: str | None, reason: str) -> int:
+    """End the login behind ``token`` (a logout, an idle timeout); 1 if it was live."""
+    if not token:
+        return 0
+    return session.execute(
+        text(
+            "UPDATE user_session SET ended_at = now(), end_reason = :reason"
+            " WHERE token_hash = :hash AND ended_at IS NULL"
+        ),
+        {"hash": token_hash(token), "reason": reason},
+    ).rowcount
 
 
 def end_all(session: Session, user_id: int, reason: str, *, keep: str | None = None) -> int:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -33,9 +35,12 @@ bp = Blueprint("auth", __name__)
 
 
 # Every request needs its user; map screens fire many small requests. A few seconds' cache per
-# process, keyed by the login's token, spares a database round trip each; a logout elsewhere, a
-# change of role or a deactivation shows within it (at once in the process that made it).
+# process, keyed by the login's token, spares a database round trip each; a logout, 强制下线, a
+# change of role or a deactivation shows in the other worker processes within it (at once in
+# the process that made it). Capped, so that no setting makes an ended login live on for long.
+MAX_USER_CACHE_SECONDS = 30.0
 _user_cache: dict[str, tuple[float, CurrentUser]] = {}
+_user_cache_lock = threading.Lock()
 
 
 @login_manager.user_loader
@@ -44,24 +49,26 @@ def load_user(user_id: str) -> CurrentUser | None:
     if not user_id.isdigit() or not isinstance(token, str):
         return None
     key = sessions.token_hash(token)
-    ttl = current_app.config["USER_CACHE_SECONDS"]
+    ttl = min(current_app.config["USER_CACHE_SECONDS"], MAX_USER_CACHE_SECONDS)
     cached = _user_cache.get(key)
     now = time.monotonic()
     if cached and cached[0] > now and cached[1].id == int(user_id):
         return cached[1]
     user = current_user_row(get_session(), int(user_id), key)
     if user is not None and ttl > 0:
-        if len(_user_cache) > 10_000:
-            _user_cache.clear()
-        _user_cache[key] = (now + ttl, user)
+        with _user_cache_lock:
+            if len(_user_cache) > 10_000:
+                _user_cache.clear()
+            _user_cache[key] = (now + ttl, user)
     return user
 
 
 def forget_user(user_id: int) -> None:
     """Drop a user's cached logins (after a logout, a role change or a deactivation in this
     process)."""
-    for key in [k for k, (_, user) in _user_cache.items() if user.id == user_id]:
-        _user_cache.pop(key, None)
+    with _user_cache_lock:
+        for key in [k for k, (_, user) in list(_user_cache.items()) if user.id == user_id]:
+            _user_cache.pop(key, None)
 
 
 @login_manager.unauthorized_handler
@@ -161,22 +168,47 @@ def _password_accepted(user):
     if user.totp_enabled:
         session.commit()  # the reset failure count
         flask_session["totp_user"] = user.id
+        flask_session["totp_at"] = int(time.time())
+        flask_session["totp_pw"] = _password_mark(user)
         flask_session["totp_next"] = request.args.get("next")
         return redirect(url_for("auth.login_totp"))
     return _logged_in(user, request.args.get("next"))
 
 
-def _logged_in(user, target: str | None):
-    session = get_session()
-    user.last_login_at = datetime.now(UTC)
-    _event("login", user=user, summary="登录成功")
-    token = sessions.start(
+# The second step of a login must follow the first within this time, for the same password.
+TOTP_STEP_SECONDS = 300
+
+
+def _password_mark(user) -> str:
+    """A short fingerprint of the password hash: a pending second step dies with a new password."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _new_login(session, user) -> str:
+    """A server-side login for ``user``; logins it pushes out beyond the limit are audited."""
+    token, replaced = sessions.start(
         session,
         user.id,
         address=request.remote_addr,
         user_agent=request.user_agent.string,
         max_per_user=current_app.config["SESSION_MAX_PER_USER"],
     )
+    if replaced:
+        _event(
+            "session_replaced",
+            user=user,
+            summary=f"登录数超过上限,结束最早的 {replaced} 个登录",
+        )
+    return token
+
+
+def _logged_in(user, target: str | None):
+    session = get_session()
+    if not user.is_active:
+        return redirect(url_for("auth.login"))
+    user.last_login_at = datetime.now(UTC)
+    _event("login", user=user, summary="登录成功")
+    token = _new_login(session, user)
     session.commit()
     forget_user(user.id)  # logins this one replaced
     # A new cookie: nothing of the anonymous session before it carries over (session fixation).
@@ -190,12 +222,36 @@ def _logged_in(user, target: str | None):
 @bp.route("/login/totp", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], on_breach=_flood)
 def login_totp():
-    """The second step of a login with TOTP: a code from the phone, or a recovery code."""
+    """The second step of a login with TOTP: a code from the phone, or a recovery code.
+
+    The first step's mark in the cookie is good for TOTP_STEP_SECONDS and for the password it
+    was given with; the account row is locked while a code is checked, so a recovery code
+    cannot be used twice at once and a lockout holds against a replayed cookie."""
     user_id = flask_session.get("totp_user")
+    started = flask_session.get("totp_at")
     session = get_session()
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.totp_enabled:
+    user = session.get(User, user_id, with_for_update=True) if user_id else None
+    if (
+        user is None
+        or not user.totp_enabled
+        or not user.active
+        or not isinstance(started, int)
+        or time.time() - started > TOTP_STEP_SECONDS
+        or flask_session.get("totp_pw") != _password_mark(user)
+    ):
+        session.rollback()
+        for key in ("totp_user", "totp_at", "totp_pw", "totp_next"):
+            flask_session.pop(key, None)
+        flash("登录验证已过期,请重新输入用户名和密码。")
         return redirect(url_for("auth.login"))
+    if user.locked_until and user.locked_until > datetime.now(UTC):
+        session.rollback()
+        return page(
+            "auth/login.html",
+            form=LoginForm(),
+            error="连续验证失败次数过多,账号已锁定,请稍后再试。",
+            status=423,
+        )
     form = TotpForm()
     error, status = None, 200
     if form.validate_on_submit():
@@ -256,8 +312,8 @@ def _gates():
     idle = config["IDLE_MINUTES_ADMIN"] if current_user.duty else config["IDLE_MINUTES"]
     seen = flask_session.get("seen")
     if seen is not None and now - seen > idle * 60:
-        _event("logout", user=current_user, summary=f"超过 {idle} 分钟未操作,自动退出")
-        sessions.end(get_session(), flask_session.get("sid"), sessions.IDLE)
+        if sessions.end(get_session(), flask_session.get("sid"), sessions.IDLE):
+            _event("logout", user=current_user, summary=f"超过 {idle} 分钟未操作,自动退出")
         get_session().commit()
         forget_user(current_user.id)
         logout_user()
@@ -265,9 +321,9 @@ def _gates():
         flash(f"超过 {idle} 分钟未操作,已自动退出,请重新登录。")
         return _to(url_for("auth.login"))
     if seen is None or now - seen >= 30:  # a fresh cookie and a "last seen" every 30 s at most
-        flask_session["seen"] = now
         sessions.touch(get_session(), flask_session["sid"])
         get_session().commit()
+        flask_session["seen"] = now
     if request.endpoint in ("auth.change_password", "auth.totp_setup"):
         return None
     if _must_change_password(config):
@@ -344,12 +400,13 @@ def change_password():
             user.password_changed_at = datetime.now(UTC)
             user.must_change_password = False
             _event("password_change", user=user, summary="修改密码")
-            # Whoever else is signed in as this user (another browser, a copied cookie) is out.
-            sessions.end_all(
-                session, user.id, sessions.PASSWORD_CHANGED, keep=flask_session.get("sid")
-            )
+            # Whoever else is signed in as this user (another browser, a copy of this very
+            # cookie) is out; this browser goes on with a new token.
+            sessions.end_all(session, user.id, sessions.PASSWORD_CHANGED)
+            token = _new_login(session, user)
             session.commit()
             forget_user(user.id)
+            flask_session["sid"] = token
             flash("密码已修改。")
             return redirect(url_for("home.index"))
         status = 422
