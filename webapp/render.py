@@ -43,3 +43,4 @@ def init_app(app: Flask) -> None:
             f"DISPLAY_TIMEZONE={name!r} is not a time zone name (e.g. Asia/Shanghai)"
         ) from None
     app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["iso_local"] = lambda text: local_time(datetime.fromisoformat(text))

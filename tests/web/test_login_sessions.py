@@ -214,3 +214,24 @@ def test_logins_pushed_out_by_the_limit_are_audited(database_url, connection):
         .all()
     )
     assert summaries == ["登录数超过上限,结束最早的 1 个登录"]
+
+
+def test_a_login_tells_when_and_where_the_last_one_was_and_the_failures_since(app, client):
+    login(client, "planner")
+    page = client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    for _ in range(2):
+        page = client.get("/login").get_data(as_text=True)
+        client.post(
+            "/login",
+            data={"username": "planner", "password": "Wrong#2026", "csrf_token": csrf_token(page)},
+        )
+    login(client, "planner")
+    html = client.get("/patrol").get_data(as_text=True)
+    assert "上次登录后有 2 次登录失败" in html
+    assert 'title="上次登录 ' in html and "127.0.0.1" in html
+    # The next login, with no failures in between, shows no warning.
+    page = client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    login(client, "planner")
+    assert "次登录失败" not in client.get("/patrol").get_data(as_text=True)

@@ -68,6 +68,31 @@ def start(
     return token, replaced
 
 
+def previous_login(session: Session, user_id: int) -> dict:
+    """What the user is told on logging in (等保: 登录后提示上次登录信息): when and from where
+    they last logged in, and how many logins failed for the account since then."""
+    last = session.execute(
+        text(
+            "SELECT created_at, address FROM user_session WHERE user_id = :id"
+            " ORDER BY id DESC LIMIT 1"
+        ),
+        {"id": user_id},
+    ).one_or_none()
+    failures = session.execute(
+        text(
+            "SELECT count(*) FROM audit_log WHERE user_id = :id AND action = 'login_failed'"
+            " AND id > coalesce((SELECT max(id) FROM audit_log WHERE user_id = :id"
+            " AND action = 'login'), 0)"
+        ),
+        {"id": user_id},
+    ).scalar_one()
+    return {
+        "at": last.created_at.isoformat() if last else None,
+        "address": last.address if last else None,
+        "failures": failures,
+    }
+
+
 def end(session: Session, token: str | None, reason: str) -> int:
     """End the login behind ``token`` (a logout, an idle timeout); 1 if it was live."""
     if not token:

@@ -206,6 +206,7 @@ def _logged_in(user, target: str | None):
     session = get_session()
     if not user.is_active:
         return redirect(url_for("auth.login"))
+    previous = sessions.previous_login(session, user.id)
     user.last_login_at = datetime.now(UTC)
     _event("login", user=user, summary="登录成功")
     token = _new_login(session, user)
@@ -216,6 +217,7 @@ def _logged_in(user, target: str | None):
     login_user(user)
     flask_session["sid"] = token
     flask_session["seen"] = int(time.time())
+    flask_session["previous_login"] = previous
     return redirect(_safe_next(target))
 
 
