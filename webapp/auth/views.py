@@ -208,8 +208,8 @@ def _logged_in(user, target: str | None):
         return redirect(url_for("auth.login"))
     previous = sessions.previous_login(session, user.id)
     user.last_login_at = datetime.now(UTC)
-    _event("login", user=user, summary="登录成功")
     token = _new_login(session, user)
+    _event("login", user=user, summary="登录成功")
     session.commit()
     forget_user(user.id)  # logins this one replaced
     # A new cookie: nothing of the anonymous session before it carries over (session fixation).
