@@ -389,7 +389,10 @@ def _outside_china_message(lon: float, lat: float) -> str:
 
 
 def _fmt(value: float) -> str:
-    """A coordinate for a message: at most 6 decimals (about 10 cm), no trailing zeros."""
+    """A coordinate for a message: at most 6 decimals (about 10 cm), no trailing zeros; an
+    absurd magnitude (1e308) in short scientific form rather than 300 digits."""
+    if abs(value) >= 1e9:
+        return f"{value:.3g}"
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 

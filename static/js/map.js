@@ -544,6 +544,17 @@
     try { return JSON.parse(text); } catch (e) { return null; }
   }
 
+  // Every coordinate of a GeoJSON value is a finite longitude and latitude.
+  function onEarth(geojson) {
+    const ok = (c) => Array.isArray(c) && (typeof c[0] === "number"
+      ? Number.isFinite(c[0]) && Number.isFinite(c[1]) && Math.abs(c[0]) <= 180 && Math.abs(c[1]) <= 90
+      : c.every(ok));
+    const geometry = geojson.type === "Feature" ? geojson.geometry : geojson;
+    if (!geometry) return false;
+    if (geometry.type === "GeometryCollection") return (geometry.geometries || []).every(onEarth);
+    return ok(geometry.coordinates);
+  }
+
   function startEditing() {
     stopEditing();
     const panel = editForm();
@@ -563,7 +574,8 @@
     gm.map.on("pm:create", gm.edit.onCreate);
     const field = panel.querySelector("textarea[name=geometry]");
     const typed = field && field.value ? parseJSON(field.value) : null;
-    const shown = typed && typed.type ? typed : (panel.dataset.shape ? parseJSON(panel.dataset.shape) : null);
+    const usable = typed && typed.type && onEarth(typed);  // a refused 1e308 is not drawn
+    const shown = usable ? typed : (panel.dataset.shape ? parseJSON(panel.dataset.shape) : null);
     if (shown) {
       loadShape(shown);
       const bounds = gm.edit.group.getBounds();
@@ -614,6 +626,10 @@
     const max = Number(panel.dataset.pickStops);
     if (list.children.length >= max) {
       pickMessage(`一条路线最多 ${max} 个巡逻点。`);
+      return;
+    }
+    if ([...list.querySelectorAll("input[name=stop]")].some((input) => input.value === token)) {
+      pickMessage(`“${label}”已在巡逻点中。`);
       return;
     }
     const item = document.createElement("li");

@@ -154,3 +154,9 @@ def test_arrivals_count_the_walk_from_each_junction_to_its_stop(connection):
         first.dwell_min + (first.access_m + leg_m + second.access_m) / 75.0, rel=1e-6
     )
     assert second.access_m > 0
+
+
+def test_a_stop_picked_twice_is_refused_by_number(connection):
+    tokens = camera_tokens(connection, 3)
+    with pytest.raises(RouteError, match="第 4 个巡逻点与第 2 个相同"):
+        stops_from_tokens(connection, [*tokens, tokens[1]], 2)

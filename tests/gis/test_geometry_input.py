@@ -373,3 +373,8 @@ def test_messages_leak_no_english_from_shapely():
             parse_geometry_text(text)
         message = caught.value.message
         assert "Exception" not in message and "LinearRing" not in message, message
+
+
+def test_an_absurd_coordinate_is_named_briefly():
+    error = refusal('{"type":"Point","coordinates":[1e308,1e308]}', kind="POINT")
+    assert "1e+308" in error.message and len(error.message) < 200

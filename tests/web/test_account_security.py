@@ -188,7 +188,9 @@ def test_idle_sessions_end(client, auth, connection, username, minutes, ends):
 
 def enrol(client) -> tuple[str, list[str]]:
     page = client.get("/account/totp").get_data(as_text=True)
-    assert "<svg" in page
+    # The QR code scales into its box (a viewBox, no fixed size) instead of being cropped.
+    svg = re.search(r"<svg[^>]*>", page).group(0)
+    assert "viewBox=" in svg and "width=" not in svg
     with client.session_transaction() as session:
         secret = session["totp_pending"]
     response = client.post(

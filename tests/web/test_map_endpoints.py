@@ -431,3 +431,16 @@ def test_xueliang_figures_equal_direct_sql_counts(logged_in, connection):
         assert len(figure.laggards) == min(30, lagging.get(name, 0)), name
     places = connection.execute(text("SELECT count(*) FROM place")).scalar()
     assert sum(f.places for f in by_name.values()) == places
+
+
+def test_a_search_of_spaces_shows_nothing(logged_in):
+    html = logged_in.get(
+        "/map/search", query_string={"q": "   "}, headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert 'id="search-results"' in html and "没有找到" not in html
+
+
+def test_the_map_stops_zooming_where_the_layers_stop(logged_in):
+    html = logged_in.get("/map").get_data(as_text=True)
+    # Without a base map folium would leave the map's own zoom open-ended.
+    assert '"maxZoom": 19' in html and '"minZoom": 3' in html

@@ -211,3 +211,12 @@ def test_plan_coverage_drops_an_offline_camera_once_a_route_passes_it(planner, c
     ).scalar()
     html = planner.get("/patrol/plan-coverage?community=1", headers=HX).get_data(as_text=True)
     assert (name in html.split("未巡到的街道盲区")[0]) is not passes
+
+
+def test_a_refused_save_keeps_the_planned_route_and_what_was_typed(planner, connection):
+    response = save(planner, connection, day=[], name="东片夜巡")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "请至少选择一个巡逻日" in html
+    assert "规划结果" in html and 'id="save-route"' in html  # no need to plan again
+    assert 'value="东片夜巡"' in html

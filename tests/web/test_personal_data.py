@@ -228,6 +228,22 @@ def test_a_staff_edit_keeps_the_masked_number_and_audits_masks_only(as_user, con
     assert number not in logged and "13700001111" not in logged
 
 
+def test_a_phone_must_look_like_a_phone_number(as_user, connection):
+    center = as_user("center")
+    worker = grid_staff(connection, 1)
+    number = whole_phones(connection, "id = :i", i=worker)[worker]
+    for bad in ("abc", "12", "电话号码"):
+        data = form_of(center, f"/manage/staff/{worker}/edit")
+        data["phone"] = bad
+        response = center.post(f"/manage/staff/{worker}/edit", data=data, headers=HX)
+        assert response.status_code == 422
+        assert "联系电话只能包含数字" in response.get_data(as_text=True)
+    assert whole_phones(connection, "id = :i", i=worker)[worker] == number
+    data = form_of(center, f"/manage/staff/{worker}/edit")
+    data["phone"] = "0532-88886666转123"
+    assert center.post(f"/manage/staff/{worker}/edit", data=data, headers=HX).status_code == 200
+
+
 def test_an_import_leaves_a_masked_number_and_encrypts_a_new_one(as_user, connection):
     center = as_user("center")
     worker, other = grid_staff(connection, 1), grid_staff(connection, 2)

@@ -29,7 +29,8 @@ def provisioning_uri(secret: str, username: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The URI as an inline SVG QR code."""
-    return segno.make(uri, error="m").svg_inline(scale=4, border=2)
+    # A viewBox and no fixed size, so the page may scale it without cropping.
+    return segno.make(uri, error="m").svg_inline(scale=4, border=2, omitsize=True)
 
 
 def verify(secret: str, code: str) -> bool:

@@ -30,6 +30,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -88,6 +89,8 @@ def _validators(spec: Field) -> list:
         )
     if spec.kind in ("text", "textarea"):
         validators.append(no_markup)
+    if spec.pattern:
+        validators.append(Regexp(spec.pattern, message=spec.pattern_message))
     return validators
 
 

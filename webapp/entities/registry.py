@@ -52,6 +52,9 @@ class Field:
     max_value: float | None = None
     help: str = ""
     personal: bool = False
+    # A regular expression the value must match (text fields), and what to say when it does not.
+    pattern: str | None = None
+    pattern_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,13 @@ class Entity:
 
 NAME = Field("name", "名称", required=True, max_length=100)
 ADDRESS = Field("address", "地址", max_length=200)
-PHONE = Field("phone", "联系电话", max_length=30)
+# Digits with the usual separators (0532-88886666转123, 138 0000 0000, two numbers with "、");
+# "*" for the masked form a personal number is edited in.
+PHONE_PATTERN = r"^(?=(?:\D*\d){3})[0-9*+\-()() ,,、;;/转]{3,30}$"
+PHONE_MESSAGE = "联系电话只能包含数字及“-”“+”“转”等分隔符,如 0532-88886666 或 13800000000。"
+PHONE = Field(
+    "phone", "联系电话", max_length=30, pattern=PHONE_PATTERN, pattern_message=PHONE_MESSAGE
+)
 COMMUNITY = Field("community_id", "所属社区", "ref", required=True, ref="community")
 GRID = Field("grid_id", "所属网格", "ref", ref="grid", help="留空则按位置自动确定")
 COMPOUND = Field("compound_id", "所属小区", "ref", ref="compound")
@@ -96,6 +105,8 @@ PERSONAL_PHONE = Field(
     "联系电话",
     max_length=30,
     personal=True,
+    pattern=PHONE_PATTERN,
+    pattern_message=PHONE_MESSAGE,
     help="修改时只显示号码的部分数字,留空则不修改",
 )
 

@@ -72,6 +72,9 @@ class PublicLayers(GridmapLayers):
     )
 
 
+MIN_ZOOM = 3  # China fills the screen
+
+
 def build_map(
     *,
     center: tuple[float, float],
@@ -98,6 +101,10 @@ def build_map(
         attribution_control=bool(tiles),
     )
     fmap._id = "gridmap"  # a stable JS name: map_gridmap
+    # folium gives max_zoom to its tile layer only; without a base map the map itself would
+    # zoom on without end, past the zoom the layer endpoints accept.
+    fmap.options["max_zoom"] = max_zoom
+    fmap.options["min_zoom"] = MIN_ZOOM
     for source in tiles:
         folium.TileLayer(
             tiles=source.url,

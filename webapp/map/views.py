@@ -258,8 +258,8 @@ def gaps():
 @bp.get("/map/search")
 def search_view():
     """Results as you type for htmx; without script, the map page with the results."""
-    query = request.args.get("q", "")
-    hits = search(get_session(), query)
+    query = request.args.get("q", "").strip()  # only spaces: nothing asked, nothing shown
+    hits = search(get_session(), query) if query else []
     if htmx and not htmx.history_restore_request:
         return page("map/index.html", "search_results", hits=hits, query=query)
     return page("map/index.html", map=_map_components(), panel=None, hits=hits, query=query)

@@ -143,6 +143,11 @@ def stops_from_tokens(
             f"一条路线最多 {MAX_STOPS} 个巡逻点,当前选择了 {len(tokens)} 个;请拆分为多条路线。"
         )
     dwell = _dwell(dwell_min)
+    seen: dict[str, int] = {}
+    for number, token in enumerate(tokens, start=1):
+        first = seen.setdefault(token.strip(), number)
+        if first != number:
+            raise RouteError(f"第 {number} 个巡逻点与第 {first} 个相同,请移除重复的点。")
     stops = []
     for number, token in enumerate(tokens, start=1):
         match = TOKEN.match(token.strip())

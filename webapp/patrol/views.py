@@ -188,8 +188,14 @@ def plan_route():
 @bp.post("/routes")
 def save_route():
     """Plan again from the submitted stops (the server decides the route) and save it."""
+    if not _may_plan():
+        raise Forbidden("您的账号无权规划巡逻路线。")
     tokens = request.form.getlist("stop")
     session = get_session()
+    try:
+        tokens, planned = _planned_from_form()
+    except RouteError as err:
+        return _plan_page(422, error=err.message, tokens=tokens)
     try:
         team = _team_for_write(request.form.get("team_id", ""))
         name = request.form.get("name", "").strip()
@@ -202,9 +208,11 @@ def save_route():
         if not days:
             raise RouteError("请至少选择一个巡逻日。")
         start = _time_or_error(request.form.get("start_time", ""))
-        tokens, planned = _planned_from_form()
     except RouteError as err:
-        return _plan_page(422, error=err.message, tokens=tokens)
+        # The planned route stays on the page with what was typed; the message sits by the form.
+        return _plan_page(
+            422, planned=planned, save_error=err.message, tokens=[s.token for s in planned.stops]
+        )
     route = PatrolRoute(
         name=name,
         team=team,
