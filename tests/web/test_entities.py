@@ -494,3 +494,15 @@ def test_impossible_camera_views_are_refused(center, connection, field, value, m
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count(connection, "SELECT version FROM camera WHERE id = 1") == 1
+
+
+def test_an_absurd_area_is_refused_by_its_field_in_plain_numbers(center):
+    html = center.get("/manage/compound/new", headers=HX).get_data(as_text=True)
+    response = center.post(
+        "/manage/compound/check?field=total_floor_area_m2",
+        data={"csrf_token": csrf_token(html), "total_floor_area_m2": "1e20"},
+        headers=HX,
+    )
+    text_ = response.get_data(as_text=True)
+    assert 'id="error-total_floor_area_m2"' in text_
+    assert "总建筑面积(m²)应不小于 0、不大于 10000000" in text_

@@ -220,3 +220,17 @@ def test_a_refused_save_keeps_the_planned_route_and_what_was_typed(planner, conn
     assert "请至少选择一个巡逻日" in html
     assert "规划结果" in html and 'id="save-route"' in html  # no need to plan again
     assert 'value="东片夜巡"' in html
+
+
+def test_a_deleted_route_is_gone_and_the_panel_leads_back_to_the_routes(planner, connection):
+    assert save(planner, connection).status_code == 200
+    route_id = connection.execute(text("SELECT max(id) FROM patrol_route")).scalar_one()
+    html = plan_form(planner)
+    response = planner.post(
+        f"/patrol/routes/{route_id}/delete", data={"csrf_token": csrf_token(html)}, headers=HX
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "已删除巡逻路线“夜间巡逻一线”" in body
+    assert "巡防规划" in body and "返回巡逻路线" in body and ">数据管理<" not in body
+    assert connection.execute(text("SELECT count(*) FROM patrol_route")).scalar() == 0

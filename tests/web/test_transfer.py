@@ -551,7 +551,8 @@ def test_a_number_too_large_for_its_column_is_a_row_error(center, connection):
     )
     response = upload(center, "facility", data, "设施.xlsx")
     assert response.status_code == 422
-    assert "超出了允许的范围" in response.get_data(as_text=True)
+    # The field's own limit names it (the database's numeric overflow stays a last resort).
+    assert "面积(m²)应不小于 0、不大于 1000000" in response.get_data(as_text=True)
     assert count(connection, "SELECT count(*) FROM facility WHERE name = '大设施'") == 0
 
 

@@ -56,6 +56,11 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
+def _number(value: float) -> str:
+    """A limit as users read it: 10000000, not 1e+07."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _validators(spec: Field) -> list:
     validators: list = []
     if spec.kind in ("int", "decimal"):
@@ -65,8 +70,8 @@ def _validators(spec: Field) -> list:
             else Optional(strip_whitespace=True)
         )
         if spec.min_value is not None or spec.max_value is not None:
-            low = "" if spec.min_value is None else f"不小于 {spec.min_value:g}"
-            high = "" if spec.max_value is None else f"不大于 {spec.max_value:g}"
+            low = "" if spec.min_value is None else f"不小于 {_number(spec.min_value)}"
+            high = "" if spec.max_value is None else f"不大于 {_number(spec.max_value)}"
             validators.append(
                 NumberRange(
                     spec.min_value,

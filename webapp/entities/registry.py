@@ -149,8 +149,16 @@ ENTITIES: dict[str, Entity] = {
                 Field("property_company", "物业公司", max_length=100),
                 _staff("property_manager_id", "物业经理"),
                 _staff("party_secretary_id", "小区党支部书记"),
-                Field("total_floor_area_m2", "总建筑面积(m²)", "decimal", min_value=0),
-                Field("property_room_area_m2", "物业服务用房面积(m²)", "decimal", min_value=0),
+                Field(
+                    "total_floor_area_m2", "总建筑面积(m²)", "decimal", min_value=0, max_value=1e7
+                ),
+                Field(
+                    "property_room_area_m2",
+                    "物业服务用房面积(m²)",
+                    "decimal",
+                    min_value=0,
+                    max_value=1e5,
+                ),
                 Field("guards", "保安人数", "int", min_value=0, max_value=10000),
                 Field("cleaners", "保洁人数", "int", min_value=0, max_value=10000),
                 Field("electricians", "电工人数", "int", min_value=0, max_value=10000),
@@ -246,7 +254,7 @@ ENTITIES: dict[str, Entity] = {
                 NAME,
                 Field("type_id", "设施类型", "ref", required=True, ref="facility_type"),
                 ADDRESS,
-                Field("floor_area_m2", "面积(m²)", "decimal", min_value=0),
+                Field("floor_area_m2", "面积(m²)", "decimal", min_value=0, max_value=1e6),
                 Field("hours", "开放时间", max_length=100),
                 PHONE,
                 GRID,

@@ -329,6 +329,8 @@ def delete_route(route_id: int):
         title="已删除",
         message=f"已删除巡逻路线“{before['name']}”。",
         back=url_for("patrol.index"),
+        back_label="返回巡逻路线",
+        section="巡防规划",
         push_url=url_for("patrol.index"),
         changed_layer="patrol_route",
     )
