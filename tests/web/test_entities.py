@@ -506,3 +506,19 @@ def test_an_absurd_area_is_refused_by_its_field_in_plain_numbers(center):
     text_ = response.get_data(as_text=True)
     assert 'id="error-total_floor_area_m2"' in text_
     assert "总建筑面积(m²)应不小于 0、不大于 10000000" in text_
+
+
+def test_a_grid_workers_lists_start_in_their_grid_and_community(client, auth, connection):
+    auth.login("grid")
+    community, grids = connection.execute(
+        text(
+            "SELECT g.community_id, (SELECT count(*) FROM grid x WHERE x.community_id ="
+            " g.community_id) FROM app_user u JOIN grid g ON g.id = u.grid_id"
+            " WHERE u.username = 'grid'"
+        )
+    ).one()
+    html = client.get("/manage/compound", headers=HX).get_data(as_text=True)
+    community_select = re.search(r'<select name="community".*?</select>', html, re.S).group(0)
+    assert re.search(rf'<option value="{community}"\s+selected>', community_select)
+    grid_select = re.search(r'<select name="grid".*?</select>', html, re.S).group(0)
+    assert grid_select.count("<option") == grids + 1  # the community's grids and 全部

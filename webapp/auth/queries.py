@@ -64,12 +64,14 @@ class CurrentUser(UserMixin):
 
 
 _CURRENT_USER_SQL = text(
-    "SELECT u.id, u.username, u.display_name, u.role, u.community_id, u.grid_id,"
+    # A grid worker's community is their grid's: lists, filters and patrol teams start there.
+    "SELECT u.id, u.username, u.display_name, u.role,"
+    " coalesce(u.community_id, g.community_id) AS community_id, u.grid_id,"
     " c.name AS community_name, g.name AS grid_name, u.active,"
     " u.must_change_password, u.password_changed_at, u.totp_enabled"
     " FROM app_user u JOIN user_session s ON s.user_id = u.id"
-    " LEFT JOIN community c ON c.id = u.community_id"
     " LEFT JOIN grid g ON g.id = u.grid_id"
+    " LEFT JOIN community c ON c.id = coalesce(u.community_id, g.community_id)"
     " WHERE u.id = :id AND u.active AND s.token_hash = :token_hash AND s.ended_at IS NULL"
 )
 

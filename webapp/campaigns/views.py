@@ -44,16 +44,7 @@ def _may_write(community_id: int | None) -> bool:
     if current_user.role == "center":
         return True
     if current_user.role in ("community", "grid"):
-        own = current_user.community_id
-        if current_user.role == "grid" and own is None:
-            own = (
-                get_session()
-                .execute(
-                    queries.text("SELECT community_id FROM grid WHERE id = :id"),
-                    {"id": current_user.grid_id},
-                )
-                .scalar()
-            )
+        own = current_user.community_id  # a grid worker's is their grid's
         return community_id == own
     return False
 
