@@ -288,12 +288,14 @@ def change_role(account_id: int):
     account.role = role
     account.community_id = community_id
     account.grid_id = grid_id
-    _audit("role_change", account, f"{account.username} 的角色改为 {UserRole(role).label}", before)
-    sessions.end_all(get_session(), account.id, sessions.ROLE_CHANGED)
-    get_session().commit()
-    forget_user(account.id)
-    flash(f"已修改 {account.username} 的角色。")
-    return redirect(url_for("admin.accounts"))
+    return _done(
+        account,
+        "role_change",
+        f"{account.username} 的角色改为 {UserRole(role).label}",
+        before,
+        f"已修改 {account.username} 的角色。",
+        end_logins=sessions.ROLE_CHANGED,
+    )
 
 
 @bp.post("/accounts/<int:account_id>/totp")

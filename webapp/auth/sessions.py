@@ -106,14 +106,14 @@ def end(session: Session, token: str | None, reason: str) -> int:
     ).rowcount
 
 
-def end_all(session: Session, user_id: int, reason: str, *, keep: str | None = None) -> int:
-    """End every live login of ``user_id`` but the one behind ``keep``; how many ended."""
+def end_all(session: Session, user_id: int, reason: str) -> int:
+    """End every live login of ``user_id``; how many ended."""
     return session.execute(
         text(
             "UPDATE user_session SET ended_at = now(), end_reason = :reason"
-            " WHERE user_id = :user_id AND ended_at IS NULL AND token_hash <> :keep"
+            " WHERE user_id = :user_id AND ended_at IS NULL"
         ),
-        {"user_id": user_id, "reason": reason, "keep": token_hash(keep) if keep else ""},
+        {"user_id": user_id, "reason": reason},
     ).rowcount
 
 
