@@ -25,6 +25,8 @@ from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 from gis.coords import CoordinateSystem, in_china, to_wgs84
 
+from .errors import UserError
+
 MAX_TEXT_CHARS = 1_000_000
 MAX_VERTICES = 100_000
 DECIMALS = 7  # 1e-7 degree is about 1 cm: finer digits are noise from the transforms
@@ -90,7 +92,7 @@ _CRS_MESSAGE = (
 )
 
 
-class GeometryInputError(ValueError):
+class GeometryInputError(UserError):
     """A geometry the user must fix.
 
     ``message`` is the Chinese text for the user; ``repaired`` is a shapely geometry offered for
@@ -98,8 +100,7 @@ class GeometryInputError(ValueError):
     """
 
     def __init__(self, message: str, repaired: BaseGeometry | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, 422)
         self.repaired = repaired
 
 

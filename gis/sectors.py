@@ -20,6 +20,8 @@ from shapely import unary_union
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from .errors import UserError
+
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQUATOR = 111_320.0
 
@@ -37,12 +39,8 @@ MAX_RANGE_M = 1000.0
 WORKING_STATE = "在线"
 
 
-class ViewError(ValueError):
+class ViewError(UserError):
     """An impossible view; ``message`` is the Chinese text for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from gis.errors import UserError
+
 MESSAGES = {
     400: "请求有误。",
     403: "您没有权限执行此操作。",
@@ -40,6 +42,11 @@ def init_app(app: Flask) -> None:
     def database_down(err: OperationalError):
         app.logger.error("database unavailable: %s", err.orig)
         return render_error(503, "数据库暂时无法连接,请稍后再试或联系管理员。")
+
+    @app.errorhandler(UserError)
+    def user_error(err: UserError):
+        # A refusal a view did not answer itself (a form shows its own errors in place).
+        return render_error(err.status, err.message)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

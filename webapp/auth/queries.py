@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gis.errors import UserError
 from webapp.domain.choices import DUTY_ROLES, UserRole
 from webapp.models import Grid, User
 
@@ -28,8 +29,8 @@ DEMO_ACCOUNTS = [
 ]
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(UserError):
+    """An account that cannot be created or changed as asked."""
 
 
 @dataclass(frozen=True)

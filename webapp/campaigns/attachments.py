@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from gis.errors import UserError
+
 NAME_MAX = 120  # campaign_attachment.file_name
 # Magic bytes → content type; the extension of a stored file follows the content, not the name.
 MAGIC = (
@@ -26,13 +28,10 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|pdf)$")
 
 
-class AttachmentError(ValueError):
+class AttachmentError(UserError):
     """A refused file: ``message`` is for the user, ``status`` the HTTP answer."""
 
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    status = 422
 
 
 @dataclass(frozen=True)

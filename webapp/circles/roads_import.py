@@ -28,6 +28,7 @@ from shapely.geometry import LineString, MultiLineString
 from sqlalchemy import text
 
 from gis.coords import CoordinateSystem, in_china, to_wgs84
+from gis.errors import UserError
 from webapp.domain.choices import RoadClass
 
 from .catchments import Executor, recompute_all, recompute_near
@@ -49,7 +50,7 @@ LONLAT_CRS_NAMES = {
 Position = tuple[float, float]
 
 
-class RoadImportError(ValueError):
+class RoadImportError(UserError):
     """A file that cannot be imported; the message is one line for the user."""
 
 

@@ -16,15 +16,12 @@ import math
 from collections.abc import Iterable
 from enum import StrEnum
 
+from gis.errors import UserError
 from webapp.domain.choices import PlaceKind
 
 
-class CampaignError(ValueError):
+class CampaignError(UserError):
     """A campaign rule was broken; ``message`` is the Chinese text for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class CampaignType(StrEnum):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis.errors import UserError
+
 CODE_LENGTH = 20
 
 # Province-level administrative codes (GB/T 2260), the first two digits of a centre code.
@@ -88,13 +90,12 @@ NETWORKS = {
 }
 
 
-class DeviceCodeError(ValueError):
+class DeviceCodeError(UserError):
     """A device code that breaks the standard; ``part`` names the offending group."""
 
     def __init__(self, part: str, message: str) -> None:
         super().__init__(message)
         self.part = part
-        self.message = message
 
 
 @dataclass(frozen=True)

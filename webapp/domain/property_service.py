@@ -18,13 +18,11 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
+from gis.errors import UserError
 
-class PropertyServiceError(ValueError):
+
+class PropertyServiceError(UserError):
     """Bad input to a property rule; ``message`` is the Chinese text for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class Rating(StrEnum):

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, true
 
+from gis.errors import UserError
+
 from .registry import Entity
 
 EVERYWHERE = ("center",)
 
 
-class Forbidden(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class Forbidden(UserError):
+    """A refusal by role or area, answered with a 403."""
+
+    status = 403
 
 
 def may_write_type(user, entity: Entity) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import String, asc, cast, desc, func, or_, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from gis.errors import UserError
 from webapp.audit import record_event
 from webapp.models.base import SRID
 from webapp.models.containment import OutsideParentError
@@ -35,7 +36,7 @@ OVERLAP_TOLERANCE_M2 = 1.0
 NODE_SNAP_M = 1.0
 
 
-class SaveError(Exception):
+class SaveError(UserError):
     """A refused save: ``message`` for the user, on ``field`` ("" for the whole form)."""
 
     def __init__(
@@ -47,10 +48,8 @@ class SaveError(Exception):
         repaired: BaseGeometry | None = None,
         overlap: dict | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, status)
         self.field = field
-        self.status = status
         self.repaired = repaired
         self.overlap = overlap
 

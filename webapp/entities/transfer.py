@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from gis.coords import CoordinateSystem, from_wgs84
+from gis.errors import UserError
 from gis.geometry_input import DECIMALS, GeometryInputError, read_geometry
 from webapp.audit import record_event
 from webapp.security import personal
@@ -70,14 +71,9 @@ _FALSE_TEXT = {"否", "n", "no", "false", "f", "0", "", "×"}
 _NON_FINITE = {"nan", "snan", "inf", "infinity"}
 
 
-class FileRefused(Exception):
+class FileRefused(UserError):
     """An upload refused as a whole (unreadable, wrong columns, too many rows), or an export
     that cannot be made: ``message`` for the user, with the status to answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 # ---- who sees what ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gis.coords import in_china
+from gis.errors import UserError
 from webapp.circles.catchments import reachable_facilities
 from webapp.domain.life_circle import Requirement, missing
 from webapp.security.crypto import decrypt
@@ -24,13 +25,8 @@ SEARCH_LIMIT = 8
 MAX_QUERY = 40
 
 
-class LookupRefused(ValueError):
+class LookupRefused(UserError):
     """A request the page answers with a message; ``status`` is its HTTP status."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass

@@ -20,6 +20,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy import event, func, inspect, literal, select, text, update
 from sqlalchemy.orm import Session
 
+from gis.errors import UserError
+
 from .area import Community, Grid, Subdistrict
 from .base import SRID, InGrid
 from .housing import Building, Compound
@@ -40,12 +42,8 @@ LABELS = {
 }
 
 
-class OutsideParentError(ValueError):
+class OutsideParentError(UserError):
     """A feature saved outside its parent; ``message`` is for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 
 from gis.bbox import BBox
+from gis.errors import UserError
 from gis.sectors import MAX_RANGE_M, Camera, ViewError, watched_area
 from webapp.circles.catchments import Executor, box_m
 
@@ -41,12 +42,8 @@ MIN_AREA_M2 = 20.0  # smaller uncovered ground is a sliver too
 BLIND_SPOT_LIMIT = 500
 
 
-class CoverageError(ValueError):
+class CoverageError(UserError):
     """A request that names no such place; ``message`` is the Chinese text for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

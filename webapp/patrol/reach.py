@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from gis.circles import STANDARD
+from gis.errors import UserError
 from webapp.circles.catchments import SNAP_LIMIT_M, Executor, box_m, run_statement, snap_join
 from webapp.domain.choices import RoadClass
 
@@ -61,12 +62,8 @@ MODE_LABELS = {"walk": "步行", "vehicle": "巡逻车"}
 NETWORK_LABELS = {"walk": "可步行的道路", "vehicle": "巡逻车可通行的道路"}
 
 
-class ReachError(ValueError):
+class ReachError(UserError):
     """A reach that cannot be worked out; ``message`` is the Chinese text for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

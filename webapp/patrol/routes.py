@@ -19,6 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from gis.errors import UserError
+
 from .reach import VEHICLE_SPEED_M_PER_MIN
 
 MIN_STOPS = 2
@@ -32,12 +34,8 @@ DEFAULT_DWELL_MIN = 3.0
 MAX_DWELL_MIN = 240.0
 
 
-class RouteError(ValueError):
+class RouteError(UserError):
     """A route that cannot be planned; ``message`` is the Chinese text for the planner."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass
