@@ -2,7 +2,8 @@
 
 folium's own Map and plugins load Leaflet, jQuery and Bootstrap from CDNs: ``GridMap`` replaces
 their lists with vendored files (per class, never ``add_js_link``, which would change every map
-in the process). The layers themselves are built by static/js/map.js from endpoints by viewport.
+in the process). The layers themselves are built by static/js/map/ (ES modules) from endpoints by
+viewport.
 
 Under the Content-Security-Policy (webapp/security/headers.py) inline scripts run only with the
 request's nonce: ``build_map(nonce=…)`` writes it into every ``<script`` tag folium renders, and
@@ -15,7 +16,7 @@ import html
 import re
 
 import folium
-from branca.element import MacroElement
+from branca.element import JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -29,15 +30,26 @@ class GridMap(folium.Map):
     default_css = [("leaflet_css", f"{VENDOR}/leaflet/dist/leaflet.css")]
 
 
+class ModuleLink(JavascriptLink):
+    """A ``<script type="module">``: served from static/ as written, no build step."""
+
+    _template = Template('<script type="module" src="{{ this.url }}"></script>')
+
+
 class GridmapLayers(JSCSSMixin, MacroElement):
-    """Hands the Leaflet map to static/js/map.js with the layer configuration."""
+    """Hands the Leaflet map to static/js/map/ with the layer configuration.
+
+    The map's code is ES modules (``default_modules``), which run deferred: after the inline
+    script that makes the map, so that script calls ``gridmap.init`` on DOMContentLoaded, which
+    the browser fires once every deferred script and module has run.
+    """
 
     default_js = [
         ("vectorgrid", f"{VENDOR}/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
         ("fullscreen", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.umd.js"),
         ("geoman", f"{VENDOR}/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js"),
-        ("gridmap", "/static/js/map.js"),
     ]
+    default_modules = [("gridmap", "/static/js/map/main.js")]
     default_css = [
         ("fullscreen_css", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.css"),
         ("geoman_css", f"{VENDOR}/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"),
@@ -46,7 +58,9 @@ class GridmapLayers(JSCSSMixin, MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            gridmap.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+            document.addEventListener("DOMContentLoaded", function () {
+                gridmap.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+            });
         {% endmacro %}
         """
     )
@@ -56,11 +70,18 @@ class GridmapLayers(JSCSSMixin, MacroElement):
         self._name = "GridmapLayers"
         self.config = config
 
+    def render(self, **kwargs) -> None:
+        super().render(**kwargs)
+        header = self.get_root().header
+        for name, url in self.default_modules:
+            header.add_child(ModuleLink(url), name=name)
+
 
 class PublicLayers(GridmapLayers):
     """The public lookup page's map: static/js/lookup.js instead of the staff map's layers."""
 
     default_js = [("lookup", "/static/js/lookup.js")]
+    default_modules = []
     default_css = []
 
     _template = Template(
@@ -95,7 +116,7 @@ def build_map(
         location=list(center),
         zoom_start=zoom,
         tiles=None,
-        control_scale=False,  # map.js adds a metric-only scale
+        control_scale=False,  # static/js/map/main.js adds a metric-only scale
         prefer_canvas=False,
         max_zoom=max_zoom,
         attribution_control=bool(tiles),

@@ -1,0 +1,150 @@
+/*
+ * The map's layers, loaded by viewport from the server: GeoJSON for a bbox, or vector tiles
+ * (cameras and buildings), with camera counts per cell below the tiles' minimum zoom.
+ */
+
+import { gm, bboxParam } from "./state.js";
+import {
+  STYLES, PANE_OF, pointLayer, cameraStyle, tileStyle, clusterIcon,
+} from "./styles.js";
+import { featureClicked } from "./picking.js";
+
+function bindFeature(def, feature, layer) {
+  const p = feature.properties;
+  const name = def.key === "grid" ? `${p.name}(${p.code})` : (p.name || def.label);
+  layer.bindTooltip(name, { sticky: def.key === "road" || def.key === "circle" });
+  if (def.key === "circle") {
+    layer.setTooltipContent(p.estimate
+      ? `${p.name} · ${p.minutes}分钟服务圈(直线${Math.round(p.radius_m)}米,估算)`
+      : `${p.name} · ${p.minutes}分钟服务圈(沿街道步行${Math.round(p.radius_m)}米)`);
+  }
+  if (def.panel) layer.on("click", (e) => featureClicked(def.key, p, e));
+}
+
+function geojsonLayer(def) {
+  const layer = L.geoJSON(null, {
+    pane: PANE_OF[def.key] || "markerPane",
+    interactive: !["subdistrict", "circle", "gap", "sector"].includes(def.key),
+    style: (f) => Object.assign({ className: "gm-" + def.key }, STYLES[def.key](f)),
+    pointToLayer: (f, latlng) => pointLayer(def.key, f, latlng),
+    onEachFeature: (f, l) => bindFeature(def, f, l),
+  });
+  layer.gmDef = def;
+  return layer;
+}
+
+async function load(key, layer, url) {
+  if (gm.fetches[key]) gm.fetches[key].abort();
+  const ctl = new AbortController();
+  gm.fetches[key] = ctl;
+  gm.pending += 1;
+  try {
+    const res = await fetch(url, { signal: ctl.signal, credentials: "same-origin" });
+    if (!res.ok) return null;
+    const data = await res.json();
+    layer.clearLayers();
+    layer.addData(data);
+    return data;
+  } catch (err) {
+    if (err.name !== "AbortError") console.warn("gridmap: layer", key, err);
+    return null;
+  } finally {
+    gm.pending -= 1;
+  }
+}
+
+export function refreshGeojson(layer) {
+  const def = layer.gmDef;
+  const zoom = gm.map.getZoom();
+  if (!gm.map.hasLayer(layer)) return;
+  if (zoom < def.minZoom) { layer.clearLayers(); return; }
+  let url = `${def.url}?bbox=${bboxParam()}&zoom=${zoom}`;
+  if (def.key === "circle" || def.key === "gap") {
+    url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
+  }
+  load(def.key, layer, url).then((data) => {
+    if (data && def.key === "grid" && zoom >= 15) addGridLabels(layer, data);
+  });
+}
+
+function addGridLabels(layer, data) {
+  data.features.forEach((f) => {
+    layer.addLayer(L.marker([f.properties.label_lat, f.properties.label_lon], {
+      interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "gm-grid-label", html: f.properties.code.slice(-3) + "网格", iconSize: null }),
+    }));
+  });
+}
+
+function vectorLayer(def, style) {
+  const layer = L.vectorGrid.protobuf(def.url, {
+    pane: def.key === "camera" ? "gm-cameras" : "gm-buildings",
+    rendererFactory: L.svg.tile,
+    interactive: true,
+    // No minZoom here: Leaflet would raise the whole map's minimum zoom to it.
+    maxNativeZoom: 19,
+    getFeatureId: (f) => f.properties.id,
+    vectorTileLayerStyles: { [def.key]: style },
+  });
+  layer.on("click", (e) => featureClicked(def.key, e.layer.properties, e));
+  layer.on("mouseover", (e) => {
+    const p = e.layer.properties;
+    gm.tileTooltip = L.tooltip().setLatLng(e.latlng)
+      .setContent(p.name + (p.state ? " · " + p.state : "")).openOn(gm.map);
+  });
+  layer.on("mouseout", () => {
+    if (gm.tileTooltip) gm.map.closeTooltip(gm.tileTooltip);
+    gm.tileTooltip = null;
+  });
+  return layer;
+}
+
+/* A vector-tile overlay: a group that holds the tile layer from its minimum zoom on and,
+   for cameras, counts per cell below it. */
+function tileOverlay(def, style) {
+  const group = L.layerGroup();
+  group.gmDef = def;
+  group.gmTiles = vectorLayer(def, style);
+  if (def.key === "camera") {
+    group.gmClusters = L.geoJSON(null, {
+      pointToLayer: (f, latlng) => L.marker(latlng, { icon: clusterIcon(f.properties) })
+        .bindTooltip(`监控 ${f.properties.n} 个,在线 ${f.properties.online} 个`)
+        .on("click", () => gm.map.setView(latlng, Math.min(gm.map.getZoom() + 2, def.minZoom))),
+    }).addTo(group);
+  }
+  return group;
+}
+
+function refreshTiles(group, reload) {
+  if (!gm.map.hasLayer(group)) return;
+  const zoom = gm.map.getZoom();
+  const tilesOn = zoom >= group.gmDef.minZoom;
+  if (tilesOn && !group.hasLayer(group.gmTiles)) group.addLayer(group.gmTiles);
+  else if (tilesOn && reload) group.gmTiles.redraw();
+  if (!tilesOn && group.hasLayer(group.gmTiles)) group.removeLayer(group.gmTiles);
+  if (!group.gmClusters) return;
+  if (tilesOn) { group.gmClusters.clearLayers(); return; }
+  load("camera-clusters", group.gmClusters,
+    `${gm.config.urls.clusters}?bbox=${bboxParam()}&zoom=${zoom}`);
+}
+
+export function refresh(layer, reload) {
+  if (layer.gmTiles) refreshTiles(layer, reload);
+  else refreshGeojson(layer);
+}
+
+export function refreshAll(reload) {
+  Object.values(gm.overlays).forEach((layer) => refresh(layer, reload));
+}
+
+export function buildLayers() {
+  gm.config.layers.forEach((def) => {
+    let layer;
+    if (def.key === "camera") layer = tileOverlay(def, cameraStyle);
+    else if (def.source === "mvt") layer = tileOverlay(def, tileStyle);
+    else layer = geojsonLayer(def);
+    layer.gmDef = def;
+    gm.overlays[def.key] = layer;
+    if (def.defaultOn) layer.addTo(gm.map);
+  });
+}

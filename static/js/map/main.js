@@ -1,0 +1,82 @@
+/*
+ * gridmap — the map screen: its layers and its wiring to the htmx side panel.
+ *
+ * Native ES modules served from static/ as they are (no build step: the intranet serves the
+ * files as written). Modules run deferred, after folium's inline script has made the Leaflet
+ * map; that script calls gridmap.init(map, config) on DOMContentLoaded, which waits for them.
+ *
+ *   hub.js       the one place that listens to htmx; modules subscribe to its topics
+ *   state.js     the shared state (window.gridmap) and small helpers
+ *   styles.js    colours, path styles, badges, panes
+ *   layers.js    layers by viewport: GeoJSON for a bbox, vector tiles
+ *   controls.js  layer switcher with counts, legend, community and service-circle filters
+ *   picking.js   a click or a search result → the feature's panel; the panel's feature highlighted
+ *   editing.js   leaflet-geoman drawing and pasted geometry for management forms
+ *   stops.js     patrol planning: picking stops, showing a route
+ *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
+ */
+
+import "./leaflet-fixes.js";
+import { gm } from "./state.js";
+import * as hub from "./hub.js";
+import { PANES } from "./styles.js";
+import { buildLayers, refresh, refreshAll } from "./layers.js";
+import { addControls, loadCounts, showCounts, showOwnArea } from "./controls.js";
+import { showPanelFeature } from "./picking.js";
+import { startEditing } from "./editing.js";
+import { onPickClick, startPicking } from "./stops.js";
+import { showOverlay } from "./overlay.js";
+
+// A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
+function panelChanged() {
+  showPanelFeature(true);
+  startEditing();
+  startPicking();
+  showOverlay();
+}
+
+// A management write names its layer: reload it in place (once, however many ways it is told).
+function layerChanged(key) {
+  const layer = gm.overlays[key];
+  const now = Date.now();
+  if (!layer || (gm.lastChange && gm.lastChange.key === key && now - gm.lastChange.at < 1000)) return;
+  gm.lastChange = { key: key, at: now };
+  refresh(layer, true);
+  loadCounts();
+}
+
+function reloadAll() {
+  refreshAll(true);
+  loadCounts();
+}
+
+gm.init = function (map, config) {
+  gm.map = map;
+  gm.config = config;
+  gm.circleType = config.circleType;
+  gm.circleProfile = "standard";
+  PANES.forEach(([name, z]) => { map.createPane(name).style.zIndex = z; });
+  if (config.startBounds && !document.querySelector("#panel[data-bounds]")) {
+    const [w, s, e, n] = config.startBounds;
+    map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
+  }
+  L.control.scale({ imperial: false }).addTo(map);
+  buildLayers();
+  addControls();
+  showOwnArea();
+  let timer = null;
+  map.on("movestart", () => { gm.moving = true; });
+  map.on("moveend", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
+  });
+  map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
+  map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
+  refreshAll(false);
+  panelChanged();
+  map.on("click", onPickClick);
+  if (config.refreshSeconds) setInterval(reloadAll, config.refreshSeconds * 1000);
+  hub.on("panel", panelChanged);
+  hub.on("changed", layerChanged);
+  hub.on("refresh", reloadAll);
+};

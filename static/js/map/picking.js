@@ -1,0 +1,65 @@
+/*
+ * Picking a feature: a click on the map (or a search result) opens the feature's panel over
+ * htmx, and the panel's data attributes tell the map what to highlight and where to fly.
+ */
+
+import { gm, fill, panel } from "./state.js";
+import { pickFeature } from "./stops.js";
+
+function openPanel(layer, id) {
+  // While a management form is open, clicks draw or edit: they must not replace the form.
+  if (gm.config.bigscreen || gm.edit || id === undefined) return;
+  if (gm.pick) return;
+  const def = gm.overlays[layer] && gm.overlays[layer].gmDef;
+  const url = def && def.panelUrl ? def.panelUrl : gm.config.urls.feature;
+  htmx.ajax("GET", fill(url, { layer: layer, id: id }), { target: "#panel", swap: "outerHTML" });
+}
+
+/** A click on a feature of a layer: the drawing tool's, a patrol stop, or the feature's panel. */
+export function featureClicked(key, properties, e) {
+  if (gm.edit) return;  // the click belongs to the drawing tool
+  if (gm.pick) {
+    if (pickFeature(key, properties.id, properties.name)) e.originalEvent._gmPicked = true;
+    return;  // anything else: the map's click adds a picked spot
+  }
+  L.DomEvent.stopPropagation(e);
+  openPanel(key, properties.id);
+}
+
+export function showPanelFeature(fly) {
+  const p = panel();
+  if (!p || !p.dataset.layer) { clearHighlight(); return; }
+  highlight(p.dataset.layer, p.dataset.id);
+  if (fly && p.dataset.bounds) {
+    const [w, s, e, n] = p.dataset.bounds.split(",").map(Number);
+    if (w === e && s === n) {
+      gm.map.flyTo([s, w], Math.max(gm.map.getZoom(), 17));
+    } else {
+      gm.map.flyToBounds([[s, w], [n, e]], { maxZoom: 17, padding: [40, 40] });
+    }
+  }
+}
+
+function clearHighlight() {
+  if (gm.highlight) { gm.map.removeLayer(gm.highlight); gm.highlight = null; }
+}
+
+/** A feature's shape as GeoJSON, or null. */
+export async function shape(layer, id) {
+  const res = await fetch(fill(gm.config.urls.shape, { layer: layer, id: id }),
+    { credentials: "same-origin" });
+  return res.ok ? res.json() : null;
+}
+
+async function highlight(layer, id) {
+  const data = await shape(layer, id);
+  clearHighlight();
+  if (!data) return;
+  gm.highlight = L.geoJSON(data, {
+    pane: "gm-highlight", interactive: false,
+    style: { color: "#facc15", weight: 4, fill: false },
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, {
+      pane: "gm-highlight", radius: 14, color: "#facc15", weight: 4, fill: false,
+    }),
+  }).addTo(gm.map);
+}
