@@ -54,7 +54,11 @@ def db_upgrade() -> None:
 
 @db.command("check")
 def db_check() -> None:
-    """Fail when the models and the database schema differ."""
+    """Name the server's versions; fail when the models and the database schema differ."""
+    from webapp import dbadmin
+
+    found = dbadmin.versions(_url())
+    click.echo(", ".join(f"{name} {version or '未安装'}" for name, version in found.items()))
     changes = migrate.pending_changes(_url())
     if changes:
         for change in changes:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from gis.errors import UserError
+
+from .extensions import login_manager
 
 MESSAGES = {
     400: "请求有误。",
@@ -41,7 +43,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_down(err: OperationalError):
         app.logger.error("database unavailable: %s", err.orig)
+        # The page must render without the database: loading the logged-in user would need it
+        # (and fail again inside this handler), so the page is drawn as for a visitor.
+        g._login_user = login_manager.anonymous_user()
         return render_error(503, "数据库暂时无法连接,请稍后再试或联系管理员。")
+
+    @app.errorhandler(DataError)
+    def out_of_range(err: DataError):
+        # A value the form checks let through but PostgreSQL refuses (a number beyond its
+        # column's range, say): a bad request, never a 500.
+        app.logger.warning("value refused by the database: %s", err.orig)
+        return render_error(400, "输入的数值超出允许范围或格式有误,请检查后重试。")
 
     @app.errorhandler(UserError)
     def user_error(err: UserError):

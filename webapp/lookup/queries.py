@@ -162,10 +162,12 @@ def answer_for(conn: Connection, kind: str, feature_id: int) -> Answer:
 
 
 _SEARCH = text(
-    "(SELECT 'compound' AS kind, id, name AS label, coalesce(address, '') AS note FROM compound"
+    "(SELECT name AS label, coalesce(address, '') AS note,"
+    "  ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat FROM compound"
     "  WHERE name ILIKE :pattern OR address ILIKE :pattern ORDER BY name LIMIT :limit)"
     " UNION ALL"
-    " (SELECT 'building', b.id, coalesce(c.name || ' ', '') || b.name, coalesce(b.address, '')"
+    " (SELECT coalesce(c.name || ' ', '') || b.name, coalesce(b.address, ''),"
+    "  ST_X(ST_PointOnSurface(b.geom)), ST_Y(ST_PointOnSurface(b.geom))"
     "  FROM building b LEFT JOIN compound c ON c.id = b.compound_id"
     "  WHERE replace(coalesce(c.name, '') || b.name, ' ', '') ILIKE :compact"
     "  ORDER BY c.name, b.id LIMIT :limit)"
@@ -173,7 +175,9 @@ _SEARCH = text(
 
 
 def search_places(conn: Connection, query: str) -> list[dict]:
-    """Compounds and buildings whose name (or address) matches, for residents who type them."""
+    """Compounds and buildings whose name (or address) matches, for residents who type them.
+
+    Each comes with a point inside it, not its id: public pages carry no database ids."""
     term = "".join(query.split())[:MAX_QUERY]
     if not term:
         return []
