@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gis.coords import in_china
 from gis.errors import UserError
+from gis.geometry_input import outside_china_message
 from webapp.circles.catchments import reachable_facilities
 from webapp.domain.life_circle import Requirement, missing
 from webapp.security.crypto import decrypt
@@ -46,10 +47,9 @@ class Answer:
 def check_point(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise LookupRefused("坐标无效,请重新选择位置。")
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise LookupRefused("坐标超出范围:经度应在 -180~180,纬度应在 -90~90 之间。")
     if not in_china(lon, lat):
-        raise LookupRefused("该位置不在中国境内,不在本系统服务范围。")
+        # The same words as the forms: swapped, in metres, or simply elsewhere.
+        raise LookupRefused(outside_china_message(lon, lat))
 
 
 _AREA = text(
