@@ -99,6 +99,8 @@ def demo_load(scale: int, seed: int, replace: bool, catchments: bool) -> None:
     click.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
     if catchments:
         _compute_catchments()
+    if scale == 1:
+        _seed_activity()
     from .auth.queries import ensure_demo_accounts
 
     with _session() as session:
@@ -122,9 +124,20 @@ def _ensure_demo() -> None:
         click.echo("gridmap: loading the demo subdistrict (once)")
         load_demo(_url(), progress=True)
         _compute_catchments()
+        _seed_activity()
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
+
+
+def _seed_activity() -> None:
+    """A year of campaigns, property ratings and patrol routes (webapp.demo.activity)."""
+    from .demo.activity import seed_activity
+
+    with _session() as session:
+        counts = seed_activity(session)
+        session.commit()
+    click.echo("gridmap: demo activity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _compute_catchments() -> None:
