@@ -361,7 +361,7 @@ def to_wgs84_geometry(geom: BaseGeometry, source: CoordinateSystem | str) -> Bas
     system = _coordinate_system(source)
     for lon, lat in shapely.get_coordinates(geom):
         if not in_china(lon, lat):
-            raise GeometryInputError(_outside_china_message(float(lon), float(lat)))
+            raise GeometryInputError(outside_china_message(float(lon), float(lat)))
     if system is CoordinateSystem.WGS84:
         return geom
 
@@ -374,7 +374,8 @@ def to_wgs84_geometry(geom: BaseGeometry, source: CoordinateSystem | str) -> Bas
     return shapely.transform(geom, convert, include_z=None)
 
 
-def _outside_china_message(lon: float, lat: float) -> str:
+def outside_china_message(lon: float, lat: float) -> str:
+    """Why a point outside China was refused: swapped, projected (metres) or just elsewhere."""
     where = f"坐标 ({_fmt(lon)}, {_fmt(lat)})"
     if in_china(lat, lon):
         return (

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from . import db, errors, render
 from .extensions import csrf, htmx, limiter, login_manager
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every route: 0 … 2³¹−1, the range of the integer ids it names."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(root / "templates"),
         static_folder=str(root / "static"),
     )
+    # Ids in URLs are PostgreSQL integers: a larger number names nothing (404), it must not
+    # reach the database as an out-of-range value (500).
+    app.url_map.converters["int"] = DatabaseId
     app.config.from_mapping(config_module.from_environment())
     if config:
         app.config.from_mapping(config)

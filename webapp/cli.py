@@ -54,7 +54,11 @@ def db_upgrade() -> None:
 
 @db.command("check")
 def db_check() -> None:
-    """Fail when the models and the database schema differ."""
+    """Name the server's versions; fail when the models and the database schema differ."""
+    from webapp import dbadmin
+
+    found = dbadmin.versions(_url())
+    click.echo(", ".join(f"{name} {version or '未安装'}" for name, version in found.items()))
     changes = migrate.pending_changes(_url())
     if changes:
         for change in changes:
@@ -95,6 +99,8 @@ def demo_load(scale: int, seed: int, replace: bool, catchments: bool) -> None:
     click.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
     if catchments:
         _compute_catchments()
+    if scale == 1:
+        _seed_activity()
     from .auth.queries import ensure_demo_accounts
 
     with _session() as session:
@@ -118,9 +124,20 @@ def _ensure_demo() -> None:
         click.echo("gridmap: loading the demo subdistrict (once)")
         load_demo(_url(), progress=True)
         _compute_catchments()
+        _seed_activity()
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
+
+
+def _seed_activity() -> None:
+    """A year of campaigns, property ratings and patrol routes (webapp.demo.activity)."""
+    from .demo.activity import seed_activity
+
+    with _session() as session:
+        counts = seed_activity(session)
+        session.commit()
+    click.echo("gridmap: demo activity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _compute_catchments() -> None:

@@ -89,6 +89,16 @@ def from_environment() -> dict:
         "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "120 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        # How long a statement may run and wait for a lock, in milliseconds, per kind of work:
+        # the map layers and the public page (the read pool) fail fast; pages and saves of
+        # logged-in users (the request session) get longer; jobs and the CLI set their own.
+        # A statement past its limit answers a clear 503 and frees the worker thread.
+        "READ_STATEMENT_TIMEOUT_MS": int(os.environ.get("READ_STATEMENT_TIMEOUT_MS", "5000")),
+        "READ_LOCK_TIMEOUT_MS": int(os.environ.get("READ_LOCK_TIMEOUT_MS", "1000")),
+        "STATEMENT_TIMEOUT_MS": int(os.environ.get("STATEMENT_TIMEOUT_MS", "20000")),
+        "LOCK_TIMEOUT_MS": int(os.environ.get("LOCK_TIMEOUT_MS", "5000")),
+        # Seconds a request waits for a free pooled connection before a 503.
+        "DB_POOL_TIMEOUT_S": float(os.environ.get("DB_POOL_TIMEOUT_S", "5")),
         "USER_CACHE_SECONDS": float(os.environ.get("USER_CACHE_SECONDS", "5")),
         # Concurrent logins of one account; a new login ends the oldest beyond it.
         "SESSION_MAX_PER_USER": int(os.environ.get("SESSION_MAX_PER_USER", "3")),

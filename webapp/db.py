@@ -32,6 +32,14 @@ def make_engine(url: str, **options) -> Engine:
     )
 
 
+def limits(statement_ms: int, lock_ms: int, *settings: str) -> str:
+    """A libpq ``options`` value setting the statement and lock timeouts (0: none) and more."""
+    return " ".join(
+        [f"-c statement_timeout={int(statement_ms)}", f"-c lock_timeout={int(lock_ms)}"]
+        + [f"-c {setting}" for setting in settings]
+    )
+
+
 def init_app(app: Flask) -> None:
     url = app.config.get("DATABASE_URL")
     if "db_sessionmaker" not in app.extensions:
@@ -40,7 +48,17 @@ def init_app(app: Flask) -> None:
                 "No database configured: set DATABASE_URL or run 'make run' to start the "
                 "project-local PostGIS cluster."
             )
-        app.extensions["db_engine"] = make_engine(url)
+        config = app.config
+        app.extensions["db_engine"] = make_engine(
+            url,
+            pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
+            connect_args={
+                "connect_timeout": 5,
+                "options": limits(
+                    config.get("STATEMENT_TIMEOUT_MS", 20000), config.get("LOCK_TIMEOUT_MS", 5000)
+                ),
+            },
+        )
         app.extensions["db_sessionmaker"] = sessionmaker(
             app.extensions["db_engine"], expire_on_commit=False
         )
@@ -54,9 +72,14 @@ def init_app(app: Flask) -> None:
             # Connections older than half an hour are replaced before use, and a read may not
             # write: ``read`` runs a statement again, which only a read makes safe.
             pool_recycle=1800,
+            pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
             connect_args={
                 "connect_timeout": 5,
-                "options": "-c default_transaction_read_only=on",
+                "options": limits(
+                    config.get("READ_STATEMENT_TIMEOUT_MS", 5000),
+                    config.get("READ_LOCK_TIMEOUT_MS", 1000),
+                    "default_transaction_read_only=on",
+                ),
             },
         )
         app.extensions["db_read"] = app.extensions["db_read_engine"].connect

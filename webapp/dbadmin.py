@@ -47,3 +47,25 @@ def drop_database(url: URL) -> None:
 
 def url_string(url: URL) -> str:
     return url.render_as_string(hide_password=False)
+
+
+def versions(url: str) -> dict[str, str | None]:
+    """The PostgreSQL, PostGIS and pgRouting versions (for operators, never for anonymous
+    callers: /healthz names none)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(
+                conn.execute(
+                    text(
+                        "SELECT current_setting('server_version') AS postgresql,"
+                        " postgis_lib_version() AS postgis,"
+                        " (SELECT extversion FROM pg_extension WHERE extname = 'pgrouting')"
+                        " AS pgrouting"
+                    )
+                )
+                .mappings()
+                .one()
+            )
+    finally:
+        engine.dispose()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from psycopg.errors import LockNotAvailable, QueryCanceled
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from gis.errors import UserError
+
+from .extensions import login_manager
 
 MESSAGES = {
     400: "请求有误。",
@@ -40,8 +44,27 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_down(err: OperationalError):
+        # The page must render without the database: loading the logged-in user would need it
+        # (and fail again inside this handler), so the page is drawn as for a visitor.
+        g._login_user = login_manager.anonymous_user()
+        if isinstance(err.orig, QueryCanceled | LockNotAvailable):
+            app.logger.warning("statement past its time limit on %s: %s", request.path, err.orig)
+            return render_error(503, "数据库繁忙,查询超时,请稍后再试。")
         app.logger.error("database unavailable: %s", err.orig)
         return render_error(503, "数据库暂时无法连接,请稍后再试或联系管理员。")
+
+    @app.errorhandler(PoolTimeout)
+    def no_free_connection(err: PoolTimeout):
+        g._login_user = login_manager.anonymous_user()
+        app.logger.warning("no free database connection on %s", request.path)
+        return render_error(503, "系统繁忙,请稍后再试。")
+
+    @app.errorhandler(DataError)
+    def out_of_range(err: DataError):
+        # A value the form checks let through but PostgreSQL refuses (a number beyond its
+        # column's range, say): a bad request, never a 500.
+        app.logger.warning("value refused by the database: %s", err.orig)
+        return render_error(400, "输入的数值超出允许范围或格式有误,请检查后重试。")
 
     @app.errorhandler(UserError)
     def user_error(err: UserError):

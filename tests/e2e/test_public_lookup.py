@@ -23,4 +23,4 @@ def test_type_a_compound_and_see_grid_worker_and_walking_minutes(page, requests_
     expect(result).to_contain_text(grid)
     expect(result.locator('[data-field="worker"]')).to_have_text(worker)
     expect(result.locator(".facilities [data-minutes]").first).to_contain_text("分钟")
-    assert "/lookup/compound/" in page.url
+    assert "/lookup/at?" in page.url

@@ -11,6 +11,8 @@ def test_login_page_is_in_chinese(client):
     html = response.get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
     assert "用户名" in html and "密码" in html and "登录" in html
+    # Residents who land here find the public lookup, which needs no login.
+    assert 'href="/lookup"' in html and "无需登录" in html
 
 
 def test_pages_need_a_login(client):

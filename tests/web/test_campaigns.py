@@ -175,18 +175,26 @@ def test_the_dashboard_counts_equal_direct_sql(center, connection):
     html = center.get(f"/campaigns?type=平安小区&year={YEAR}", headers=HX).get_data(as_text=True)
     rows = connection.execute(
         text(
-            "SELECT cm.id, count(c.id), count(c.id) FILTER (WHERE c.state = '申报'),"
+            "SELECT cm.id, (SELECT count(*) FROM compound WHERE community_id = cm.id),"
+            " count(c.id), count(c.id) FILTER (WHERE c.state = '申报'),"
             " count(c.id) FILTER (WHERE c.state = '创建中') FROM community cm LEFT JOIN campaign c"
             " ON c.community_id = cm.id AND c.campaign_type = '平安小区' AND c.year = :y"
             " GROUP BY cm.id"
         ),
         {"y": YEAR},
     ).all()
-    for community_id, total, declared, building in rows:
+    for community_id, eligible, total, declared, building in rows:
         row = re.search(rf'<tr data-community="{community_id}">(.*?)</tr>', html, re.S).group(1)
         cells = re.findall(r"<td>([^<]*)</td>", row)
-        assert [int(cells[1]), int(cells[2]), int(cells[3])] == [total, declared, building]
-    assert '"kind": "campaign"' in html.replace("&#34;", '"') or "campaign" in html
+        assert [int(c) for c in cells[1:5]] == [eligible, total, declared, building]
+        # Rates over every eligible compound, not over the declared ones.
+        declared_rate = f"{total / eligible * 100:.0f}%" if eligible else "—"
+        assert cells[-2:] == [declared_rate, "0%" if eligible else "—"]
+    # Undeclared eligible compounds are drawn as gaps.
+    overlay = html.replace("&#34;", '"')
+    gaps = connection.execute(text("SELECT count(*) FROM compound")).scalar() - 5
+    assert len(re.findall(r'"kind" ?: ?"gap"', overlay)) == gaps
+    assert len(re.findall(r'"kind" ?: ?"campaign"', overlay)) == 5
 
 
 def test_checklists_are_edited_per_year_until_an_inspection_uses_them(center, connection):
@@ -293,3 +301,37 @@ def test_campaigns_waiting_for_an_inspection_are_due_then_overdue(center, connec
         rf'<li class="overdue" data-campaign="{overdue}">.*?逾期.*?200 天前', html, re.S
     )
     assert re.search(r"待检查 <small>(\d+)</small> · 逾期 <small>(\d+)</small>", html)
+
+
+def test_one_passed_compound_is_not_a_hundred_percent(center, connection):
+    compound, community = connection.execute(
+        text("SELECT id, community_id FROM compound ORDER BY id LIMIT 1")
+    ).one()
+    start(center, "compound", compound, "平安小区")
+    connection.execute(
+        text("UPDATE campaign SET state = '达标' WHERE feature_id = :f AND layer = 'compound'"),
+        {"f": compound},
+    )
+    eligible = connection.execute(
+        text("SELECT count(*) FROM compound WHERE community_id = :c"), {"c": community}
+    ).scalar()
+    html = center.get(f"/campaigns?type=平安小区&year={YEAR}", headers=HX).get_data(as_text=True)
+    row = re.search(rf'<tr data-community="{community}">(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells[-1] == f"{100 / eligible:.0f}%" and eligible > 1
+
+
+def test_the_due_list_follows_the_type_and_year(center, connection):
+    compound = connection.execute(text("SELECT min(id) FROM compound")).scalar()
+    start(center, "compound", compound, "平安小区")
+    cid = campaign_id(connection, "compound", compound)
+    move(center, cid, "创建中")
+    connection.execute(
+        text("UPDATE campaign_event SET at = at - interval '100 days' WHERE campaign_id = :id"),
+        {"id": cid},
+    )
+    shown = center.get(f"/campaigns?type=平安小区&year={YEAR}", headers=HX)
+    assert f'data-campaign="{cid}"' in shown.get_data(as_text=True)
+    for other in (f"type=平安家庭&year={YEAR}", f"type=平安小区&year={YEAR - 1}"):
+        html = center.get(f"/campaigns?{other}", headers=HX).get_data(as_text=True)
+        assert f'data-campaign="{cid}"' not in html, other

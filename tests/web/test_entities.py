@@ -522,3 +522,22 @@ def test_a_grid_workers_lists_start_in_their_grid_and_community(client, auth, co
     assert re.search(rf'<option value="{community}"\s+selected>', community_select)
     grid_select = re.search(r'<select name="grid".*?</select>', html, re.S).group(0)
     assert grid_select.count("<option") == grids + 1  # the community's grids and 全部
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("name", "东门\x00监控", "控制字符"),
+        ("name", "东门\u202e控监", "改变文字方向"),
+        ("device_code", "37020000001330000001", "不是摄像机"),  # 20 digits; 133 is a display
+        ("device_code", "99020000001310000001", "中心编码"),
+    ],
+)
+def test_the_typing_check_names_the_real_problem(client, auth, field, value, words):
+    auth.login()
+    page = client.get("/manage/camera/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post(
+        f"/manage/camera/check?field={field}", data={field: value, "csrf_token": token}
+    ).get_data(as_text=True)
+    assert words in answer, answer

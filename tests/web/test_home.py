@@ -10,7 +10,7 @@ from webapp.home.queries import LAYERS
 def test_home_counts_equal_select_count(client, auth, connection):
     auth.login()
     html = client.get("/").get_data(as_text=True)
-    for key, table, label, _unit in LAYERS:
+    for key, table, label, _unit, _area in LAYERS:
         expected = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
         match = re.search(rf'data-count="{key}">([\d,]+)', html)
         assert match, key
@@ -49,3 +49,38 @@ def test_an_unknown_display_time_zone_is_refused_at_start(database_url):
 
     with pytest.raises(RuntimeError, match="DISPLAY_TIMEZONE"):
         create_app({"DATABASE_URL": database_url, "DISPLAY_TIMEZONE": "Mars/Olympus"})
+
+
+def test_community_and_grid_staff_see_their_own_area(client, auth, connection):
+    """Community staff see their community's figures, a grid worker their grid's; layers above
+    their area and streets (not divided by area) are left out; the center keeps the whole."""
+    for username, column in (("community", "community_id"), ("grid", "grid_id")):
+        area_id = connection.execute(
+            text(f"SELECT {column} FROM app_user WHERE username = :u"), {"u": username}
+        ).scalar()
+        auth.login(username)
+        html = client.get("/").get_data(as_text=True)
+        auth.logout()
+        for key, table, label, _unit, divided_by in LAYERS:
+            counted = divided_by == "grid" or (divided_by == "community" and column != "grid_id")
+            match = re.search(rf'data-count="{key}">([\d,]+)', html)
+            if not counted:
+                assert match is None, (username, label)
+                continue
+            expected = connection.execute(
+                text(f"SELECT count(*) FROM {table} WHERE {column} = :a"), {"a": area_id}
+            ).scalar()
+            assert int(match.group(1).replace(",", "")) == expected, (username, label)
+        households = connection.execute(
+            text(f"SELECT coalesce(sum(households), 0) FROM building WHERE {column} = :a"),
+            {"a": area_id},
+        ).scalar()
+        assert re.search(rf'data-kpi="households">{households:,}<', html), username
+        assert ("本网格" if column == "grid_id" else "本社区") in html
+
+
+def test_the_top_bar_names_the_role_once(client, auth):
+    auth.login("community")  # the demo account's name is its role's label
+    html = client.get("/").get_data(as_text=True)
+    who = re.search(r'<span class="who"[^>]*>(.*?)</span>', html, re.S).group(1)
+    assert who.count("社区工作人员") == 1, who

@@ -1,6 +1,7 @@
 """The public lookup page: no login, published information only, clear refusals."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
@@ -19,10 +20,20 @@ INTERNAL_WORDS = [
 ]
 
 
-def a_compound(connection):
-    return connection.execute(
-        text("SELECT id, name, grid_id, community_id FROM compound ORDER BY id LIMIT 1")
+def a_compound(connection, order: str = "id"):
+    """The public link of a compound (a point inside it: no id), its name, grid and community."""
+    lon, lat, name, grid_id, community_id = connection.execute(
+        text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)), name, grid_id,"
+            f" community_id FROM compound ORDER BY {order} LIMIT 1"
+        )
     ).one()
+    return (
+        f"/lookup/at?{urlencode(dict(lon=lon, lat=lat, place=name))}",
+        name,
+        grid_id,
+        community_id,
+    )
 
 
 def published_names(connection, grid_id, community_id) -> set[str]:
@@ -45,8 +56,8 @@ def test_the_page_needs_no_login(client):
 
 
 def test_a_compound_shows_grid_worker_police_room_and_walking_minutes(client, connection):
-    compound_id, name, grid_id, _community_id = a_compound(connection)
-    html = client.get(f"/lookup/compound/{compound_id}").get_data(as_text=True)
+    url, name, grid_id, _community_id = a_compound(connection)
+    html = client.get(url).get_data(as_text=True)
     grid, worker, phone = connection.execute(
         text(
             "SELECT g.name, s.name, s.phone FROM grid g JOIN staff_person s"
@@ -63,7 +74,7 @@ def test_a_compound_shows_grid_worker_police_room_and_walking_minutes(client, co
 
 
 def test_public_answers_hold_no_camera_no_other_staff_and_no_internal_field(client, connection):
-    compound_id, _name, grid_id, community_id = a_compound(connection)
+    url, _name, grid_id, community_id = a_compound(connection)
     published = published_names(connection, grid_id, community_id)
     others = (
         set(
@@ -76,10 +87,8 @@ def test_public_answers_hold_no_camera_no_other_staff_and_no_internal_field(clie
     )
     codes = set(connection.execute(text("SELECT device_code FROM camera")).scalars())
     bodies = [
-        client.get(f"/lookup/compound/{compound_id}").get_data(as_text=True),
-        client.get(f"/lookup/compound/{compound_id}", headers={"HX-Request": "true"}).get_data(
-            as_text=True
-        ),
+        client.get(url).get_data(as_text=True),
+        client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True),
         client.get("/lookup/api/areas.geojson?bbox=120.3,36.25,120.5,36.4").get_data(as_text=True),
         client.get("/lookup/search", query_string={"q": _name[:2]}).get_data(as_text=True),
     ]
@@ -116,7 +125,8 @@ def test_a_point_has_a_shareable_url(client, connection):
     ("query", "status", "words"),
     [
         ({"lon": "abc", "lat": "36.3"}, 400, "有效的经纬度"),
-        ({"lon": "200", "lat": "36.3"}, 400, "超出范围"),
+        ({"lon": "200", "lat": "36.3"}, 400, "超出经纬度的取值范围"),
+        ({"lon": "36.3", "lat": "120.4"}, 400, "经纬度顺序颠倒"),
         ({"lon": "2.35", "lat": "48.85"}, 400, "不在中国境内"),
         ({"lon": "116.4", "lat": "39.9"}, 404, "不在本街道的网格范围内"),
         ({"lon": "nan", "lat": "36.3"}, 400, "坐标无效"),
@@ -134,9 +144,21 @@ def test_a_very_long_search_is_refused_clearly(client):
     assert "过长" in response.get_data(as_text=True)
 
 
-def test_a_missing_place_is_a_404_with_a_message(client):
-    response = client.get("/lookup/building/999999")
-    assert response.status_code == 404 and "没有找到" in response.get_data(as_text=True)
+def test_public_answers_carry_no_database_ids(client, connection):
+    name, lon, lat = connection.execute(
+        text(
+            "SELECT name, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
+            " FROM compound ORDER BY id LIMIT 1"
+        )
+    ).one()
+    found = client.get("/lookup/search", query_string={"q": name}).get_data(as_text=True)
+    assert name in found and "/lookup/at?" in found
+    answer = client.get(f"/lookup/at?lon={lon}&lat={lat}").get_data(as_text=True)
+    assert "data-facility" in answer
+    for body in (found, answer):
+        assert not re.search(r"/lookup/(compound|building)/\d", body)
+        assert not re.search(r"data-[a-z-]*(id|facility)=\"\d+\"", body)
+    assert client.get("/lookup/compound/1").status_code == 404
 
 
 def test_a_flood_from_one_address_gets_429(database_url, connection):
@@ -169,11 +191,11 @@ def test_answers_are_cached_briefly_but_refusals_are_not(database_url, connectio
 
     app.extensions["db_read"] = counting
     client = app.test_client()
-    compound_id = connection.execute(text("SELECT max(id) FROM compound")).scalar()
-    first = client.get(f"/lookup/compound/{compound_id}")
-    second = client.get(f"/lookup/compound/{compound_id}")
+    url = a_compound(connection, "id DESC")[0]
+    first = client.get(url)
+    second = client.get(url)
     assert first.status_code == second.status_code == 200
     assert first.data == second.data and len(calls) == 1
-    assert client.get("/lookup/compound/999999").status_code == 404
-    assert client.get("/lookup/compound/999999").status_code == 404
+    assert client.get("/lookup/at?lon=100&lat=30").status_code == 404  # outside: not cached
+    assert client.get("/lookup/at?lon=100&lat=30").status_code == 404
     assert len(calls) == 3

@@ -411,9 +411,11 @@ def test_xueliang_figures_equal_direct_sql_counts(logged_in, connection):
     ).all()
     assert rows
     for name, total, online, connected in rows:
-        expected = f"接入 {connected / total * 100:.1f}%"
-        assert re.search(rf"{name}</dt><dd>{re.escape(expected)}", html), name
-        assert f"在线 {online / total * 100:.1f}%" in html
+        # Counts beside the rates, one community a row.
+        row = re.search(rf'<tr><th scope="row">{name}</th>(.*?)</tr>', html).group(1)
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert cells[0].startswith(f"{connected}/{total} · {connected / total * 100:.1f}%"), name
+        assert cells[1].startswith(f"{online}/{total} · {online / total * 100:.1f}%"), name
     from sqlalchemy.orm import Session
 
     session = Session(bind=connection)
@@ -431,6 +433,18 @@ def test_xueliang_figures_equal_direct_sql_counts(logged_in, connection):
         assert len(figure.laggards) == min(30, lagging.get(name, 0)), name
     places = connection.execute(text("SELECT count(*) FROM place")).scalar()
     assert sum(f.places for f in by_name.values()) == places
+    key = dict(
+        connection.execute(
+            text(
+                "SELECT c.name, count(*) FILTER (WHERE k.state = '在线') || '/' || count(*)"
+                " FROM community c JOIN camera k ON k.community_id = c.id WHERE EXISTS ("
+                " SELECT FROM place p WHERE p.community_id = c.id"
+                " AND ST_DWithin(k.geom, p.geom, 0.002)) GROUP BY c.name"
+            )
+        ).all()
+    )
+    for name, figure in by_name.items():
+        assert f"{figure.key_online}/{figure.key_cameras}" == key.get(name, "0/0"), name
 
 
 def test_a_search_of_spaces_shows_nothing(logged_in):

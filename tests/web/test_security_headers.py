@@ -183,9 +183,11 @@ def test_htmx_may_not_evaluate_code(center):
 def test_a_cached_public_answer_keeps_the_nonce_its_body_carries(database_url, connection):
     app = make_app(database_url, connection, PUBLIC_CACHE_SECONDS=60)
     client = app.test_client()
-    compound_id = connection.execute(text("SELECT max(id) FROM compound")).scalar()
-    first = client.get(f"/lookup/compound/{compound_id}")
-    second = client.get(f"/lookup/compound/{compound_id}")
+    lon, lat = connection.execute(
+        text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM compound")
+    ).first()
+    first = client.get(f"/lookup/at?lon={lon}&lat={lat}")
+    second = client.get(f"/lookup/at?lon={lon}&lat={lat}")
     assert first.data == second.data
     nonce = page_nonce(second)
     assert f'nonce="{nonce}"' in second.get_data(as_text=True)

@@ -77,31 +77,62 @@ def campaigns_of(session: Session, layer: str, feature_id: int) -> list[Campaign
     )
 
 
-# The campaign map: each campaign's feature drawn with its state.
+# The features a campaign type applies to (TARGETS), as (id, community_id, name, geom).
+_ELIGIBLE = {
+    "building": "SELECT id, community_id, name, geom FROM building",
+    "compound": "SELECT id, community_id, name, geom FROM compound",
+    "place": "SELECT id, community_id, name, geom FROM place WHERE kind = :place_kind",
+    "community": "SELECT id, id AS community_id, name, geom FROM community",
+}
+GAP_STATE = "未申报"
+
+
+def _eligible(campaign_type: str) -> tuple[str, str, dict]:
+    """The layer, the SQL of the features a type applies to, and its parameters."""
+    layer, place_kind = TARGETS[CampaignType(campaign_type)]
+    return layer, _ELIGIBLE[layer], {"place_kind": place_kind.value if place_kind else None}
+
+
+# The campaign map: each campaign's feature drawn with its state, and every eligible feature
+# with no campaign of that type and year drawn as a gap (未申报).
 MAP_SQL = """
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
-    json_build_object('type', 'Feature', 'id', c.id,
-        'geometry', ST_AsGeoJSON(g.geom, 6)::json,
-        'properties', json_build_object('kind', 'campaign', 'state', c.state,
-            'name', c.feature_name, 'campaign_id', c.id))), '[]'))::text
-FROM campaign c
-JOIN LATERAL (
-    SELECT geom FROM building WHERE c.layer = 'building' AND id = c.feature_id
-    UNION ALL SELECT geom FROM compound WHERE c.layer = 'compound' AND id = c.feature_id
-    UNION ALL SELECT geom FROM place WHERE c.layer = 'place' AND id = c.feature_id
-    UNION ALL SELECT geom FROM community WHERE c.layer = 'community' AND id = c.feature_id
-) g ON true
-WHERE c.campaign_type = :type AND c.year = :year
+    json_build_object('type', 'Feature', 'id', q.id,
+        'geometry', ST_AsGeoJSON(q.geom, 6)::json,
+        'properties', json_build_object('kind', q.kind, 'state', q.state,
+            'name', q.name, 'campaign_id', q.campaign_id))), '[]'))::text
+FROM (
+    SELECT c.id, 'campaign' AS kind, c.state, c.feature_name AS name, c.id AS campaign_id, g.geom
+    FROM campaign c
+    JOIN LATERAL (
+        SELECT geom FROM building WHERE c.layer = 'building' AND id = c.feature_id
+        UNION ALL SELECT geom FROM compound WHERE c.layer = 'compound' AND id = c.feature_id
+        UNION ALL SELECT geom FROM place WHERE c.layer = 'place' AND id = c.feature_id
+        UNION ALL SELECT geom FROM community WHERE c.layer = 'community' AND id = c.feature_id
+    ) g ON true
+    WHERE c.campaign_type = :type AND c.year = :year
+    UNION ALL
+    SELECT NULL, 'gap', :gap, e.name, NULL, e.geom FROM ({eligible}) e
+    WHERE NOT EXISTS (SELECT FROM campaign c WHERE c.campaign_type = :type AND c.year = :year
+                      AND c.layer = :layer AND c.feature_id = e.id)
+) q
 """
 
 
 def campaign_map(session: Session, campaign_type: str, year: int) -> str:
-    return session.execute(text(MAP_SQL), {"type": campaign_type, "year": year}).scalar_one()
+    layer, eligible, params = _eligible(campaign_type)
+    return session.execute(
+        text(MAP_SQL.format(eligible=eligible)),
+        {"type": campaign_type, "year": year, "layer": layer, "gap": GAP_STATE, **params},
+    ).scalar_one()
 
 
-# Communities × states for one type and year; pass rate = (达标 + 命名) / all.
+# Communities × states for one type and year, against every eligible feature: 申报率 =
+# declared / eligible, 达标率 = (达标 + 命名) / eligible (one declared and passed compound out of
+# twenty is 5 %, not 100 %).
 DASHBOARD_SQL = """
 SELECT cm.id, cm.name,
+       (SELECT count(*) FROM ({eligible}) e WHERE e.community_id = cm.id) AS eligible,
        count(c.id) AS total,
        {states},
        count(c.id) FILTER (WHERE c.state IN ('达标', '命名')) AS passed
@@ -117,17 +148,21 @@ def dashboard(session: Session, campaign_type: str, year: int) -> list[dict]:
     states = ", ".join(
         f"count(c.id) FILTER (WHERE c.state = '{s}') AS s{i}" for i, s in enumerate(STATES)
     )
+    _layer, eligible, params = _eligible(campaign_type)
     rows = session.execute(
-        text(DASHBOARD_SQL.format(states=states)), {"type": campaign_type, "year": year}
+        text(DASHBOARD_SQL.format(states=states, eligible=eligible)),
+        {"type": campaign_type, "year": year, **params},
     ).mappings()
     return [
         {
             "id": r["id"],
             "name": r["name"],
+            "eligible": r["eligible"],
             "total": r["total"],
             "states": [r[f"s{i}"] for i in range(len(STATES))],
             "passed": r["passed"],
-            "rate": r["passed"] / r["total"] if r["total"] else None,
+            "declared_rate": r["total"] / r["eligible"] if r["eligible"] else None,
+            "rate": r["passed"] / r["eligible"] if r["eligible"] else None,
         }
         for r in rows
     ]
@@ -143,7 +178,7 @@ SELECT c.id, c.campaign_type, c.year, c.feature_name, c.state,
 FROM campaign c
 LEFT JOIN campaign_inspection i ON i.campaign_id = c.id
 LEFT JOIN campaign_event e ON e.campaign_id = c.id
-WHERE c.state IN ('创建中', '验收')
+WHERE c.state IN ('创建中', '验收') AND c.campaign_type = :type AND c.year = :year
 GROUP BY c.id
 HAVING coalesce(max(i.inspected_on), min(e.at)::date) < current_date - :due
 ORDER BY since
@@ -151,9 +186,14 @@ LIMIT 200
 """
 
 
-def inspections_due(session: Session) -> list[dict]:
-    """Campaigns due an inspection, longest waiting first; ``overdue`` past twice DUE_DAYS."""
-    rows = session.execute(text(DUE_SQL), {"due": DUE_DAYS}).mappings().all()
+def inspections_due(session: Session, campaign_type: str, year: int) -> list[dict]:
+    """Campaigns of a type and year due an inspection, longest waiting first; ``overdue``
+    past twice DUE_DAYS."""
+    rows = (
+        session.execute(text(DUE_SQL), {"due": DUE_DAYS, "type": campaign_type, "year": year})
+        .mappings()
+        .all()
+    )
     return [{**r, "overdue": r["days"] > 2 * DUE_DAYS} for r in rows]
 
 

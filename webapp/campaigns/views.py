@@ -21,14 +21,17 @@ from . import queries
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
 LAYER_LABELS = {"building": "楼栋", "compound": "小区", "place": "场所", "community": "社区"}
+# One clearly different colour a state (达标 green, 命名 purple: both count as safe, but a
+# named feature holds a title); gaps (未申报, eligible but not declared) are hatched grey.
 STATE_COLORS = {
-    "申报": "#94a3b8",
+    "申报": "#64748b",
     "创建中": "#f59e0b",
     "验收": "#0ea5e9",
     "达标": "#16a34a",
     "未达标": "#dc2626",
-    "命名": "#15803d",
-    "摘牌": "#7f1d1d",
+    "命名": "#7c3aed",
+    "摘牌": "#78350f",
+    queries.GAP_STATE: "#cbd5e1",
 }
 WRITERS = ("center", "community", "grid")
 
@@ -282,7 +285,7 @@ def dashboard():
         rows=queries.dashboard(session, campaign_type, year),
         states=queries.STATES,
         colors=STATE_COLORS,
-        due=queries.inspections_due(session),
+        due=queries.inspections_due(session, campaign_type, year),
         due_days=queries.DUE_DAYS,
         overlay=current_basemap().geojson(queries.campaign_map(session, campaign_type, year)),
     )

@@ -35,6 +35,7 @@ from wtforms.validators import (
 )
 
 from gis.coords import CoordinateSystem
+from gis.errors import UserError
 
 from .registry import Entity, Field
 
@@ -45,11 +46,38 @@ CRS_CHOICES = [
 ]
 MAX_REF_CHOICES = 2000
 MARKUP = re.compile(r"[<>]")
+# Control characters other than tab and line breaks (NUL among them: PostgreSQL refuses it).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Marks that reorder the text around them (U+202E shows "exe.txt" for "txt.exe"): a name could
+# read differently from what is stored and searched.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def no_markup(_form, field) -> None:
-    if field.data and MARKUP.search(str(field.data)):
+    """Plain text only: no markup, no control characters, no bidi reordering marks."""
+    if not field.data:
+        return
+    value = str(field.data)
+    if MARKUP.search(value):
         raise ValidationError(f"{field.label.text}不能包含“<”或“>”等标记字符。")
+    if CONTROL.search(value):
+        raise ValidationError(f"{field.label.text}含有不可见的控制字符(如 NUL),请删除后重新输入。")
+    if BIDI.search(value):
+        raise ValidationError(
+            f"{field.label.text}含有改变文字方向的控制字符(如 U+202E),"
+            "会使显示的内容与实际内容不同,请删除后重新输入。"
+        )
+
+
+def _checked_by(check):
+    def validate(_form, field) -> None:
+        if field.data:
+            try:
+                check(str(field.data))
+            except UserError as err:
+                raise ValidationError(err.message) from None
+
+    return validate
 
 
 def _optional_int(value):
@@ -96,6 +124,8 @@ def _validators(spec: Field) -> list:
         validators.append(no_markup)
     if spec.pattern:
         validators.append(Regexp(spec.pattern, message=spec.pattern_message))
+    if spec.check:
+        validators.append(_checked_by(spec.check))
     return validators
 
 

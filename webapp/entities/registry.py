@@ -7,8 +7,10 @@ export and its audit entries, so the nine types behave alike and a new field is 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from webapp.domain import gb28181
 from webapp.domain.choices import (
     CameraKind,
     CameraOwner,
@@ -55,6 +57,9 @@ class Field:
     # A regular expression the value must match (text fields), and what to say when it does not.
     pattern: str | None = None
     pattern_message: str = ""
+    # A full check of the value (raising a UserError with the user's message), run as the user
+    # types and again on save: e.g. a device code's parts, not only its length.
+    check: Callable[[str], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,7 @@ ENTITIES: dict[str, Entity] = {
                     required=True,
                     max_length=20,
                     help="GB/T 28181 的 20 位设备编码",
+                    check=gb28181.parse,
                 ),
                 NAME,
                 Field("kind", "类型", "choice", required=True, choices=CameraKind),

@@ -1,10 +1,10 @@
 from flask import Blueprint
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from webapp.db import get_session
 from webapp.render import page
 
-from .queries import LAYERS, overview
+from .queries import area_of, overview
 
 bp = Blueprint("home", __name__)
 
@@ -12,4 +12,6 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    return page("home/index.html", overview=overview(get_session()), layers=LAYERS)
+    """The overview of the user's own area (the subdistrict for the center)."""
+    session = get_session()
+    return page("home/index.html", overview=overview(session, area_of(session, current_user)))

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gis.coords import in_china
 from gis.errors import UserError
+from gis.geometry_input import outside_china_message
 from webapp.circles.catchments import reachable_facilities
 from webapp.domain.life_circle import Requirement, missing
 from webapp.security.crypto import decrypt
@@ -46,10 +47,9 @@ class Answer:
 def check_point(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise LookupRefused("坐标无效,请重新选择位置。")
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise LookupRefused("坐标超出范围:经度应在 -180~180,纬度应在 -90~90 之间。")
     if not in_china(lon, lat):
-        raise LookupRefused("该位置不在中国境内,不在本系统服务范围。")
+        # The same words as the forms: swapped, in metres, or simply elsewhere.
+        raise LookupRefused(outside_china_message(lon, lat))
 
 
 _AREA = text(
@@ -162,10 +162,12 @@ def answer_for(conn: Connection, kind: str, feature_id: int) -> Answer:
 
 
 _SEARCH = text(
-    "(SELECT 'compound' AS kind, id, name AS label, coalesce(address, '') AS note FROM compound"
+    "(SELECT name AS label, coalesce(address, '') AS note,"
+    "  ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat FROM compound"
     "  WHERE name ILIKE :pattern OR address ILIKE :pattern ORDER BY name LIMIT :limit)"
     " UNION ALL"
-    " (SELECT 'building', b.id, coalesce(c.name || ' ', '') || b.name, coalesce(b.address, '')"
+    " (SELECT coalesce(c.name || ' ', '') || b.name, coalesce(b.address, ''),"
+    "  ST_X(ST_PointOnSurface(b.geom)), ST_Y(ST_PointOnSurface(b.geom))"
     "  FROM building b LEFT JOIN compound c ON c.id = b.compound_id"
     "  WHERE replace(coalesce(c.name, '') || b.name, ' ', '') ILIKE :compact"
     "  ORDER BY c.name, b.id LIMIT :limit)"
@@ -173,7 +175,9 @@ _SEARCH = text(
 
 
 def search_places(conn: Connection, query: str) -> list[dict]:
-    """Compounds and buildings whose name (or address) matches, for residents who type them."""
+    """Compounds and buildings whose name (or address) matches, for residents who type them.
+
+    Each comes with a point inside it, not its id: public pages carry no database ids."""
     term = "".join(query.split())[:MAX_QUERY]
     if not term:
         return []

@@ -95,16 +95,6 @@ def at():
     return _answer_page(answer)
 
 
-@bp.get("/<any(compound, building):kind>/<int:feature_id>")
-@cached
-def place(kind: str, feature_id: int):
-    try:
-        answer = read(lambda conn: queries.answer_for(conn, kind, feature_id))
-    except LookupRefused as refused:
-        return _answer_page(error=refused)
-    return _answer_page(answer)
-
-
 @bp.get("/search")
 @cached
 def search():

@@ -44,6 +44,17 @@ class Link:
 
 
 @dataclass
+class Table:
+    """Figures laid out as rows and columns (counts beside their rates), with a note on how
+    they were measured."""
+
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclass
 class Panel:
     layer: str
     id: int
@@ -52,6 +63,7 @@ class Panel:
     chain: list[Link] = field(default_factory=list)
     related: list[tuple[str, list[Link]]] = field(default_factory=list)
     bounds: tuple[float, float, float, float] | None = None
+    tables: list[Table] = field(default_factory=list)
 
     @property
     def layer_label(self) -> str:
@@ -261,7 +273,13 @@ def coverage_panel(session: Session, area: str, area_id: int) -> Panel | None:
 
 def xueliang_panel(session: Session, subdistrict_id: int) -> Panel | None:
     """雪亮工程 达标情况: per community, against the programme's targets."""
-    from .xueliang import CONNECTED_TARGET, COVERED_TARGET, WORKING_TARGET, figures
+    from .xueliang import (
+        CONNECTED_TARGET,
+        COVERED_SHARE,
+        COVERED_TARGET,
+        WORKING_TARGET,
+        figures,
+    )
 
     s = session.get(Subdistrict, subdistrict_id)
     if s is None:
@@ -273,22 +291,35 @@ def xueliang_panel(session: Session, subdistrict_id: int) -> Panel | None:
     def mark(rate: float | None, target: float) -> str:
         return "" if rate is None else ("✓" if rate >= target else "✗")
 
+    def cell(part: int, whole: int, rate: float | None, target: float) -> str:
+        return f"{part}/{whole} · {pct(rate)}{mark(rate, target)}"
+
     rows = figures(session, s.id)
     fields = [
         (
             "目标",
-            f"接入 {CONNECTED_TARGET:.0%} · 在线 ≥{WORKING_TARGET:.0%} · "
+            f"接入 {CONNECTED_TARGET:.0%} · 在线 ≥{WORKING_TARGET:.0%}(含重点公共区域)· "
             f"重点场所覆盖 {COVERED_TARGET:.0%}",
         )
-    ] + [
-        (
-            r.name,
-            f"接入 {pct(r.connected_rate)}{mark(r.connected_rate, CONNECTED_TARGET)} · "
-            f"在线 {pct(r.online_rate)}{mark(r.online_rate, WORKING_TARGET)} · "
-            f"重点场所 {r.places_covered}/{r.places}{mark(r.covered_rate, COVERED_TARGET)}",
-        )
-        for r in rows
     ]
+    table = Table(
+        "各社区达标情况",
+        ["社区", "接入", "在线", "重点区域在线", "重点场所覆盖", "视域覆盖面积"],
+        [
+            [
+                r.name,
+                cell(r.connected, r.cameras, r.connected_rate, CONNECTED_TARGET),
+                cell(r.online, r.cameras, r.online_rate, WORKING_TARGET),
+                cell(r.key_online, r.key_cameras, r.key_online_rate, WORKING_TARGET),
+                cell(r.places_covered, r.places, r.covered_rate, COVERED_TARGET),
+                pct(r.watched_share),
+            ]
+            for r in rows
+        ],
+        "重点区域在线:距重点场所约 200 米内的点位。重点场所覆盖按面积计:在线点位视域覆盖场所"
+        f"面积 ≥{COVERED_SHARE:.0%} 的场所才算覆盖(以点标注的场所须落在视域内);"
+        "视域覆盖面积为各场所被覆盖面积比例的平均值。",
+    )
     related = [
         (
             f"{r.name} 拉低指标的点位",
@@ -313,6 +344,7 @@ def xueliang_panel(session: Session, subdistrict_id: int) -> Panel | None:
         chain=[_link("subdistrict", s)],
         related=related,
         bounds=_bounds(session, s.geom),
+        tables=[table],
     )
 
 

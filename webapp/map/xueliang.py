@@ -3,8 +3,14 @@ with the cameras that drag each figure down.
 
 Targets (2015 national opinion on public-security video, DOMAIN.md): key public areas 100 %
 covered and 100 % networked; working rate ≥ 98 % in key public areas. Key public areas here are
-the places that safety campaigns target (schools, markets, stations, sites, scenic areas, units);
-a place counts as covered when a working camera's view sector (gis/sectors.py) touches it.
+the places that safety campaigns target (schools, markets, stations, sites, scenic areas, units).
+
+Coverage is measured by area: the share of a place's outline inside the view sectors
+(gis/sectors.py) of working cameras (a place drawn as a point: inside a sector or not). A place
+counts as covered when at least ``COVERED_SHARE`` of it is watched; a sector that merely
+touches a corner does not cover it.
+The working-rate target is reported twice: over all cameras, and over the cameras of key
+public areas (within ``NEAR_PLACE_DEG`` of a place), where the programme sets it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ CONNECTED_TARGET = 1.0
 COVERED_TARGET = 1.0
 WORKING_TARGET = 0.98
 NEAR_PLACE_DEG = 0.002  # cameras this close to a place (≈ 200 m) may see it
+COVERED_SHARE = 0.9  # share of a place's area watched for the place to count as covered
 
 
 @dataclass
@@ -33,6 +40,9 @@ class CommunityFigures:
     places: int
     places_covered: int
     laggards: list[dict] = field(default_factory=list)
+    key_cameras: int = 0  # cameras of key public areas (near a place)
+    key_online: int = 0
+    watched_share: float | None = None  # mean share of the places' outlines watched
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -50,6 +60,10 @@ class CommunityFigures:
     def covered_rate(self) -> float | None:
         return self._rate(self.places_covered, self.places)
 
+    @property
+    def key_online_rate(self) -> float | None:
+        return self._rate(self.key_online, self.key_cameras)
+
 
 COUNTS_SQL = text(
     "SELECT c.id, c.name, count(k.id) AS cameras,"
@@ -57,6 +71,13 @@ COUNTS_SQL = text(
     " count(k.id) FILTER (WHERE k.connected) AS connected"
     " FROM community c LEFT JOIN camera k ON k.community_id = c.id"
     " WHERE c.subdistrict_id = :subdistrict_id GROUP BY c.id, c.name ORDER BY c.code"
+)
+
+# Cameras of key public areas: near any place of the community (each camera counted once).
+KEY_CAMERAS_SQL = text(
+    "SELECT count(*) AS cameras, count(*) FILTER (WHERE k.state = '在线') AS online"
+    " FROM camera k WHERE k.community_id = :community_id AND EXISTS (SELECT FROM place p"
+    "  WHERE p.community_id = :community_id AND ST_DWithin(k.geom, p.geom, :near))"
 )
 
 LAGGARDS_SQL = text(
@@ -76,9 +97,12 @@ PLACES_SQL = text(
 )
 
 
-def _place_covered(place_wkb: bytes, cams, kinds) -> bool:
+def watched_share(place_wkb: bytes, cams, kinds) -> float:
+    """The share (0–1) of a place's outline inside working cameras' view sectors; a place
+    drawn as a point is watched (1) or not (0)."""
+    place = wkb.loads(bytes(place_wkb))
     if not cams:
-        return False
+        return 0.0
     cameras = []
     for (lon, lat, azimuth, angle, range_m), kind in zip(cams, kinds, strict=True):
         cameras.append(
@@ -95,8 +119,12 @@ def _place_covered(place_wkb: bytes, cams, kinds) -> bool:
     try:
         watched = watched_area(cameras)
     except ViewError:
-        return False
-    return watched.intersects(wkb.loads(bytes(place_wkb)))
+        return 0.0
+    if place.area == 0:
+        return 1.0 if watched.covers(place) else 0.0
+    # Degrees in both numerator and denominator: the ratio is the same as in square metres
+    # over a place a few hundred metres across.
+    return min(1.0, watched.intersection(place).area / place.area)
 
 
 def figures(session: Session, subdistrict_id: int) -> list[CommunityFigures]:
@@ -106,7 +134,11 @@ def figures(session: Session, subdistrict_id: int) -> list[CommunityFigures]:
         places = session.execute(
             PLACES_SQL, {"community_id": row["id"], "near": NEAR_PLACE_DEG}
         ).all()
-        covered = sum(_place_covered(p.geom, p.cams, p.kinds) for p in places)
+        shares = [watched_share(p.geom, p.cams, p.kinds) for p in places]
+        covered = sum(share >= COVERED_SHARE for share in shares)
+        key = session.execute(
+            KEY_CAMERAS_SQL, {"community_id": row["id"], "near": NEAR_PLACE_DEG}
+        ).one()
         laggards = [
             dict(r) for r in session.execute(LAGGARDS_SQL, {"community_id": row["id"]}).mappings()
         ]
@@ -120,6 +152,9 @@ def figures(session: Session, subdistrict_id: int) -> list[CommunityFigures]:
                 len(places),
                 covered,
                 laggards,
+                key.cameras,
+                key.online,
+                sum(shares) / len(shares) if shares else None,
             )
         )
     return result

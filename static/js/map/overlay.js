@@ -22,7 +22,7 @@ export function showOverlay() {
     }),
     onEachFeature: (f, layer) => {
       const props = f.properties;
-      const text = props.kind === "campaign" ? `${props.name}:${props.state}` : props.band ? `${props.band} 分钟内可达` : props.kind === "beyond"
+      const text = props.kind === "campaign" || props.kind === "gap" ? `${props.name}:${props.state}` : props.band ? `${props.band} 分钟内可达` : props.kind === "beyond"
         ? `${props.name}:${props.minutes == null ? "无法到达" : "约 " + Math.round(props.minutes) + " 分钟"}`
         : (props.name || "监控盲区");
       layer.bindTooltip(text, { sticky: true });

@@ -34,6 +34,11 @@ export function overlayStyle(f) {
     const color = (gm.overlayColors || {})[p.state] || "#64748b";
     return { color: color, weight: 2, fillColor: color, fillOpacity: 0.55 };
   }
+  // An eligible feature with no campaign (未申报): a dashed outline, barely filled.
+  if (p.kind === "gap") {
+    const color = (gm.overlayColors || {})[p.state] || "#94a3b8";
+    return { color: "#64748b", weight: 1.5, dashArray: "4 3", fillColor: color, fillOpacity: 0.25 };
+  }
   if (p.band) return { color: BAND_COLORS[p.band] || "#ea580c", weight: 5, opacity: 0.85 };
   if (p.kind === "beyond") return { color: "#991b1b", weight: 1, fillColor: "#ef4444", fillOpacity: 0.65 };
   if (p.kind === "compound") return { color: "#b91c1c", weight: 1, fillColor: "#f87171", fillOpacity: 0.45 };
