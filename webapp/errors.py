@@ -8,6 +8,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from gis.errors import UserError
+from webapp.access import Forbidden
+from webapp.db import get_session
 
 MESSAGES = {
     400: "请求有误。",
@@ -20,6 +22,10 @@ MESSAGES = {
     500: "服务器内部错误,请稍后再试或联系管理员。",
     503: "服务暂时不可用。",
 }
+
+# Areas whose pages are panels beside the map: a refusal there answers as such a panel, so the
+# map stays; elsewhere (account pages, the API) as the error page.
+PANEL_AREAS = frozenset({"entities", "transfer", "patrol", "campaigns", "property"})
 
 
 def wants_json() -> bool:
@@ -42,6 +48,17 @@ def init_app(app: Flask) -> None:
     def database_down(err: OperationalError):
         app.logger.error("database unavailable: %s", err.orig)
         return render_error(503, "数据库暂时无法连接,请稍后再试或联系管理员。")
+
+    @app.errorhandler(Forbidden)
+    def forbidden(err: Forbidden):
+        get_session().rollback()  # nothing of a refused write stays
+        if request.blueprint in PANEL_AREAS:
+            from webapp.map.views import map_page
+
+            return map_page(
+                "entities/message.html", status=403, title="无权操作", message=err.message
+            )
+        return render_error(err.status, err.message)
 
     @app.errorhandler(UserError)
     def user_error(err: UserError):
