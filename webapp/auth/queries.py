@@ -147,7 +147,7 @@ def create_user(
     community_id: int | None = None,
     grid_id: int | None = None,
 ) -> User:
-    if "," in role:
+    if len(role.split(",")) > 1:  # "admin,auditor": two duties in one account
         raise AccountError(
             "an account holds one role; the duty roles (admin, secadmin, auditor) are held by"
             " separate accounts (三权分立)"
