@@ -59,7 +59,7 @@ def test_the_matrix_names_every_role_and_action_and_the_duty_roles_write_no_busi
 
 
 @dataclass(frozen=True)
-class User:
+class LoggedIn:
     """What the access functions read of a logged-in user."""
 
     role: UserRole
@@ -74,7 +74,7 @@ class User:
 @pytest.mark.parametrize("action", list(Action))
 def test_the_access_functions_answer_as_the_matrix_says(role, action):
     expected = dict(access.matrix())[action][role]
-    user = User(role)
+    user = LoggedIn(role)
     assert access.allowed(user, action) is (expected is not Scope.NONE)
     own = access.may(user, action, community_id=1, grid_id=10)
     same_community = access.may(user, action, community_id=1, grid_id=11)
