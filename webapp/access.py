@@ -33,15 +33,6 @@ if TYPE_CHECKING:
 
     from webapp.entities.registry import Entity
 
-__all__ = [
-    "BUSINESS_ROLES",
-    "DUTY_ROLES",
-    "Action",
-    "Forbidden",
-    "Scope",
-    "UserRole",
-]
-
 # The roles the security administrator may give, in the order the account page lists them.
 BUSINESS_ROLES = tuple(r for r in UserRole if r not in DUTY_ROLES)
 
@@ -181,11 +172,6 @@ def role_of(user) -> UserRole | None:
     if role is None or not getattr(user, "is_authenticated", True):
         return None
     return UserRole(role)
-
-
-def is_duty(user) -> bool:
-    """A 三权分立 duty role: administers the system, edits no business data."""
-    return role_of(user) in DUTY_ROLES
 
 
 def scope(user, action: Action) -> Scope:
