@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from . import access, db, errors, render
 from . import config as config_module
-from . import db, errors, render
 from .extensions import csrf, htmx, limiter, login_manager
 
 
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     errors.init_app(app)
     render.init_app(app)
+    access.init_app(app)
     from .security import crypto, headers
 
     headers.init_app(app)

@@ -10,6 +10,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from gis.errors import UserError
+from webapp.access import Forbidden
+from webapp.db import get_session
 
 from .extensions import login_manager
 
@@ -24,6 +26,10 @@ MESSAGES = {
     500: "服务器内部错误,请稍后再试或联系管理员。",
     503: "服务暂时不可用。",
 }
+
+# Areas whose pages are panels beside the map: a refusal there answers as such a panel, so the
+# map stays; elsewhere (account pages, the API) as the error page.
+PANEL_AREAS = frozenset({"entities", "transfer", "patrol", "campaigns", "property"})
 
 
 def wants_json() -> bool:
@@ -65,6 +71,17 @@ def init_app(app: Flask) -> None:
         # column's range, say): a bad request, never a 500.
         app.logger.warning("value refused by the database: %s", err.orig)
         return render_error(400, "输入的数值超出允许范围或格式有误,请检查后重试。")
+
+    @app.errorhandler(Forbidden)
+    def forbidden(err: Forbidden):
+        get_session().rollback()  # nothing of a refused write stays
+        if request.blueprint in PANEL_AREAS:
+            from webapp.map.views import map_page
+
+            return map_page(
+                "entities/message.html", status=403, title="无权操作", message=err.message
+            )
+        return render_error(err.status, err.message)
 
     @app.errorhandler(UserError)
     def user_error(err: UserError):

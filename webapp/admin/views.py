@@ -14,33 +14,26 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
+from webapp import access
+from webapp.access import BUSINESS_ROLES, DUTY_ROLES, Action, UserRole
 from webapp.audit import record_event
 from webapp.auth import sessions
 from webapp.auth.passwords import hash_password
 from webapp.auth.queries import AccountError, create_user
 from webapp.auth.views import forget_user, password_problems
 from webapp.db import get_session
-from webapp.domain.choices import DUTY_ROLES, UserRole
 from webapp.models import User
 from webapp.render import page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-BUSINESS_ROLES = [r for r in UserRole if r not in DUTY_ROLES]
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,50}$")
 
 
 @bp.before_request
 @login_required
 def _administrators_only():
-    if current_user.role not in ("admin", "secadmin"):
-        abort(403, "账号管理仅系统管理员和安全管理员可以使用。")
-
-
-def _need(role: str) -> None:
-    if current_user.role != role:
-        label = UserRole(role).label
-        abort(403, f"此操作仅{label}可以执行(三权分立)。")
+    access.require(current_user, Action.OPEN_ACCOUNTS, "账号管理仅系统管理员和安全管理员可以使用。")
 
 
 def _account(account_id: int) -> User:
@@ -133,14 +126,14 @@ def _area(role: str) -> tuple[int | None, int | None]:
     community_id = int(community) if community.isdigit() else None
     grid_id = int(grid) if grid.isdigit() else None
     return (
-        community_id if role == "community" else None,
-        grid_id if role == "grid" else None,
+        community_id if role == UserRole.COMMUNITY else None,
+        grid_id if role == UserRole.GRID else None,
     )
 
 
 @bp.post("/accounts")
 def create():
-    _need("admin")
+    access.require(current_user, Action.MANAGE_ACCOUNTS)
     form = request.form
     username = form.get("username", "").strip()
     role = form.get("role", "")
@@ -189,7 +182,7 @@ def _chinese(message: str) -> str:
 
 @bp.post("/accounts/<int:account_id>/unlock")
 def unlock(account_id: int):
-    _need("admin")
+    access.require(current_user, Action.MANAGE_ACCOUNTS)
     account = _account(account_id)
     before = _state(account)
     account.locked_until = None
@@ -201,7 +194,7 @@ def unlock(account_id: int):
 
 @bp.post("/accounts/<int:account_id>/active")
 def set_active(account_id: int):
-    _need("admin")
+    access.require(current_user, Action.MANAGE_ACCOUNTS)
     account = _account(account_id)
     if account.id == current_user.id:
         abort(403, "不能停用自己的账号。")
@@ -222,7 +215,7 @@ def set_active(account_id: int):
 @bp.post("/accounts/<int:account_id>/logout")
 def force_logout(account_id: int):
     """强制下线: end every login of the account (a lost phone, a shared screen left open)."""
-    _need("admin")
+    access.require(current_user, Action.MANAGE_ACCOUNTS)
     account = _account(account_id)
     if account.id == current_user.id:
         abort(403, "不能强制下线自己的账号,请使用“退出”。")
@@ -237,7 +230,7 @@ def force_logout(account_id: int):
 
 @bp.post("/accounts/<int:account_id>/password")
 def reset_password(account_id: int):
-    _need("admin")
+    access.require(current_user, Action.MANAGE_ACCOUNTS)
     account = _account(account_id)
     password = request.form.get("password", "")
     errors = password_problems(password, account.username)
@@ -262,7 +255,7 @@ def reset_password(account_id: int):
 @bp.post("/accounts/<int:account_id>/role")
 def change_role(account_id: int):
     """The security administrator gives a business account its role and area."""
-    _need("secadmin")
+    access.require(current_user, Action.GIVE_ROLES)
     account = _account(account_id)
     role = request.form.get("role", "")
     errors = []
@@ -276,9 +269,9 @@ def change_role(account_id: int):
     if role not in {r.value for r in UserRole}:
         errors.append("角色无效。")
     community_id, grid_id = _area(role)
-    if role == "community" and community_id is None:
+    if role == UserRole.COMMUNITY and community_id is None:
         errors.append("社区工作人员须选择所属社区。")
-    if role == "grid" and grid_id is None:
+    if role == UserRole.GRID and grid_id is None:
         errors.append("网格员须选择所属网格。")
     before = _state(account)
     if errors:
@@ -301,7 +294,7 @@ def change_role(account_id: int):
 @bp.post("/accounts/<int:account_id>/totp")
 def reset_totp(account_id: int):
     """A lost phone: the security administrator turns the second factor off to be set again."""
-    _need("secadmin")
+    access.require(current_user, Action.GIVE_ROLES)
     account = _account(account_id)
     before = _state(account)
     account.totp_enabled = False

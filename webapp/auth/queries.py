@@ -19,13 +19,13 @@ from .passwords import hash_password, verify_password
 DEMO_PASSWORD = "Demo@2026"
 # (username, role, display name); the community and grid accounts get the first grid's area.
 DEMO_ACCOUNTS = [
-    ("admin", "admin", "系统管理员"),
-    ("secadmin", "secadmin", "安全管理员"),
-    ("auditor", "auditor", "审计管理员"),
-    ("center", "center", "综治中心值班员"),
-    ("community", "community", "社区工作人员"),
-    ("grid", "grid", "网格员"),
-    ("planner", "planner", "巡防规划员"),
+    ("admin", UserRole.ADMIN, "系统管理员"),
+    ("secadmin", UserRole.SECADMIN, "安全管理员"),
+    ("auditor", UserRole.AUDITOR, "审计管理员"),
+    ("center", UserRole.CENTER, "综治中心值班员"),
+    ("community", UserRole.COMMUNITY, "社区工作人员"),
+    ("grid", UserRole.GRID, "网格员"),
+    ("planner", UserRole.PLANNER, "巡防规划员"),
 ]
 
 
@@ -40,7 +40,7 @@ class CurrentUser(UserMixin):
     id: int
     username: str
     display_name: str
-    role: str
+    role: UserRole
     community_id: int | None
     grid_id: int | None
     community_name: str | None
@@ -50,18 +50,21 @@ class CurrentUser(UserMixin):
     password_changed_at: datetime | None = None
     totp_enabled: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", UserRole(self.role))  # the database holds its code
+
     @property
     def is_active(self) -> bool:
         return self.active
 
     @property
     def role_label(self) -> str:
-        return UserRole(self.role).label
+        return self.role.label
 
     @property
     def duty(self) -> bool:
         """A 三权分立 duty role: administers the system, edits no business data."""
-        return UserRole(self.role) in DUTY_ROLES
+        return self.role in DUTY_ROLES
 
 
 _CURRENT_USER_SQL = text(
@@ -144,7 +147,7 @@ def create_user(
     community_id: int | None = None,
     grid_id: int | None = None,
 ) -> User:
-    if "," in role:
+    if len(role.split(",")) > 1:  # "admin,auditor": two duties in one account
         raise AccountError(
             "an account holds one role; the duty roles (admin, secadmin, auditor) are held by"
             " separate accounts (三权分立)"

@@ -11,11 +11,13 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user, login_required
 
+from webapp import access
+from webapp.access import Action
 from webapp.db import get_session
 from webapp.models.campaigns import Inspection, InspectionAttachment
 
 from . import attachments
-from .views import _audit, _campaign_page, _may_write, _refuse
+from .views import _audit, _campaign_page, _refuse
 
 bp = Blueprint("attachments", __name__, url_prefix="/campaigns")
 
@@ -33,11 +35,6 @@ def _staff_only():
     """Staff only."""
 
 
-def _may_read(community_id: int) -> bool:
-    """Writers of the campaign, and the patrol planners (who read every community)."""
-    return current_user.role == "planner" or _may_write(community_id)
-
-
 @bp.post("/inspections/<int:inspection_id>/attachments")
 def upload(inspection_id: int):
     """One or several files; all are stored or none is."""
@@ -46,7 +43,7 @@ def upload(inspection_id: int):
     if inspection is None:
         abort(404, "该检查记录不存在。")
     campaign = inspection.campaign
-    if not _may_write(campaign.community_id):
+    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=campaign.community_id):
         return _refuse(403, "只能为本人负责区域内的平安创建上传检查附件。")
     files = [f for f in request.files.getlist("file") if f.filename]
     if not files:
@@ -94,7 +91,8 @@ def download(attachment_id: int):
     attachment = get_session().get(InspectionAttachment, attachment_id)
     if attachment is None:
         abort(404, "该附件不存在。")
-    if not _may_read(attachment.inspection.campaign.community_id):
+    community_id = attachment.inspection.campaign.community_id
+    if not access.may(current_user, Action.READ_CAMPAIGN_ATTACHMENTS, community_id=community_id):
         abort(403, "只能查看本人负责区域内的平安创建附件。")
     try:
         path = attachments.path_of(current_app.config["ATTACHMENT_DIR"], attachment.stored_name)

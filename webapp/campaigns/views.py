@@ -9,6 +9,8 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from webapp import access
+from webapp.access import Action
 from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain import campaigns as rules
@@ -33,23 +35,12 @@ STATE_COLORS = {
     "摘牌": "#78350f",
     queries.GAP_STATE: "#cbd5e1",
 }
-WRITERS = ("center", "community", "grid")
 
 
 @bp.before_request
 @login_required
 def _staff_only():
     """Staff only."""
-
-
-def _may_write(community_id: int | None) -> bool:
-    """Center staff for all; community staff and grid workers for their own community."""
-    if current_user.role == "center":
-        return True
-    if current_user.role in ("community", "grid"):
-        own = current_user.community_id  # a grid worker's is their grid's
-        return community_id == own
-    return False
 
 
 def _refuse(status: int, message: str, back: str | None = None):
@@ -88,7 +79,9 @@ def feature_campaigns(layer: str, feature_id: int, error: str = "", status: int 
         campaigns=queries.campaigns_of(session, layer, feature_id),
         types=queries.types_for(layer, target.kind),
         year=date.today().year,
-        may_write=_may_write(target.community_id),
+        may_write=access.may(
+            current_user, Action.WRITE_CAMPAIGNS, community_id=target.community_id
+        ),
         error=error,
     )
 
@@ -100,7 +93,7 @@ def start(layer: str, feature_id: int):
     target = queries.feature(session, layer, feature_id)
     if target is None:
         abort(404, "该要素不存在。")
-    if not _may_write(target.community_id):
+    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=target.community_id):
         return _refuse(403, "只能为本人负责区域内的要素发起平安创建。")
     campaign_type = request.form.get("campaign_type", "")
     year = request.form.get("year", "")
@@ -161,7 +154,9 @@ def _campaign_page(campaign: Campaign, *, saved: str = "", error: str = "", stat
         layer_label=LAYER_LABELS[campaign.layer],
         allowed=rules.allowed(rules.State(campaign.state)),
         checklist=queries.checklist(session, campaign.campaign_type, campaign.year),
-        may_write=_may_write(campaign.community_id),
+        may_write=access.may(
+            current_user, Action.WRITE_CAMPAIGNS, community_id=campaign.community_id
+        ),
         saved=saved,
         error=error,
         today=date.today().isoformat(),
@@ -180,7 +175,7 @@ def move(campaign_id: int):
     """One step of the workflow; a step not offered (a forged form) is refused."""
     session = get_session()
     c = _campaign(campaign_id)
-    if not _may_write(c.community_id):
+    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=c.community_id):
         return _refuse(403, "只能办理本人负责区域内的平安创建。")
     if request.form.get("version") != str(c.version):
         return _campaign_page(
@@ -215,7 +210,7 @@ def inspect(campaign_id: int):
     """An inspection: date, inspectors, a result and note per criterion, a score."""
     session = get_session()
     c = _campaign(campaign_id)
-    if not _may_write(c.community_id):
+    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=c.community_id):
         return _refuse(403, "只能为本人负责区域内的平安创建记录检查。")
     form = request.form
     items = queries.checklist(session, c.campaign_type, c.year)
@@ -316,7 +311,7 @@ def checklists():
     if request.method == "POST":
         lines = [line.strip() for line in request.form.get("items", "").splitlines()]
         lines = [line for line in lines if line]
-        if current_user.role != "center":
+        if not access.allowed(current_user, Action.EDIT_CHECKLISTS):
             error, status = "检查标准由综治中心维护。", 403
         elif used:
             error, status = (
@@ -343,7 +338,7 @@ def checklists():
         year=year,
         items=items,
         used=used,
-        may_edit=current_user.role == "center" and not used,
+        may_edit=access.allowed(current_user, Action.EDIT_CHECKLISTS) and not used,
         error=error,
         saved=saved,
     )

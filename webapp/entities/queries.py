@@ -21,13 +21,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from gis.errors import UserError
+from webapp import access
 from webapp.audit import record_event
 from webapp.models.base import SRID
 from webapp.models.containment import OutsideParentError
 from webapp.security.personal import mask_phone
 
 from .forms import REF_SQL
-from .permissions import check_row
 from .registry import CHOICE_FILTERS, Entity
 
 PER_PAGE = 20
@@ -338,7 +338,7 @@ def save(session: Session, user, entity: Entity, obj, values: dict, geometry) ->
         raise SaveError(message, name) from err
     except DataError as err:  # a number too large for its column, where no range is set
         raise SaveError("有数值超出了允许的范围(数字过大),请检查填写的数字。") from err
-    check_row(user, entity, obj)
+    access.check_row(user, entity, obj)
 
 
 def integrity_message(entity: Entity, error: IntegrityError) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 Exports keep to the list's filters and to the user's area: a copy that leaves the app must not
 show more than the user may see in it; an export that holds personal data (staff phones, whole)
-needs a role that may see them whole (webapp.security.personal), and every export is audited.
+needs a role that may see them whole (webapp.access), and every export is audited.
 GeoJSON is WGS84 as RFC 7946 requires; an export in GCJ-02 or BD-09 (to overlay on 高德 or 百度
 maps) says so in the foreign member ``gridmap:crs``, which RFC 7946 consumers ignore, so such a
 file must not be given to tools that expect WGS84.
@@ -33,19 +33,19 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from gis.coords import CoordinateSystem, from_wgs84
 from gis.errors import UserError
 from gis.geometry_input import DECIMALS, GeometryInputError, read_geometry
+from webapp.access import Forbidden, exportable_rows, writable_rows
 from webapp.audit import record_event
 from webapp.security import personal
 
 from . import queries
 from .forms import CRS_CHOICES, form_class, options, ref_choices
-from .permissions import EVERYWHERE, Forbidden, writable_rows
 from .queries import ListQuery, SaveError
 from .registry import CHOICE_FILTERS, Entity, Field
 
@@ -79,32 +79,10 @@ class FileRefused(UserError):
 # ---- who sees what ----------------------------------------------------------------------
 
 
-def readable_rows(user, entity: Entity):
-    """A WHERE clause keeping an export to the user's area, whatever the list filter says.
-
-    Community staff see their community, grid workers their grid; planners (read-only, no area)
-    the whole subdistrict. Entities that belong to no area (roads) only the center and
-    administrators may export. Entities with personal data only those who may see it whole:
-    the center, community staff and grid workers (each for their own area).
-    """
-    if entity.personal_fields and not personal.may_export_personal(user):
-        raise Forbidden(f"{entity.label}数据含个人信息,您的账号无权导出。")
-    if user.role in EVERYWHERE:
-        return true()
-    community_column, grid_column = entity.area_columns
-    if community_column is None:
-        raise Forbidden(f"{entity.label}数据不按社区、网格划分,仅指挥中心可以导出。")
-    if user.role == "community":
-        return getattr(entity.model, community_column) == user.community_id
-    if user.role == "grid":
-        return getattr(entity.model, grid_column) == user.grid_id
-    return true()
-
-
 def export_statement(user, entity: Entity, query: ListQuery) -> Select:
     """The rows an export holds: the list's filters, the user's area, in id order."""
     stmt = queries._filtered(entity, query)
-    return stmt.where(readable_rows(user, entity)).order_by(entity.model.id)
+    return stmt.where(exportable_rows(user, entity)).order_by(entity.model.id)
 
 
 def export_count(session: Session, stmt: Select) -> int:

@@ -18,13 +18,13 @@ from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gis.coords import CoordinateSystem
+from webapp import access
 from webapp.db import get_session
 from webapp.errors import render_error
 from webapp.map.views import map_page
 
 from . import transfer
 from .forms import CRS_CHOICES
-from .permissions import Forbidden, may_write_type
 from .registry import ENTITIES, Entity
 from .transfer import FileRefused, Upload
 from .views import _entity, _list_query
@@ -39,12 +39,6 @@ MAX_SHOWN_ERRORS = 300
 @login_required
 def _require_login():
     """Staff only."""
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(err: Forbidden):
-    get_session().rollback()
-    return map_page("entities/message.html", status=403, title="无权操作", message=err.message)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -90,7 +84,7 @@ def _export_statement(entity: Entity, file_format: str, crs: CoordinateSystem) -
     query = _list_query(entity)
     try:
         return transfer.export_statement(current_user, entity, query)
-    except Forbidden:
+    except access.Forbidden:
         _record_export(entity, file_format, crs, None)
         raise
 
@@ -163,8 +157,8 @@ def template_xlsx(key: str):
 
 def _writable(key: str) -> Entity:
     entity = _entity(key)
-    if not may_write_type(current_user, entity):
-        raise Forbidden(f"您的账号无权导入{entity.label}数据。")
+    if not access.may_write_kind(current_user, entity):
+        raise access.Forbidden(f"您的账号无权导入{entity.label}数据。")
     return entity
 
 

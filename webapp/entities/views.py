@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
+from webapp import access
+from webapp.access import Action
 from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain.choices import CameraState, MaintenanceKind
@@ -32,7 +34,6 @@ from webapp.security import personal
 
 from . import queries
 from .forms import MARKUP, fill_choices, form_class
-from .permissions import Forbidden, may_write_type, writable_rows
 from .queries import ListQuery, SaveError
 from .registry import CHOICE_FILTERS, ENTITIES, Entity
 
@@ -49,12 +50,6 @@ def _require_login():
 def _managed():
     """Feature panels on the map link to the management panel of their entity."""
     return {"managed_entities": ENTITIES}
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(err: Forbidden):
-    get_session().rollback()
-    return map_page("entities/message.html", status=403, title="无权操作", message=err.message)
 
 
 def _entity(key: str) -> Entity:
@@ -85,7 +80,7 @@ def _list_query(entity: Entity) -> ListQuery:
     if "community" in entity.filters and "community" not in args:
         # Community and grid staff start from their own area; they may clear the filter.
         filters["community"] = current_user.community_id
-        if "grid" in entity.filters and current_user.role == "grid":
+        if "grid" in entity.filters and access.starts_in_grid(current_user):
             filters["grid"] = current_user.grid_id
     page = args.get("page", "1")
     return ListQuery(
@@ -125,7 +120,7 @@ def index():
         "entities/index.html",
         push_url=request.path,
         entities=ENTITIES.values(),
-        may_write={key: may_write_type(current_user, e) for key, e in ENTITIES.items()},
+        may_write={key: access.may_write_kind(current_user, e) for key, e in ENTITIES.items()},
     )
 
 
@@ -146,7 +141,7 @@ def list_view(key: str):
         query=query,
         result=result,
         options=_filter_options(entity, session),
-        may_write=may_write_type(current_user, entity),
+        may_write=access.may_write_kind(current_user, entity),
     )
 
 
@@ -161,13 +156,13 @@ def _load(entity: Entity, entity_id: int, *, for_write: bool):
     if for_write:
         allowed = session.execute(
             select(entity.model.id).where(
-                entity.model.id == entity_id, writable_rows(current_user, entity)
+                entity.model.id == entity_id, access.writable_rows(current_user, entity)
             )
         ).first()
         if allowed is None:
-            if not may_write_type(current_user, entity):
-                raise Forbidden(f"您的账号无权修改{entity.label}数据。")
-            raise Forbidden(f"该{entity.label}不在您负责的区域内,不能修改或删除。")
+            if not access.may_write_kind(current_user, entity):
+                raise access.Forbidden(f"您的账号无权修改{entity.label}数据。")
+            raise access.Forbidden(f"该{entity.label}不在您负责的区域内,不能修改或删除。")
     return obj
 
 
@@ -219,7 +214,7 @@ def _detail_page(
     can_write = (
         session.execute(
             select(entity.model.id).where(
-                entity.model.id == obj.id, writable_rows(current_user, entity)
+                entity.model.id == obj.id, access.writable_rows(current_user, entity)
             )
         ).first()
         is not None
@@ -355,8 +350,8 @@ def _form_page(entity: Entity, form, obj=None, *, status=200, error=None, confli
 @bp.get("/<key>/new")
 def create_form(key: str):
     entity = _entity(key)
-    if not may_write_type(current_user, entity):
-        raise Forbidden(f"您的账号无权新增{entity.label}。")
+    if not access.may_write_kind(current_user, entity):
+        raise access.Forbidden(f"您的账号无权新增{entity.label}。")
     return _form_page(entity, _form(entity))
 
 
@@ -370,8 +365,8 @@ def edit_form(key: str, entity_id: int):
 @bp.post("/<key>/new")
 def create(key: str):
     entity = _entity(key)
-    if not may_write_type(current_user, entity):
-        raise Forbidden(f"您的账号无权新增{entity.label}。")
+    if not access.may_write_kind(current_user, entity):
+        raise access.Forbidden(f"您的账号无权新增{entity.label}。")
     return _save(entity, entity.model(), before=None)
 
 
@@ -574,8 +569,7 @@ AUDIT_KINDS = {
 
 def _audit_query():
     """The audit entries the filters in the query string select (auditor only)."""
-    if current_user.role != "auditor":
-        raise Forbidden("审计日志仅审计管理员可以查看。")
+    access.require(current_user, Action.READ_AUDIT_LOG, "审计日志仅审计管理员可以查看。")
     stmt = select(AuditEntry)
     args = request.args
     kinds = {**{k: e.label for k, e in ENTITIES.items()}, **AUDIT_KINDS}

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import PROFILES, get_profile
+from webapp import access
 from webapp.circles.coverage import GAPS_SQL
 from webapp.db import get_session, read
 from webapp.extensions import htmx
@@ -50,11 +51,8 @@ def _layer_or_400(key: str):
 
 def _own_area() -> dict | None:
     """Community staff and grid workers see their own area highlighted."""
-    if current_user.role == "grid" and current_user.grid_id:
-        return {"layer": "grid", "id": current_user.grid_id}
-    if current_user.role == "community" and current_user.community_id:
-        return {"layer": "community", "id": current_user.community_id}
-    return None
+    area = access.home_area(current_user)
+    return {"layer": area[0], "id": area[1]} if area else None
 
 
 def _map_config(*, bigscreen: bool = False) -> dict:

@@ -20,8 +20,8 @@ class User(UserMixin, Timestamped, Base):
     __table_args__ = (
         choice_check("role", UserRole),
         CheckConstraint(
-            "(role <> 'community' OR community_id IS NOT NULL) "
-            "AND (role <> 'grid' OR grid_id IS NOT NULL)",
+            f"(role <> '{UserRole.COMMUNITY}' OR community_id IS NOT NULL) "
+            f"AND (role <> '{UserRole.GRID}' OR grid_id IS NOT NULL)",
             name="area_for_role",
         ),
     )

@@ -13,10 +13,11 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import any_, literal, select, text
 
 from gis.bbox import BBox, BoundsError, parse_bbox, parse_zoom
+from webapp import access
+from webapp.access import Action, Forbidden
 from webapp.audit import record_request_event
 from webapp.db import get_session, read
 from webapp.entities.forms import MARKUP
-from webapp.entities.permissions import Forbidden
 from webapp.map.layers import LAYERS
 from webapp.map.queries import EMPTY
 from webapp.map.views import current_basemap, map_page
@@ -30,7 +31,6 @@ from .routes import DEFAULT_DWELL_MIN, MAX_STOPS, RouteError, plan, stops_from_t
 bp = Blueprint("patrol", __name__, url_prefix="/patrol")
 
 WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
-PLANNERS = ("center", "planner", "community")
 
 
 @bp.before_request
@@ -43,30 +43,18 @@ def _message(status: int, title: str, message: str):
     return map_page("entities/message.html", status=status, title=title, message=message)
 
 
-@bp.errorhandler(Forbidden)
-def _forbidden(err: Forbidden):
-    get_session().rollback()
-    return _message(403, "无权操作", err.message)
-
-
-def _may_plan() -> bool:
-    return current_user.role in PLANNERS
-
-
 def _teams() -> list[PatrolTeam]:
     stmt = select(PatrolTeam).order_by(PatrolTeam.community_id, PatrolTeam.name)
-    if current_user.role in ("community", "grid") and current_user.community_id:
-        stmt = stmt.where(PatrolTeam.community_id == current_user.community_id)
+    stmt = stmt.where(access.rows(current_user, Action.READ_PATROL_ROUTES, PatrolTeam.community_id))
     return get_session().execute(stmt).scalars().all()
 
 
 def _team_for_write(team_id) -> PatrolTeam:
-    if not _may_plan():
-        raise Forbidden("您的账号无权规划巡逻路线。")
+    access.require(current_user, Action.PLAN_PATROL, "您的账号无权规划巡逻路线。")
     team = get_session().get(PatrolTeam, team_id) if str(team_id).isdigit() else None
     if team is None:
         raise RouteError("请选择巡逻队伍。")
-    if current_user.role == "community" and team.community_id != current_user.community_id:
+    if not access.may(current_user, Action.PLAN_PATROL, community_id=team.community_id):
         raise Forbidden("只能为本社区的巡逻队伍规划路线。")
     return team
 
@@ -94,7 +82,7 @@ def index():
         by_team=by_team,
         day=day_number,
         weekdays=WEEKDAYS,
-        may_plan=_may_plan(),
+        may_plan=access.allowed(current_user, Action.PLAN_PATROL),
     )
 
 
@@ -156,8 +144,7 @@ def _plan_page(status=200, *, planned=None, error=None, tokens=(), **context):
 
 @bp.get("/plan")
 def plan_form():
-    if not _may_plan():
-        raise Forbidden("您的账号无权规划巡逻路线。")
+    access.require(current_user, Action.PLAN_PATROL, "您的账号无权规划巡逻路线。")
     return _plan_page()
 
 
@@ -175,8 +162,7 @@ def _planned_from_form():
 
 @bp.post("/plan")
 def plan_route():
-    if not _may_plan():
-        raise Forbidden("您的账号无权规划巡逻路线。")
+    access.require(current_user, Action.PLAN_PATROL, "您的账号无权规划巡逻路线。")
     tokens = request.form.getlist("stop")
     try:
         tokens, planned = _planned_from_form()
@@ -188,8 +174,7 @@ def plan_route():
 @bp.post("/routes")
 def save_route():
     """Plan again from the submitted stops (the server decides the route) and save it."""
-    if not _may_plan():
-        raise Forbidden("您的账号无权规划巡逻路线。")
+    access.require(current_user, Action.PLAN_PATROL, "您的账号无权规划巡逻路线。")
     tokens = request.form.getlist("stop")
     session = get_session()
     try:
@@ -273,10 +258,7 @@ def _route(route_id: int) -> PatrolRoute:
     route = get_session().get(PatrolRoute, route_id)
     if route is None:
         abort(404)
-    if (
-        current_user.role in ("community", "grid")
-        and route.community_id != current_user.community_id
-    ):
+    if not access.may(current_user, Action.READ_PATROL_ROUTES, community_id=route.community_id):
         raise Forbidden("只能查看本社区的巡逻路线。")
     return route
 
@@ -299,7 +281,7 @@ def _route_page(route: PatrolRoute, *, saved: str = ""):
         clock=clock,
         weekdays=WEEKDAYS,
         route_geojson=current_basemap().geojson(json.dumps(geojson)),
-        may_plan=_may_plan(),
+        may_plan=access.allowed(current_user, Action.PLAN_PATROL),
         changed_layer="patrol_route" if saved else None,
     )
 

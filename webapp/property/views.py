@@ -10,6 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from webapp import access
+from webapp.access import Action
 from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain import property_service as rules
@@ -22,12 +24,6 @@ from webapp.render import page
 bp = Blueprint("property", __name__)
 
 RECTIFY_DAYS = 90  # default deadline of a rectification notice
-
-
-def _may_write(community_id: int) -> bool:
-    if current_user.role == "center":
-        return True
-    return current_user.role == "community" and current_user.community_id == community_id
 
 
 def _history(session, compound_id: int) -> list[PropertyRating]:
@@ -78,7 +74,9 @@ def _compound_page(compound: Compound, *, saved="", error="", status=200):
         ratings=list(rules.Rating),
         period=rules.period_of(date.today()),
         deadline=(date.today() + timedelta(days=RECTIFY_DAYS)).isoformat(),
-        may_write=_may_write(compound.community_id),
+        may_write=access.may(
+            current_user, Action.RATE_PROPERTY, community_id=compound.community_id
+        ),
         saved=saved,
         error=error,
     )
@@ -112,7 +110,7 @@ def rate(compound_id: int):
     """A quarter's rating; the consequence of the run of ratings shows at once."""
     session = get_session()
     c = _compound(compound_id)
-    if not _may_write(c.community_id):
+    if not access.may(current_user, Action.RATE_PROPERTY, community_id=c.community_id):
         return _compound_page(c, error="只能评定本社区小区的物业服务。", status=403)
     period = request.form.get("period", "").strip()
     rating = request.form.get("rating", "")
@@ -155,7 +153,7 @@ def rectify(compound_id: int):
     """A rectification notice for a service room below the standard, with its deadline."""
     session = get_session()
     c = _compound(compound_id)
-    if not _may_write(c.community_id):
+    if not access.may(current_user, Action.RATE_PROPERTY, community_id=c.community_id):
         return _compound_page(c, error="只能为本社区小区下达整改通知。", status=403)
     room = _room(c)
     if room is None or room.ok:

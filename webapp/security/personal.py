@@ -1,9 +1,10 @@
 """Personal data (个人信息保护法): staff phones are masked wherever they are shown, and whole only
 on an explicit reveal by someone responsible for that person, which the audit log records.
 
-Who may see a staff person's whole number: center staff anyone's; community staff those of their
-community; grid workers those of their grid. Administrators, the 安全管理员 and 审计管理员 duty
-roles and patrol planners run the system, not the neighbourhood: they see masks only.
+Who may see a staff person's whole number (webapp.access, REVEAL_PERSONAL): center staff
+anyone's; community staff those of their community; grid workers those of their grid.
+Administrators, the 安全管理员 and 审计管理员 duty roles and patrol planners run the system, not
+the neighbourhood: they see masks only.
 
 The public lookup page is the exception: it shows the 网格员 and 网格长 numbers that are
 published on the grid notice board anyway.
@@ -17,14 +18,13 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
+from webapp import access
+from webapp.access import Action
 from webapp.audit import record_event
 from webapp.db import get_session
 from webapp.models import StaffPerson
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
-
-# Roles that look after people in an area, and so may call them.
-REVEALING_ROLES = ("center", "community", "grid")
 
 MASK = "*"
 _MOBILE = re.compile(r"1\d{10}")
@@ -66,23 +66,9 @@ def unchanged(submitted) -> bool:
 def may_reveal(user, staff) -> bool:
     """Whether ``user`` may see the whole phone number of ``staff`` (anything with
     ``community_id`` and ``grid_id``: a StaffPerson, a StaffPhone)."""
-    role = getattr(user, "role", None)
-    if role == "center":
-        return True
-    if role == "community":
-        return user.community_id is not None and staff.community_id == user.community_id
-    if role == "grid":
-        return user.grid_id is not None and staff.grid_id == user.grid_id
-    return False
-
-
-def may_export_personal(user) -> bool:
-    """Whether ``user`` may export personal data at all (the rows stay limited to their area)."""
-    if user.role == "community":
-        return user.community_id is not None
-    if user.role == "grid":
-        return user.grid_id is not None
-    return user.role == "center"
+    return access.may(
+        user, Action.REVEAL_PERSONAL, community_id=staff.community_id, grid_id=staff.grid_id
+    )
 
 
 @dataclass(frozen=True)
@@ -153,6 +139,6 @@ def reveal_staff_phone(staff_id: int):
 
 
 def _refusal(person: StaffPerson) -> str:
-    if current_user.role not in REVEALING_ROLES:
+    if not access.allowed(current_user, Action.REVEAL_PERSONAL):
         return "您的账号无权查看工作人员的完整电话。"
     return "该工作人员不在您负责的区域内,不能查看其完整电话。"
