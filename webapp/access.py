@@ -113,9 +113,11 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     },
     Action.WRITE_GRIDS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
     Action.WRITE_SUBDISTRICT_DATA: _CENTER,
-    # Planners read the whole subdistrict; so do the duty roles (who see phones masked).
+    # Planners read the whole subdistrict. The duty roles administer the system and take no
+    # business data out of it (三权分立), personal or not.
     Action.EXPORT_DATA: {
-        **_EVERY_ROLE,
+        **_CENTER,
+        UserRole.PLANNER: Scope.ALL,
         UserRole.COMMUNITY: Scope.COMMUNITY,
         UserRole.GRID: Scope.GRID,
     },
@@ -297,6 +299,8 @@ def exportable_rows(user, entity: Entity) -> ColumnElement[bool]:
     Entities with personal data only those who may see it whole export (each for their area);
     entities that belong to no area (roads) only the center.
     """
+    if not allowed(user, Action.EXPORT_DATA):
+        raise Forbidden("您的账号不导出业务数据(三权分立:系统、安全、审计管理员不接触业务数据)。")
     if entity.personal_fields and not allowed(user, Action.EXPORT_PERSONAL):
         raise Forbidden(f"{entity.label}数据含个人信息,您的账号无权导出。")
     community_column, grid_column = _columns(entity)
