@@ -5,7 +5,7 @@ from webapp.domain.choices import RoadClass
 
 
 def test_the_road_classes_are_the_apps():
-    assert ROAD_CLASSES == tuple(c.value for c in RoadClass)
+    assert tuple(c.value for c in RoadClass) == ROAD_CLASSES
     assert DEFAULT_ROAD_CLASS == RoadClass.BRANCH
 
 
