@@ -487,7 +487,15 @@ def _changed(obj, keys: Iterable[str]) -> bool:
     return any(state.attrs[key].history.has_changes() for key in keys)
 
 
-@event.listens_for(Session, "before_flush")
+def register_listeners() -> None:
+    """Keep catchments current on every ORM session's flush (once per process): a facility
+    that is added or moved, or a road that is added, changed or deleted, has the catchments it
+    affects recomputed in the same transaction."""
+    for name, hook in (("before_flush", _note_changes), ("after_flush", _recompute_changed)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+
+
 def _note_changes(session: Session, _context, _instances) -> None:
     """Remember which facilities and roads this flush changes (and where roads were)."""
     facilities = [
@@ -514,7 +522,6 @@ def _note_changes(session: Session, _context, _instances) -> None:
     session.info[_PENDING] = (facilities, new_roads + moved_roads, old_roads)
 
 
-@event.listens_for(Session, "after_flush")
 def _recompute_changed(session: Session, _context) -> None:
     """Recompute, in the same transaction, the catchments the flushed changes affect."""
     facilities, roads, old_road_wkbs = session.info.pop(_PENDING, ([], [], []))
@@ -581,5 +588,6 @@ __all__ = [
     "reachable_facilities",
     "recompute_all",
     "recompute_near",
+    "register_listeners",
     "snap_to_network",
 ]

@@ -1,6 +1,5 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
-from . import containment  # noqa: F401  (registers the save hook)
 from .area import Community, Grid, Subdistrict
 from .audit import AuditEntry
 from .base import SRID, Base
