@@ -42,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from gis.bbox import BBox
 from gis.circles import CIRCLE_MINUTES, WalkProfile, configured_profiles, get_profile
@@ -388,7 +389,13 @@ def recompute_all(
     ids = list(conn.execute(text(FACILITIES_IN_ORDER_SQL)).scalars())
     per_facility = len(chosen) * len(minutes)
     counts = {"network": 0, "estimate": 0}
-    bar = _progress_bar(len(ids) * per_facility, progress)
+    bar = tqdm(
+        total=len(ids) * per_facility,
+        unit="circle",
+        desc="catchments",
+        dynamic_ncols=True,
+        disable=not progress,
+    )
     try:
         for start in range(0, len(ids), chunk):
             rows = compute_catchments(conn, ids[start : start + chunk], chosen, minutes)
@@ -559,22 +566,6 @@ def _to_wkb(value) -> bytes:
     if len(bounds) != 4 or not all(math.isfinite(v) for v in bounds):
         raise ValueError("expected (min_lon, min_lat, max_lon, max_lat)")
     return shapely_box(*bounds).wkb
-
-
-class _NoBar:
-    def update(self, _n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="circle", desc="catchments", dynamic_ncols=True)
 
 
 __all__ = [
