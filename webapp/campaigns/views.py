@@ -30,7 +30,6 @@ STATE_COLORS = {
     "命名": "#15803d",
     "摘牌": "#7f1d1d",
 }
-WRITERS = ("center", "community", "grid")
 
 
 @bp.before_request

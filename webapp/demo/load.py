@@ -35,9 +35,6 @@ DEFERRED_COLUMNS = {"grid": ("leader_id", "worker_id")}
 # Personal data, stored encrypted (webapp.security.crypto.EncryptedString on the models).
 ENCRYPTED_COLUMNS = {"staff_person": ("phone",)}
 
-# Not demo data: kept by replace=True (app_user partly, see load_demo).
-KEPT_TABLES = ("facility_type", "alembic_version", "app_user")
-
 
 class DemoError(Exception):
     """The demo cannot be loaded as asked (data already there, lookup table missing …)."""
