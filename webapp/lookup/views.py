@@ -47,13 +47,24 @@ def cached(view):
     return wrapper
 
 
+def _opening_centre() -> tuple[float, float]:
+    """The middle of the subdistrict, read once per app (its extent is set up, not edited
+    day to day); MAP_CENTRE until a subdistrict is loaded."""
+    if "lookup_centre" not in current_app.extensions:
+        centre = read(queries.opening_centre)
+        if centre is None:
+            return current_app.config["MAP_CENTRE"]
+        current_app.extensions["lookup_centre"] = centre
+    return current_app.extensions["lookup_centre"]
+
+
 def _map() -> dict[str, str]:
     config = {
         "areas": url_for("lookup.areas"),
         "at": url_for("lookup.at"),
     }
     return build_map(
-        center=(36.31, 120.39),
+        center=_opening_centre(),
         zoom=15,
         config=config,
         layers=PublicLayers(config),
