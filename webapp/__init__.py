@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     crypto.configure(app.config["DATA_KEY"])
 
     from .admin import views as admin_views
+    from .audit import views as audit_views
     from .auth import views as auth_views
     from .campaigns import attachment_views
     from .campaigns import views as campaign_views
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
         map_views.bp,
         lookup_views.bp,
         entity_views.bp,
+        audit_views.bp,
         transfer_views.bp,
         patrol_views.bp,
         admin_views.bp,
@@ -82,6 +84,9 @@ def create_app(config: dict | None = None) -> Flask:
         property_views.bp,
     ):
         app.register_blueprint(blueprint)
+    from .entities.registry import ENTITIES
+
+    audit_views.init_app(app, {key: entity.label for key, entity in ENTITIES.items()})
 
     from . import cli
 

@@ -13,8 +13,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import config, migrate
-from .circles.cli import circles, roads
+from .circles.cli import circles
 from .db import make_engine
+from .roads.cli import roads
 from .security import crypto
 
 

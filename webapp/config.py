@@ -66,6 +66,16 @@ def _data_key() -> str:
     )
 
 
+def _centre(name: str, default: str) -> tuple[float, float]:
+    """A ``lat,lon`` setting in degrees (WGS-84)."""
+    raw = os.environ.get(name, default)
+    try:
+        lat, lon = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise RuntimeError(f"{name}={raw!r} is not 'latitude,longitude' in degrees") from None
+    return lat, lon
+
+
 def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
@@ -110,6 +120,8 @@ def from_environment() -> dict:
         "TILE_SUBDOMAINS": os.environ.get("TILE_SUBDOMAINS", "abc"),
         "TILE_CRS": os.environ.get("TILE_CRS", "wgs84"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        # Where a map opens while the database holds no subdistrict (else on its extent).
+        "MAP_CENTRE": _centre("MAP_CENTRE", "36.31,120.39"),
         # ---- security baseline (等保 2.0 level 3); each item switchable per site policy ----
         # Demo mode lets the demo accounts keep their published password and skips the
         # administrators' second factor. Any real deployment sets DEMO_MODE=0.

@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 
 from gis.circles import WalkProfile
 from gis.coords import wgs84_to_gcj02
+from gis.roads import RoadImportError, read_geojson
 from webapp.circles.catchments import (
     compute_catchment,
     compute_catchments,
@@ -34,8 +35,8 @@ from webapp.circles.catchments import (
     recompute_near,
     snap_to_network,
 )
-from webapp.circles.roads_import import RoadImportError, import_roads, read_geojson
 from webapp.models import Facility, RoadNode, RoadSegment
+from webapp.roads.queries import import_roads
 
 PLANE = "+proj=aeqd +lat_0=30 +lon_0=110 +datum=WGS84 +units=m"
 _to_lonlat = Transformer.from_crs(PLANE, "EPSG:4326", always_xy=True).transform

@@ -3,7 +3,7 @@
 import osmium
 import pytest
 
-from webapp.circles.roads_import import RoadImportError, read_geojson, split_at_nodes
+from gis.roads import RoadImportError, read_geojson, split_at_nodes
 
 
 def write_extract(path, ways):

@@ -195,7 +195,19 @@ def test_answers_are_cached_briefly_but_refusals_are_not(database_url, connectio
     first = client.get(url)
     second = client.get(url)
     assert first.status_code == second.status_code == 200
-    assert first.data == second.data and len(calls) == 1
+    # The first page reads the answer and, once per app, where the map opens.
+    assert first.data == second.data and len(calls) == 2
     assert client.get("/lookup/at?lon=100&lat=30").status_code == 404  # outside: not cached
     assert client.get("/lookup/at?lon=100&lat=30").status_code == 404
-    assert len(calls) == 3
+    assert len(calls) == 4
+
+
+def test_the_public_map_opens_on_the_subdistrict(connection):
+    from webapp.lookup.queries import opening_centre
+
+    lat, lon = opening_centre(connection)
+    inside = connection.execute(
+        text("SELECT ST_Intersects(geom, ST_Point(:lon, :lat, 4326)) FROM subdistrict"),
+        {"lon": lon, "lat": lat},
+    ).scalar()
+    assert inside

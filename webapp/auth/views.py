@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.audit import record_event
+from webapp.cache import LockedTTLCache
 from webapp.db import get_session
 from webapp.extensions import htmx, limiter, login_manager
 from webapp.models import User
@@ -39,8 +39,18 @@ bp = Blueprint("auth", __name__)
 # change of role or a deactivation shows in the other worker processes within it (at once in
 # the process that made it). Capped, so that no setting makes an ended login live on for long.
 MAX_USER_CACHE_SECONDS = 30.0
-_user_cache: dict[str, tuple[float, CurrentUser]] = {}
-_user_cache_lock = threading.Lock()
+USER_CACHE_SIZE = 10_000
+
+
+def _user_cache() -> LockedTTLCache[CurrentUser] | None:
+    """The app's cache of current users by login token (None when USER_CACHE_SECONDS is 0)."""
+    ttl = min(current_app.config["USER_CACHE_SECONDS"], MAX_USER_CACHE_SECONDS)
+    if ttl <= 0:
+        return None
+    if "user_cache" not in current_app.extensions:
+        # setdefault: two first requests at once share one cache.
+        current_app.extensions.setdefault("user_cache", LockedTTLCache(USER_CACHE_SIZE, ttl))
+    return current_app.extensions["user_cache"]
 
 
 @login_manager.user_loader
@@ -49,26 +59,22 @@ def load_user(user_id: str) -> CurrentUser | None:
     if not user_id.isdigit() or not isinstance(token, str):
         return None
     key = sessions.token_hash(token)
-    ttl = min(current_app.config["USER_CACHE_SECONDS"], MAX_USER_CACHE_SECONDS)
-    cached = _user_cache.get(key)
-    now = time.monotonic()
-    if cached and cached[0] > now and cached[1].id == int(user_id):
-        return cached[1]
+    cache = _user_cache()
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None and cached.id == int(user_id):
+        return cached
     user = current_user_row(get_session(), int(user_id), key)
-    if user is not None and ttl > 0:
-        with _user_cache_lock:
-            if len(_user_cache) > 10_000:
-                _user_cache.clear()
-            _user_cache[key] = (now + ttl, user)
+    if user is not None and cache is not None:
+        cache.put(key, user)
     return user
 
 
 def forget_user(user_id: int) -> None:
     """Drop a user's cached logins (after a logout, a role change or a deactivation in this
     process)."""
-    with _user_cache_lock:
-        for key in [k for k, (_, user) in list(_user_cache.items()) if user.id == user_id]:
-            _user_cache.pop(key, None)
+    cache = _user_cache()
+    if cache is not None:
+        cache.drop_where(lambda user: user.id == user_id)
 
 
 @login_manager.unauthorized_handler

@@ -42,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from gis.bbox import BBox
 from gis.circles import CIRCLE_MINUTES, WalkProfile, configured_profiles, get_profile
@@ -388,7 +389,13 @@ def recompute_all(
     ids = list(conn.execute(text(FACILITIES_IN_ORDER_SQL)).scalars())
     per_facility = len(chosen) * len(minutes)
     counts = {"network": 0, "estimate": 0}
-    bar = _progress_bar(len(ids) * per_facility, progress)
+    bar = tqdm(
+        total=len(ids) * per_facility,
+        unit="circle",
+        desc="catchments",
+        dynamic_ncols=True,
+        disable=not progress,
+    )
     try:
         for start in range(0, len(ids), chunk):
             rows = compute_catchments(conn, ids[start : start + chunk], chosen, minutes)
@@ -487,7 +494,15 @@ def _changed(obj, keys: Iterable[str]) -> bool:
     return any(state.attrs[key].history.has_changes() for key in keys)
 
 
-@event.listens_for(Session, "before_flush")
+def register_listeners() -> None:
+    """Keep catchments current on every ORM session's flush (once per process): a facility
+    that is added or moved, or a road that is added, changed or deleted, has the catchments it
+    affects recomputed in the same transaction."""
+    for name, hook in (("before_flush", _note_changes), ("after_flush", _recompute_changed)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+
+
 def _note_changes(session: Session, _context, _instances) -> None:
     """Remember which facilities and roads this flush changes (and where roads were)."""
     facilities = [
@@ -514,7 +529,6 @@ def _note_changes(session: Session, _context, _instances) -> None:
     session.info[_PENDING] = (facilities, new_roads + moved_roads, old_roads)
 
 
-@event.listens_for(Session, "after_flush")
 def _recompute_changed(session: Session, _context) -> None:
     """Recompute, in the same transaction, the catchments the flushed changes affect."""
     facilities, roads, old_road_wkbs = session.info.pop(_PENDING, ([], [], []))
@@ -554,22 +568,6 @@ def _to_wkb(value) -> bytes:
     return shapely_box(*bounds).wkb
 
 
-class _NoBar:
-    def update(self, _n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="circle", desc="catchments", dynamic_ncols=True)
-
-
 __all__ = [
     "HOLE_FILL_MAX_M2",
     "SNAP_LIMIT_M",
@@ -581,5 +579,6 @@ __all__ = [
     "reachable_facilities",
     "recompute_all",
     "recompute_near",
+    "register_listeners",
     "snap_to_network",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
+from tqdm import tqdm
 
 from webapp import config
 from webapp.security.crypto import encrypt_with
@@ -33,9 +34,6 @@ DEFERRED_COLUMNS = {"grid": ("leader_id", "worker_id")}
 
 # Personal data, stored encrypted (webapp.security.crypto.EncryptedString on the models).
 ENCRYPTED_COLUMNS = {"staff_person": ("phone",)}
-
-# Not demo data: kept by replace=True (app_user partly, see load_demo).
-KEPT_TABLES = ("facility_type", "alembic_version", "app_user")
 
 
 class DemoError(Exception):
@@ -164,7 +162,13 @@ def _copy_all(
     encrypt: Callable[[str], str],
     progress: bool,
 ) -> dict[str, int]:
-    bar = _progress_bar(sum(layout.row_counts().values()), progress)
+    bar = tqdm(
+        total=sum(layout.row_counts().values()),
+        unit="row",
+        unit_scale=True,
+        dynamic_ncols=True,
+        disable=not progress,
+    )
     counts = {}
     try:
         for table in layout.tables:
@@ -243,22 +247,3 @@ def _reset_sequences(cur: psycopg.Cursor, layout: DemoLayout) -> None:
             ),
             [table],
         )
-
-
-class _NoBar:
-    def set_description(self, _text: str) -> None:
-        pass
-
-    def update(self, _n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="row", unit_scale=True, dynamic_ncols=True)

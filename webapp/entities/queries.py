@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import String, asc, cast, desc, func, or_, select, text
 from sqlalchemy.exc import DataError, IntegrityError
@@ -176,10 +176,6 @@ def snapshot(entity: Entity, obj) -> dict:
         geom = obj.geom if isinstance(obj.geom, BaseGeometry) else to_shape(obj.geom)
         values["geometry"] = mapping(geom)
     return values
-
-
-def geometry_of(values: dict) -> BaseGeometry | None:
-    return shape(values["geometry"]) if values.get("geometry") else None
 
 
 def record(

@@ -1,4 +1,4 @@
-"""Management panels for every map entity: lists, details, forms, deletes and the audit log.
+"""Management panels for every map entity: lists, details, forms and deletes.
 
 Panels open beside the map (htmx swaps ``#panel``; the map never reloads) and every URL also
 works as a full page. Writes answer 422 with the form and its messages, 409 with both versions
@@ -8,12 +8,10 @@ After a write an ``HX-Trigger`` tells static/js/map.js which layer to refresh.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
@@ -23,8 +21,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gis.geometry_input import GeometryInputError, read_geometry
 from webapp import access
-from webapp.access import Action
-from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain.choices import CameraState, MaintenanceKind
 from webapp.extensions import htmx
@@ -533,119 +529,3 @@ def check(key: str):
         form[name].validate(form)
         errors = list(form[name].errors)
     return render_template("entities/_field_error.html", name=name, errors=errors)
-
-
-# ---- audit ------------------------------------------------------------------------------
-
-
-AUDIT_ACTIONS = {
-    "create": "新增",
-    "update": "修改",
-    "delete": "删除",
-    "import": "导入",
-    "export": "导出",
-    "reveal": "查看个人信息",
-    "login": "登录",
-    "login_failed": "登录失败",
-    "logout": "退出",
-    "password_change": "修改密码",
-    "password_reset": "重置密码",
-    "role_change": "修改角色",
-    "account_create": "新建账号",
-    "unlock": "解锁",
-    "deactivate": "停用账号",
-    "activate": "启用账号",
-    "totp_enable": "启用双因素",
-    "totp_reset": "重置双因素",
-    "recovery_code": "使用恢复码",
-}
-AUDIT_KINDS = {
-    "account": "账号",
-    "staff": "工作人员",
-    "patrol_route": "巡逻路线",
-    "audit_log": "审计日志",
-}
-
-
-def _audit_query():
-    """The audit entries the filters in the query string select (auditor only)."""
-    access.require(current_user, Action.READ_AUDIT_LOG, "审计日志仅审计管理员可以查看。")
-    stmt = select(AuditEntry)
-    args = request.args
-    kinds = {**{k: e.label for k, e in ENTITIES.items()}, **AUDIT_KINDS}
-    if args.get("entity") in kinds:
-        stmt = stmt.where(AuditEntry.entity == args["entity"])
-    if args.get("action") in AUDIT_ACTIONS:
-        stmt = stmt.where(AuditEntry.action == args["action"])
-    if args.get("outcome") in ("success", "failure", "denied", "locked"):
-        stmt = stmt.where(AuditEntry.outcome == args["outcome"])
-    if args.get("user"):
-        stmt = stmt.where(AuditEntry.username == args["user"][:50])
-    if args.get("entity_id", "").isdigit():
-        stmt = stmt.where(AuditEntry.entity_id == int(args["entity_id"]))
-    for name, op in (("since", "__ge__"), ("until", "__le__")):
-        value = args.get(name, "")
-        if len(value) == 10 and value[4] == "-" and value[7] == "-":
-            bound = value if name == "since" else f"{value} 23:59:59.999999"
-            stmt = stmt.where(getattr(AuditEntry.at, op)(bound))
-    return stmt.order_by(AuditEntry.id.desc()), kinds
-
-
-@bp.get("/audit")
-def audit():
-    stmt, kinds = _audit_query()
-    args = request.args
-    page = int(args["page"]) if args.get("page", "").isdigit() else 1
-    entries = get_session().execute(stmt.limit(51).offset((page - 1) * 50)).scalars().all()
-    return map_page(
-        "entities/audit.html",
-        push_url=request.full_path.rstrip("?"),
-        entries=entries[:50],
-        more=len(entries) > 50,
-        page=page,
-        entities=kinds,
-        actions=AUDIT_ACTIONS,
-        args=args,
-    )
-
-
-@bp.get("/audit/export.csv")
-def audit_export():
-    """The filtered audit log as CSV (UTF-8 with BOM, for Excel); the export is audited too."""
-    stmt, _ = _audit_query()
-    session = get_session()
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(
-        ["编号", "时间", "用户", "地址", "操作", "结果", "对象", "对象编号", "摘要", "哈希"]
-    )
-    count = 0
-    for e in session.execute(stmt.limit(100_000)).scalars():
-        count += 1
-        writer.writerow(
-            [
-                e.id,
-                e.at.isoformat(),
-                e.username,
-                e.address or "",
-                AUDIT_ACTIONS.get(e.action, e.action),
-                e.outcome,
-                e.entity,
-                e.entity_id or "",
-                _cell(e.summary),
-                e.hash or "",
-            ]
-        )
-    record_request_event("export", "audit_log", summary=f"导出审计日志 {count} 条")
-    session.commit()
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
-
-
-def _cell(value: str) -> str:
-    """A CSV cell Excel will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

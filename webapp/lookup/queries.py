@@ -26,6 +26,19 @@ SEARCH_LIMIT = 8
 MAX_QUERY = 40
 
 
+# The public map opens on the middle of the subdistrict's extent (the first, if several).
+OPENING_CENTRE_SQL = text(
+    "SELECT ST_Y(c), ST_X(c) FROM"
+    " (SELECT ST_Centroid(ST_Envelope(geom)) AS c FROM subdistrict ORDER BY id LIMIT 1) s"
+)
+
+
+def opening_centre(conn: Connection) -> tuple[float, float] | None:
+    """(lat, lon) of the middle of the subdistrict, or None before any is loaded."""
+    row = conn.execute(OPENING_CENTRE_SQL).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
 class LookupRefused(UserError):
     """A request the page answers with a message; ``status`` is its HTTP status."""
 

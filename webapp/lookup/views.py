@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import time
 
 from flask import Blueprint, Response, current_app, request, url_for
 
 from gis.bbox import BoundsError, parse_bbox
+from webapp.cache import LockedTTLCache
 from webapp.db import read
 from webapp.extensions import htmx, limiter
 from webapp.map.folium_map import PublicLayers, build_map
@@ -31,21 +31,31 @@ def cached(view):
         ttl = current_app.config["PUBLIC_CACHE_SECONDS"]
         if ttl <= 0:
             return view(*args, **kwargs)
-        cache = current_app.extensions.setdefault("lookup_cache", {})
+        if "lookup_cache" not in current_app.extensions:
+            current_app.extensions.setdefault("lookup_cache", LockedTTLCache(_CACHE_SIZE, ttl))
+        cache = current_app.extensions["lookup_cache"]
         key = (request.path, tuple(sorted(request.args.items(multi=True))), bool(htmx))
-        now = time.monotonic()
         hit = cache.get(key)
-        if hit and hit[0] > now:
-            return hit[1]
+        if hit is not None:
+            return hit
         response = view(*args, **kwargs)
         if response.status_code == 200:
             response.freeze()
-            if len(cache) >= _CACHE_SIZE:
-                cache.pop(next(iter(cache)))
-            cache[key] = (now + ttl, response)
+            cache.put(key, response)
         return response
 
     return wrapper
+
+
+def _opening_centre() -> tuple[float, float]:
+    """The middle of the subdistrict, read once per app (its extent is set up, not edited
+    day to day); MAP_CENTRE until a subdistrict is loaded."""
+    if "lookup_centre" not in current_app.extensions:
+        centre = read(queries.opening_centre)
+        if centre is None:
+            return current_app.config["MAP_CENTRE"]
+        current_app.extensions["lookup_centre"] = centre
+    return current_app.extensions["lookup_centre"]
 
 
 def _map() -> dict[str, str]:
@@ -54,7 +64,7 @@ def _map() -> dict[str, str]:
         "at": url_for("lookup.at"),
     }
     return build_map(
-        center=(36.31, 120.39),
+        center=_opening_centre(),
         zoom=15,
         config=config,
         layers=PublicLayers(config),

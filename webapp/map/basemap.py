@@ -46,9 +46,6 @@ class BaseMap:
 
     # ---- data (WGS-84) ↔ display ---------------------------------------------------------
 
-    def to_display(self, lon: float, lat: float) -> tuple[float, float]:
-        return wgs84_to_gcj02(lon, lat) if self.shifted else (lon, lat)
-
     def geojson(self, text: str) -> str:
         """GeoJSON text from the database, moved into the display system."""
         if not self.shifted:

@@ -144,7 +144,9 @@ def _map_components(bigscreen: bool = False) -> dict[str, str]:
     base = current_basemap()
     bounds = base.bounds(_start_bounds())
     center = (
-        ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (36.31, 120.39)
+        ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2)
+        if bounds
+        else current_app.config["MAP_CENTRE"]
     )
     config = _map_config(bigscreen=bigscreen)
     config["startBounds"] = bounds

@@ -1,9 +1,9 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
-from . import containment  # noqa: F401  (registers the save hook)
 from .area import Community, Grid, Subdistrict
 from .audit import AuditEntry
 from .base import SRID, Base
+from .cameras import Camera, CameraMaintenance
 from .campaigns import (
     Campaign,
     CampaignEvent,
@@ -11,15 +11,14 @@ from .campaigns import (
     Inspection,
     InspectionAttachment,
     InspectionResult,
-    PropertyRating,
-    Rectification,
 )
 from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
 from .network import RoadNode, RoadSegment
 from .patrol import PatrolRoute, PatrolStop, PatrolTeam
 from .people import StaffPerson
-from .security import Camera, CameraMaintenance, PoliceRoom
+from .police import PoliceRoom
+from .property import PropertyRating, Rectification
 from .services import Facility, FacilityType, Place
 from .user import User, UserSession
 

@@ -69,8 +69,3 @@ class FacilityCatchment(Base):
     )
 
     facility: Mapped[Facility] = relationship()
-
-
-# The session hooks that keep catchments current live with the computation; importing them here
-# makes them active wherever the models are.
-from webapp.circles import catchments as _catchments  # noqa: E402, F401

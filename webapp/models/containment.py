@@ -1,6 +1,7 @@
 """Every feature lies inside its parent, and knows its community and grid.
 
-A ``before_flush`` hook on every ORM session:
+A ``before_flush`` hook on every ORM session (turned on by ``register_listeners``, which
+webapp.db calls wherever an engine is made):
 - a new or moved feature (or one given another parent, by id or by relationship) must lie inside
   its parent; a grid-level feature without a grid gets the grid that holds it, and its community
   follows from the grid;
@@ -212,7 +213,12 @@ def _carry_keys_to_children(session: Session, parent) -> None:
         )
 
 
-@event.listens_for(Session, "before_flush")
+def register_listeners() -> None:
+    """Check containment before every flush of every ORM session (once per process)."""
+    if not event.contains(Session, "before_flush", _enforce_containment):
+        event.listen(Session, "before_flush", _enforce_containment)
+
+
 def _enforce_containment(session: Session, _context, _instances) -> None:
     with session.no_autoflush:
         for obj in list(session.new) + list(session.dirty):

@@ -7,13 +7,14 @@ numbered stops), so it prints the same in any browser and needs neither tiles no
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape, quoteattr
+import xml.etree.ElementTree as ET
 
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+GPX_NS = "http://www.topografix.com/GPX/1/1"
 SVG_WIDTH, SVG_HEIGHT = 720, 460  # px; printed 180 mm wide
 SVG_MARGIN = 24
 STREETS_SQL = text(
@@ -130,22 +131,32 @@ def route_feature_collection(route) -> dict:
 
 
 def route_gpx(route) -> str:
-    """GPX 1.1: the stops as a route (rte) for devices that navigate, the path as a track."""
-    line = to_shape(route.geom)
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<gpx version="1.1" creator="gridmap" xmlns="http://www.topografix.com/GPX/1/1">',
-        f"<metadata><name>{escape(route.name)}</name></metadata>",
-        f"<rte><name>{escape(route.name)}</name>",
-    ]
+    """GPX 1.1: the stops as a route (rte) for devices that navigate, the path as a track.
+
+    Built with ElementTree (stdlib), which escapes names and attributes; coordinates are
+    WGS-84 degrees to 7 decimals (≈ 1 cm).
+    """
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+        element = ET.SubElement(parent, tag, attrib)
+        element.text = text
+        return element
+
+    # The namespace as a plain xmlns attribute: ElementTree's default_namespace refuses the
+    # unqualified attributes (lat, lon, version) that GPX uses.
+    gpx = ET.Element("gpx", {"version": "1.1", "creator": "gridmap", "xmlns": GPX_NS})
+    add(add(gpx, "metadata"), "name", route.name)
+    rte = add(gpx, "rte")
+    add(rte, "name", route.name)
     for stop in route.stops:
         point = to_shape(stop.geom)
-        out.append(
-            f"<rtept lat={quoteattr(f'{point.y:.7f}')} lon={quoteattr(f'{point.x:.7f}')}>"
-            f"<name>{stop.seq}. {escape(stop.label)}</name></rtept>"
-        )
-    out.append("</rte>")
-    out.append(f"<trk><name>{escape(route.name)}</name><trkseg>")
-    out.extend(f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"></trkpt>' for lon, lat in line.coords)
-    out.append("</trkseg></trk></gpx>")
-    return "\n".join(out)
+        rtept = add(rte, "rtept", lat=f"{point.y:.7f}", lon=f"{point.x:.7f}")
+        add(rtept, "name", f"{stop.seq}. {stop.label}")
+    trk = add(gpx, "trk")
+    add(trk, "name", route.name)
+    trkseg = add(trk, "trkseg")
+    for lon, lat in to_shape(route.geom).coords:
+        add(trkseg, "trkpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
+    ET.indent(gpx)
+    body = ET.tostring(gpx, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body

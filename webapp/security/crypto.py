@@ -63,10 +63,6 @@ def encrypt_with(key: str) -> Callable[[str], str]:
     return lambda value: fernet.encrypt(value.encode()).decode("ascii")
 
 
-def is_configured() -> bool:
-    return _fernet is not None
-
-
 def _keyring() -> MultiFernet:
     if _fernet is None:
         raise KeyMissing(

@@ -1,4 +1,4 @@
-"""Load roads from GeoJSON into the routable network (road_node / road_segment).
+"""Read roads from GeoJSON or an OpenStreetMap extract, and cut them into network segments.
 
 Input: a FeatureCollection (or one Feature) of LineString / MultiLineString roads with the
 optional properties ``name``, ``road_class`` (快速路/主干路/次干路/支路/步行道, default 支路) and
@@ -14,6 +14,9 @@ coincides with an existing node.
 
 An OpenStreetMap .pbf extract is read with pyosmium (``read_pbf``): its highway ways become
 roads, their shared nodes the same topology.
+
+Pure: files and plain values in, ``Road`` and ``Segment`` values out (WGS-84, EPSG:4326). The
+database side (nodes, segments, catchments) is webapp/roads/.
 """
 
 from __future__ import annotations
@@ -24,16 +27,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from shapely.geometry import LineString, MultiLineString
-from sqlalchemy import text
-
 from gis.coords import CoordinateSystem, in_china, to_wgs84
 from gis.errors import UserError
-from webapp.domain.choices import RoadClass
-
-from .catchments import Executor, recompute_all, recompute_near
 
 COORD_DECIMALS = 7
+# The road classes (道路等级) a file may name: the values of webapp.domain.choices.RoadClass,
+# repeated here because gis/ does not import the web app (a test checks that they agree).
+ROAD_CLASSES = ("快速路", "主干路", "次干路", "支路", "步行道")
+DEFAULT_ROAD_CLASS = "支路"
 NAME_MAX = 100
 # CRS members that say what RFC 7946 GeoJSON is anyway: longitude/latitude on WGS-84 (or on
 # CGCS2000, which coincides at map scale). Swapped lat/lon is caught by the China check.
@@ -248,9 +249,9 @@ def _properties(properties: dict, where: str) -> tuple[str | None, str, bool]:
         name = str(name).strip() or None
         if name and len(name) > NAME_MAX:
             raise RoadImportError(f"{where}: name is longer than {NAME_MAX} characters")
-    road_class = properties.get("road_class") or RoadClass.BRANCH.value
-    if road_class not in {c.value for c in RoadClass}:
-        allowed = "、".join(c.value for c in RoadClass)
+    road_class = properties.get("road_class") or DEFAULT_ROAD_CLASS
+    if road_class not in ROAD_CLASSES:
+        allowed = "、".join(ROAD_CLASSES)
         raise RoadImportError(f"{where}: road_class {road_class!r} is not one of {allowed}")
     walkable = properties.get("walkable", True)
     if walkable is None:
@@ -328,106 +329,3 @@ def _without_loops(road: Road, piece: list[Position]) -> list[Segment]:
         Segment(road.name, road.road_class, road.walkable, tuple(piece[: middle + 1])),
         Segment(road.name, road.road_class, road.walkable, tuple(piece[middle:])),
     ]
-
-
-# --- writing ------------------------------------------------------------------------------
-
-EXISTING_NODES_SQL = """
-SELECT id, round(ST_X(geom)::numeric, 7)::float8 AS lon,
-       round(ST_Y(geom)::numeric, 7)::float8 AS lat
-FROM road_node
-WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)
-"""
-
-NEW_IDS_SQL = "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-
-INSERT_NODES_SQL = """
-INSERT INTO road_node (id, geom)
-SELECT id, ST_SetSRID(ST_MakePoint(lon, lat), 4326)
-FROM unnest(CAST(:ids AS int[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
-    AS n(id, lon, lat)
-"""
-
-INSERT_SEGMENTS_SQL = """
-INSERT INTO road_segment (name, road_class, walkable, source, target, geom)
-SELECT name, road_class, walkable, source, target, ST_GeomFromWKB(wkb, 4326)
-FROM unnest(CAST(:names AS text[]), CAST(:classes AS text[]), CAST(:walkable AS boolean[]),
-            CAST(:sources AS int[]), CAST(:targets AS int[]), CAST(:wkbs AS bytea[]))
-    AS s(name, road_class, walkable, source, target, wkb)
-"""
-
-
-def import_roads(
-    conn: Executor,
-    path: Path | str,
-    replace: bool = False,
-    crs: CoordinateSystem | str = "wgs84",
-    progress: bool = False,
-) -> dict[str, int]:
-    """Read, check and write the roads of ``path`` in the caller's transaction, then recompute
-    the catchments they affect (all of them with ``replace``). Returns counts.
-
-    Raises:
-        RoadImportError: the file is not importable (nothing is written).
-    """
-    segments = split_at_nodes(read_geojson(path, crs))
-    if not segments:
-        raise RoadImportError(f"{Path(path).name}: no line has two distinct positions")
-    if replace:
-        conn.execute(text("DELETE FROM road_segment"))
-        conn.execute(text("DELETE FROM road_node"))
-    ends = {p for s in segments for p in (s.positions[0], s.positions[-1])}
-    node_ids = {} if replace else _existing_nodes(conn, ends)
-    reused = len(node_ids)
-    fresh = sorted(ends - node_ids.keys())
-    if fresh:
-        ids = list(
-            conn.execute(text(NEW_IDS_SQL), {"table": "road_node", "n": len(fresh)}).scalars()
-        )
-        node_ids.update(zip(fresh, ids, strict=True))
-        conn.execute(
-            text(INSERT_NODES_SQL),
-            {
-                "ids": ids,
-                "lons": [p[0] for p in fresh],
-                "lats": [p[1] for p in fresh],
-            },
-        )
-    conn.execute(
-        text(INSERT_SEGMENTS_SQL),
-        {
-            "names": [s.name for s in segments],
-            "classes": [s.road_class for s in segments],
-            "walkable": [s.walkable for s in segments],
-            "sources": [node_ids[s.positions[0]] for s in segments],
-            "targets": [node_ids[s.positions[-1]] for s in segments],
-            "wkbs": [LineString(s.positions).wkb for s in segments],
-        },
-    )
-    if replace:
-        recomputed = recompute_all(conn, progress=progress)["facilities"]
-    else:
-        recomputed = len(recompute_near(conn, MultiLineString([s.positions for s in segments])))
-    return {
-        "segments": len(segments),
-        "nodes_new": len(fresh),
-        "nodes_joined": reused,
-        "facilities_recomputed": recomputed,
-    }
-
-
-def _existing_nodes(conn: Executor, ends: set[Position]) -> dict[Position, int]:
-    lons = [p[0] for p in ends]
-    lats = [p[1] for p in ends]
-    bounds = {
-        "min_lon": min(lons),
-        "min_lat": min(lats),
-        "max_lon": max(lons),
-        "max_lat": max(lats),
-    }
-    found = {}
-    for row in conn.execute(text(EXISTING_NODES_SQL), bounds):
-        position = (row.lon, row.lat)
-        if position in ends:
-            found.setdefault(position, row.id)
-    return found

@@ -1,4 +1,4 @@
-"""雪亮工程 CCTV checkpoints with their maintenance log, and 警务室."""
+"""雪亮工程 CCTV cameras and checkpoints, with their maintenance log."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from .base import Base, InGrid, Versioned, choice_check, geometry_column, valid_
 
 if TYPE_CHECKING:
     from .housing import Compound
-    from .people import StaffPerson
 
 
 class Camera(InGrid, Versioned, Base):
@@ -93,26 +92,3 @@ class CameraMaintenance(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     camera: Mapped[Camera] = relationship(back_populates="maintenance")
-
-
-class PoliceRoom(InGrid, Versioned, Base):
-    """警务室: one per community, with a 社区民警 and a 警务助理."""
-
-    __tablename__ = "police_room"
-    __table_args__ = (valid_geometry_check(),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    address: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(30))
-    hours: Mapped[str | None] = mapped_column(String(100), comment="开放时间")
-    officer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_person.id", ondelete="SET NULL"), comment="社区民警"
-    )
-    assistant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_person.id", ondelete="SET NULL"), comment="警务助理"
-    )
-    geom: Mapped[WKBElement] = geometry_column("POINT")
-
-    officer: Mapped[StaffPerson | None] = relationship(foreign_keys=[officer_id])
-    assistant: Mapped[StaffPerson | None] = relationship(foreign_keys=[assistant_id])
