@@ -194,7 +194,7 @@ def _unreadable(open_file: Opener, done: int, err: Exception) -> FileRefused:
         try:
             text = head.decode("utf-8-sig")
         except UnicodeDecodeError as bad:
-            if bad.start < len(head) - 3:  # not just a character cut by the read
+            if bad.reason != "unexpected end of data":  # not just a character cut by the read
                 return FileRefused("GeoJSON 文件应为 UTF-8 编码,请转换编码后再导入。")
             text = head[: bad.start].decode("utf-8-sig")
         try:
