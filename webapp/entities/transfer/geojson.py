@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import ijson
@@ -94,23 +95,23 @@ class _Counted:
         return data
 
 
+@dataclass
 class _Outline:
     """What the first pass learns of the document as a whole."""
 
-    def __init__(self) -> None:
-        self.is_object = False
-        self.kind: object = None
-        self.has_crs = False
-        self.declared: str | None = None
-        self.features: str | None = None  # the event that opened "features": start_array …
-        self.count = 0
+    is_object: bool = False
+    kind: object = None
+    has_crs: bool = False
+    declared: str | None = None
+    features: str | None = None  # the event that opened "features": start_array …
+    count: int = 0
 
 
 def read_geojson(open_file: Opener, size: int, entity: Entity) -> Upload:
     """Check the file as a whole, then hand back its features to read one by one."""
     outline = _outline(open_file)
     single = _check(outline)
-    upload = Upload("geojson", (), _declared(outline), count=outline.count, size=size)
+    upload = Upload("geojson", (), outline.declared, count=outline.count, size=size)
     upload.rows = _rows(open_file, entity, upload, single)
     return upload
 
@@ -129,7 +130,7 @@ def _outline(open_file: Opener) -> _Outline:
                         raise FileRefused("GeoJSON 含有无法识别的内容(如 NaN 或嵌套过深)。")
                 elif event in ("end_map", "end_array"):
                     depth -= 1
-                if depth <= 3 and event != "map_key":
+                if depth <= 3 and event != "map_key":  # a feature itself opens depth 3
                     _note(outline, prefix, event, value)
         except ijson.JSONError as err:
             raise _unreadable(open_file, file.done, err) from None
@@ -179,10 +180,6 @@ def _check(outline: _Outline) -> bool:
     if outline.count > MAX_ROWS:
         raise FileRefused(f"一次最多导入 {MAX_ROWS} 条,文件中有 {outline.count} 条,请分批导入。")
     return False
-
-
-def _declared(outline: _Outline) -> str | None:
-    return outline.declared if isinstance(outline.declared, str) else None
 
 
 def _unreadable(open_file: Opener, done: int, err: Exception) -> FileRefused:
