@@ -359,34 +359,32 @@ LEDGER_HEADER = ["编号", "社区", "对象类型", "对象", "状态", "最近
 def export():
     """The 台账 of a type and year as Excel: every campaign with its place, state and last
     inspection (audited, as every export)."""
-    from io import BytesIO
-
     from flask import Response
-    from openpyxl import Workbook
+
+    from webapp import spreadsheet
 
     campaign_type, year = _type_and_year(request.args)
     session = get_session()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"{year}年{campaign_type}"[:31])
-    sheet.append(
-        ["编号", "社区", "对象类型", "对象", "状态", "最近检查日期", "最近得分", "是否合格"]
-    )
     rows = queries.ledger(session, campaign_type, year)
-    for row in rows:
-        sheet.append(
-            [
-                row["id"],
-                row["community"],
-                LAYER_LABELS[row["layer"]],
-                row["feature_name"],
-                row["state"],
-                row["inspected_on"].isoformat() if row["inspected_on"] else "",
-                float(row["score"]) if row["score"] is not None else "",
-                "" if row["passed"] is None else ("合格" if row["passed"] else "不合格"),
-            ]
+    data = spreadsheet.workbook_bytes(
+        spreadsheet.Sheet(
+            f"{year}年{campaign_type}",
+            [spreadsheet.SheetColumn(header, 14) for header in LEDGER_HEADER],
+            (
+                [
+                    row["id"],
+                    row["community"],
+                    LAYER_LABELS[row["layer"]],
+                    row["feature_name"],
+                    row["state"],
+                    row["inspected_on"],
+                    row["score"],
+                    None if row["passed"] is None else ("合格" if row["passed"] else "不合格"),
+                ]
+                for row in rows
+            ),
         )
-    out = BytesIO()
-    book.save(out)
+    )
     record_request_event(
         action="export",
         entity="campaign",
@@ -394,7 +392,7 @@ def export():
     )
     session.commit()
     return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        data,
+        mimetype=spreadsheet.MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="campaigns-{year}.xlsx"'},
     )

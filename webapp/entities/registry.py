@@ -54,6 +54,9 @@ class Field:
     max_value: float | None = None
     help: str = ""
     personal: bool = False
+    # Digits that are not a number (编码, phone and ID numbers): text in the 台账 (format "@"), so
+    # Excel neither drops a leading 0 nor rounds a long code.
+    code: bool = False
     # A regular expression the value must match (text fields), and what to say when it does not.
     pattern: str | None = None
     pattern_message: str = ""
@@ -99,7 +102,12 @@ ADDRESS = Field("address", "地址", max_length=200)
 PHONE_PATTERN = r"^(?=(?:\D*\d){3})[0-9*+\-()() ,,、;;/转]{3,30}$"
 PHONE_MESSAGE = "联系电话只能包含数字及“-”“+”“转”等分隔符,如 0532-88886666 或 13800000000。"
 PHONE = Field(
-    "phone", "联系电话", max_length=30, pattern=PHONE_PATTERN, pattern_message=PHONE_MESSAGE
+    "phone",
+    "联系电话",
+    max_length=30,
+    pattern=PHONE_PATTERN,
+    pattern_message=PHONE_MESSAGE,
+    code=True,
 )
 COMMUNITY = Field("community_id", "所属社区", "ref", required=True, ref="community")
 GRID = Field("grid_id", "所属网格", "ref", ref="grid", help="留空则按位置自动确定")
@@ -110,6 +118,7 @@ PERSONAL_PHONE = Field(
     "联系电话",
     max_length=30,
     personal=True,
+    code=True,
     pattern=PHONE_PATTERN,
     pattern_message=PHONE_MESSAGE,
     help="修改时只显示号码的部分数字,留空则不修改",
@@ -128,7 +137,7 @@ ENTITIES: dict[str, Entity] = {
             "网格",
             Grid,
             (
-                Field("code", "网格编码", required=True, max_length=30),
+                Field("code", "网格编码", required=True, max_length=30, code=True),
                 NAME,
                 COMMUNITY,
                 Field("households", "户数", "int", min_value=0, max_value=100000),
@@ -206,6 +215,7 @@ ENTITIES: dict[str, Entity] = {
                     max_length=20,
                     help="GB/T 28181 的 20 位设备编码",
                     check=gb28181.parse,
+                    code=True,
                 ),
                 NAME,
                 Field("kind", "类型", "choice", required=True, choices=CameraKind),
