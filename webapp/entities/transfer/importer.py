@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from gis.errors import UserError
 from gis.geometry_input import GeometryInputError, read_geometry
+from webapp.access import Forbidden, writable_rows
 from webapp.security import personal
 
 from .. import queries
