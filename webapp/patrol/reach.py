@@ -36,8 +36,9 @@ from sqlalchemy import text
 
 from gis.circles import STANDARD
 from gis.errors import UserError
-from webapp.circles.catchments import SNAP_LIMIT_M, Executor, box_m, run_statement, snap_join
+from webapp.circles.catchments import SNAP_LIMIT_M
 from webapp.domain.choices import RoadClass
+from webapp.sql import Executor, box_m, run_statement, snap_join
 
 # The standard walking pace of gis/circles.py (GB 50180: 1,000 m in 15 minutes).
 WALK_SPEED_M_PER_MIN = STANDARD.walk_speed_m_per_min
