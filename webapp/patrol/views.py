@@ -19,7 +19,7 @@ from webapp.entities.forms import MARKUP
 from webapp.entities.permissions import Forbidden
 from webapp.map.layers import LAYERS
 from webapp.map.queries import EMPTY
-from webapp.map.views import current_basemap, map_page
+from webapp.map.shell import current_basemap, map_page
 from webapp.models import PatrolRoute, PatrolStop, PatrolTeam
 from webapp.models.base import SRID
 

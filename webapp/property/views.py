@@ -15,7 +15,7 @@ from webapp.db import get_session
 from webapp.domain import property_service as rules
 from webapp.entities.forms import MARKUP
 from webapp.extensions import limiter
-from webapp.map.views import map_page
+from webapp.map.shell import map_page
 from webapp.models import Compound, PropertyRating, Rectification
 from webapp.render import page
 
