@@ -16,9 +16,9 @@ from sqlalchemy import select, text
 
 from webapp.audit import record_event
 from webapp.auth import sessions
-from webapp.auth.passwords import hash_password
+from webapp.auth.logins import forget_user
+from webapp.auth.passwords import hash_password, password_problems
 from webapp.auth.queries import AccountError, create_user
-from webapp.auth.views import forget_user, password_problems
 from webapp.db import get_session
 from webapp.domain.choices import DUTY_ROLES, UserRole
 from webapp.models import User

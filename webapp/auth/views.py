@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -28,47 +27,11 @@ from webapp.render import page
 
 from . import policy, sessions, totp
 from .forms import LoginForm, PasswordForm, TotpForm
-from .passwords import hash_password, verify_password
-from .queries import CurrentUser, authenticate, current_user_row
+from .logins import forget_user
+from .passwords import hash_password, password_problems, verify_password
+from .queries import authenticate
 
 bp = Blueprint("auth", __name__)
-
-
-# Every request needs its user; map screens fire many small requests. A few seconds' cache per
-# process, keyed by the login's token, spares a database round trip each; a logout, 强制下线, a
-# change of role or a deactivation shows in the other worker processes within it (at once in
-# the process that made it). Capped, so that no setting makes an ended login live on for long.
-MAX_USER_CACHE_SECONDS = 30.0
-_user_cache: dict[str, tuple[float, CurrentUser]] = {}
-_user_cache_lock = threading.Lock()
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> CurrentUser | None:
-    token = flask_session.get("sid")
-    if not user_id.isdigit() or not isinstance(token, str):
-        return None
-    key = sessions.token_hash(token)
-    ttl = min(current_app.config["USER_CACHE_SECONDS"], MAX_USER_CACHE_SECONDS)
-    cached = _user_cache.get(key)
-    now = time.monotonic()
-    if cached and cached[0] > now and cached[1].id == int(user_id):
-        return cached[1]
-    user = current_user_row(get_session(), int(user_id), key)
-    if user is not None and ttl > 0:
-        with _user_cache_lock:
-            if len(_user_cache) > 10_000:
-                _user_cache.clear()
-            _user_cache[key] = (now + ttl, user)
-    return user
-
-
-def forget_user(user_id: int) -> None:
-    """Drop a user's cached logins (after a logout, a role change or a deactivation in this
-    process)."""
-    with _user_cache_lock:
-        for key in [k for k, (_, user) in list(_user_cache.items()) if user.id == user_id]:
-            _user_cache.pop(key, None)
 
 
 @login_manager.unauthorized_handler
@@ -360,17 +323,6 @@ def _to(target: str):
 
 
 # ---- the account's own security ------------------------------------------------------------
-
-
-def password_problems(password: str, username: str) -> list[str]:
-    """The site's password rules applied to a new password (Chinese messages)."""
-    config = current_app.config
-    return policy.problems(
-        password,
-        username=username,
-        min_length=config["PASSWORD_MIN_LENGTH"],
-        min_classes=config["PASSWORD_MIN_CLASSES"],
-    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
