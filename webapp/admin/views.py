@@ -12,7 +12,6 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
 
 from webapp.audit import record_event
 from webapp.auth import sessions
@@ -23,6 +22,8 @@ from webapp.db import get_session
 from webapp.domain.choices import DUTY_ROLES, UserRole
 from webapp.models import User
 from webapp.render import page
+
+from . import queries
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -96,19 +97,10 @@ def _done(
     return redirect(url_for("admin.accounts"))
 
 
-def _areas():
-    session = get_session()
-    communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
-    grids = session.execute(
-        text("SELECT id, code || ' ' || name FROM grid ORDER BY code LIMIT 5000")
-    ).all()
-    return communities, grids
-
-
 @bp.get("/accounts")
 def accounts(errors=(), status=200):
-    rows = get_session().execute(select(User).order_by(User.role, User.username)).scalars().all()
-    communities, grids = _areas()
+    rows = queries.accounts(get_session())
+    communities, grids = queries.areas(get_session())
     config = current_app.config
     online: dict[int, list[sessions.LiveSession]] = {}
     for login in sessions.live(get_session(), config["IDLE_MINUTES"], config["IDLE_MINUTES_ADMIN"]):
