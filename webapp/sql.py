@@ -31,6 +31,12 @@ def bbox_params(bbox: BBox | Sequence[float]) -> dict[str, float]:
     return dict(zip(BBOX_KEYS, values, strict=True))
 
 
+def envelope_literal(bbox: Sequence[float]) -> str:
+    """SQL: ST_MakeEnvelope of (min_lon, min_lat, max_lon, max_lat) written out, for SQL text
+    that travels without parameters (pgRouting's edge queries). Floats only, so safe."""
+    return "ST_MakeEnvelope({}, {}, {}, {}, 4326)".format(*(repr(float(v)) for v in bbox))
+
+
 def box_m(geom: str, metres: str) -> str:
     """SQL: the bounding box of ``geom`` grown by ``metres`` on every side (WGS-84 degrees).
 
