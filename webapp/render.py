@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, current_app, make_response, render_template
+from flask import Flask, Response, current_app, g, make_response, render_template
 from jinja2_fragments.flask import render_block
 
 from .extensions import htmx
@@ -46,6 +47,18 @@ def page(
     response = make_response(body, status)
     response.headers.update(headers)
     return response
+
+
+NONCE_BYTES = 16
+
+
+def csp_nonce() -> str:
+    """This request's nonce for inline scripts (webapp/security/headers.py puts it in the
+    Content-Security-Policy), made on first use: a page without inline scripts never makes one."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(NONCE_BYTES)
+    return nonce
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -11,8 +11,7 @@ from gis.bbox import BoundsError, parse_bbox
 from webapp.db import read
 from webapp.extensions import limiter
 from webapp.map.folium_map import PublicLayers, build_map
-from webapp.render import page, wants_fragment
-from webapp.security.headers import csp_nonce
+from webapp.render import csp_nonce, page, wants_fragment
 
 from . import queries
 from .queries import LookupRefused

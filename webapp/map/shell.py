@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from flask_login import current_user
 
 from webapp.db import get_session
-from webapp.render import page
+from webapp.render import csp_nonce, page
 
 from . import basemap, queries
 from .basemap import BaseMap
@@ -105,8 +105,6 @@ def _start_bounds() -> list[float] | None:
 def map_components(bigscreen: bool = False) -> dict[str, str]:
     """The folium map's ``header``, ``html`` and ``script`` for a page template, and the base
     map's ``warning``."""
-    from webapp.security.headers import csp_nonce
-
     base = current_basemap()
     bounds = base.bounds(_start_bounds())
     center = (
