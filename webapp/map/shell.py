@@ -7,18 +7,25 @@ Areas render their panels with ``map_page``; none needs the map's views.
 
 from __future__ import annotations
 
-from flask import current_app, url_for
-from flask_login import current_user
+import json
+from collections.abc import Callable
 
-from webapp.db import get_session
+from flask import Response, current_app, request, url_for
+from flask_login import current_user
+from sqlalchemy.engine import Connection
+
+from gis.bbox import BBox, parse_bbox, parse_zoom
+from webapp.db import get_session, read
 from webapp.render import csp_nonce, page
+from webapp.sql import EMPTY
 
 from . import basemap, queries
 from .basemap import BaseMap
 from .folium_map import build_map
-from .layers import FACILITY_BADGES, LAYERS
+from .layers import FACILITY_BADGES, LAYERS, Layer
 
 DEFAULT_CIRCLE_TYPE = "service_station"
+GEOJSON = "application/geo+json"
 
 
 def current_basemap() -> BaseMap:
@@ -26,6 +33,21 @@ def current_basemap() -> BaseMap:
     if "gridmap_basemap" not in current_app.extensions:
         current_app.extensions["gridmap_basemap"] = basemap.from_config(current_app.config)
     return current_app.extensions["gridmap_basemap"]
+
+
+def viewport_geojson(layer: Layer, query: Callable[[Connection, BBox], str | dict]) -> Response:
+    """A layer built for the request's viewport (``?bbox=``, ``?zoom=``): ``query(conn, bbox)``
+    as GeoJSON (text, or a dict to encode) in the base map's system; empty below the layer's
+    minimum zoom. A bad box raises gis.bbox.BoundsError."""
+    base = current_basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
+    zoom = parse_zoom(request.args.get("zoom"), default=layer.min_zoom)
+    if zoom < layer.min_zoom:
+        return Response(EMPTY, mimetype=GEOJSON)
+    body = read(lambda conn: query(conn, bbox))
+    if not isinstance(body, str):
+        body = json.dumps(body, ensure_ascii=False)
+    return Response(base.geojson(body), mimetype=GEOJSON)
 
 
 def _own_area() -> dict | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
@@ -18,11 +17,16 @@ from . import queries
 from .layers import LAYERS
 from .panels import BUILDERS, build_panel, coverage_panel, xueliang_panel
 from .search import search
-from .shell import DEFAULT_CIRCLE_TYPE, current_basemap, map_components, map_page
+from .shell import (
+    DEFAULT_CIRCLE_TYPE,
+    GEOJSON,
+    current_basemap,
+    map_components,
+    map_page,
+    viewport_geojson,
+)
 
 bp = Blueprint("map", __name__)
-
-GEOJSON = "application/geo+json"
 
 
 @bp.before_request
@@ -87,30 +91,21 @@ def xueliang(subdistrict_id: int):
 @bp.get("/api/sectors.geojson")
 def sectors():
     """Camera view sectors in the viewport (from zoom 16)."""
-    base = current_basemap()
-    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
-    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["sector"].min_zoom)
-    if zoom < LAYERS["sector"].min_zoom:
-        return Response(queries.EMPTY, mimetype=GEOJSON)
-    body = read(lambda conn: json.dumps(queries.sectors(conn, bbox), ensure_ascii=False))
-    return Response(base.geojson(body), mimetype=GEOJSON)
+    return viewport_geojson(LAYERS["sector"], queries.sectors)
 
 
 @bp.get("/api/gaps.geojson")
 def gaps():
     """Buildings outside every walking catchment of one facility type: the gap layer."""
-    base = current_basemap()
-    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
-    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["gap"].min_zoom)
     profile = request.args.get("profile", "standard")
     minutes = request.args.get("minutes", "15")
     if profile not in PROFILES or minutes not in ("8", "15"):
         raise BoundsError("服务缺口参数无效:步行人群应为 standard/elderly,分钟数应为 8 或 15。")
-    if zoom < LAYERS["gap"].min_zoom:
-        return Response(queries.EMPTY, mimetype=GEOJSON)
     type_code = request.args.get("type", "")[:40]
-    body = read(lambda conn: queries.gaps(conn, bbox, type_code, profile, int(minutes)))
-    return Response(base.geojson(body), mimetype=GEOJSON)
+    return viewport_geojson(
+        LAYERS["gap"],
+        lambda conn, bbox: queries.gaps(conn, bbox, type_code, profile, int(minutes)),
+    )
 
 
 @bp.get("/map/search")

@@ -9,14 +9,13 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from gis.bbox import BoundsError, parse_bbox, parse_zoom
+from gis.bbox import BoundsError
 from webapp.audit import record_request_event
-from webapp.db import get_session, read
+from webapp.db import get_session
 from webapp.entities.permissions import Forbidden
 from webapp.map.layers import LAYERS
-from webapp.map.shell import current_basemap, map_page
+from webapp.map.shell import current_basemap, map_page, viewport_geojson
 from webapp.models import PatrolRoute, PatrolTeam
-from webapp.sql import EMPTY
 
 from . import coverage, queries, sheets
 from . import reach as reach_module
@@ -321,13 +320,10 @@ def _bad_bounds(err: BoundsError):
 @bp.get("/api/blind_spots.geojson")
 def blind_spots_geojson():
     """Street pieces and compound ground no working camera watches, in the viewport."""
-    base = current_basemap()
-    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
-    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["blind_spot"].min_zoom)
-    if zoom < LAYERS["blind_spot"].min_zoom:
-        return Response(EMPTY, mimetype="application/geo+json")
-    body = read(lambda conn: coverage.blind_spots(conn, bbox, limit=LAYERS["blind_spot"].budget))
-    return Response(base.geojson(json.dumps(body)), mimetype="application/geo+json")
+    layer = LAYERS["blind_spot"]
+    return viewport_geojson(
+        layer, lambda conn, bbox: coverage.blind_spots(conn, bbox, limit=layer.budget)
+    )
 
 
 @bp.get("/coverage/<any(grid, compound):area>/<int:area_id>")
