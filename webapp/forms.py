@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
-from webapp.entities.forms import MARKUP
+# Text fields refuse markup characters: what users type is shown in panels and exports.
+MARKUP = re.compile(r"[<>]")
 
 
 def strip(value):

@@ -8,8 +8,6 @@ carries the row version the form was loaded with, for optimistic locking.
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -35,6 +33,7 @@ from wtforms.validators import (
 )
 
 from gis.coords import CoordinateSystem
+from webapp.forms import MARKUP, strip
 
 from .registry import Entity, Field
 
@@ -44,7 +43,6 @@ CRS_CHOICES = [
     (CoordinateSystem.BD09.value, "BD-09(百度)"),
 ]
 MAX_REF_CHOICES = 2000
-MARKUP = re.compile(r"[<>]")
 
 
 def no_markup(_form, field) -> None:
@@ -102,9 +100,9 @@ def _validators(spec: Field) -> list:
 def _wtf_field(spec: Field):
     kwargs = {"label": spec.label, "validators": _validators(spec), "description": spec.help}
     if spec.kind in ("text",):
-        return StringField(filters=[_strip], **kwargs)
+        return StringField(filters=[strip], **kwargs)
     if spec.kind == "textarea":
-        return TextAreaField(filters=[_strip], **kwargs)
+        return TextAreaField(filters=[strip], **kwargs)
     if spec.kind == "int":
         return IntegerField(**kwargs)
     if spec.kind == "decimal":
@@ -119,10 +117,6 @@ def _wtf_field(spec: Field):
     if spec.kind == "ref":
         return SelectField(coerce=_optional_int, choices=[], validate_choice=True, **kwargs)
     raise ValueError(f"unknown field kind {spec.kind}")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class EntityForm(FlaskForm):
