@@ -266,6 +266,9 @@ def communities(session: Session) -> list[dict]:
     ]
 
 
+_GAPS = text(collection_sql(GAPS_SQL))
+
+
 def gaps(
     session: Session | Connection,
     bbox: BBox,
@@ -286,8 +289,6 @@ def gaps(
         },
     ).scalar_one()
 
-
-_GAPS = text(collection_sql(GAPS_SQL))
 
 # The areas a map may open on, by the table their outline is in.
 START_AREAS = ("subdistrict", "community", "grid")
