@@ -7,6 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import access, db, errors, render
 from . import config as config_module
+from .auth import logins
 from .extensions import csrf, htmx, limiter, login_manager
 
 
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    logins.register()
     limiter.init_app(app)
     if app.config.get("PROXY_HOPS"):
         # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For.

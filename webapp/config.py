@@ -109,7 +109,6 @@ def from_environment() -> dict:
         "LOCK_TIMEOUT_MS": int(os.environ.get("LOCK_TIMEOUT_MS", "5000")),
         # Seconds a request waits for a free pooled connection before a 503.
         "DB_POOL_TIMEOUT_S": float(os.environ.get("DB_POOL_TIMEOUT_S", "5")),
-        "USER_CACHE_SECONDS": float(os.environ.get("USER_CACHE_SECONDS", "5")),
         # Concurrent logins of one account; a new login ends the oldest beyond it.
         "SESSION_MAX_PER_USER": int(os.environ.get("SESSION_MAX_PER_USER", "3")),
         # Times are stored in UTC and shown in this zone (the users' local time).

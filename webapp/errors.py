@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
     def forbidden(err: Forbidden):
         get_session().rollback()  # nothing of a refused write stays
         if request.blueprint in PANEL_AREAS:
-            from webapp.map.views import map_page
+            from webapp.map.shell import map_page
 
             return map_page(
                 "entities/message.html", status=403, title="无权操作", message=err.message

@@ -2,28 +2,63 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, current_app, make_response, render_template
+from flask import Flask, Response, current_app, g, make_response, render_template
 from jinja2_fragments.flask import render_block
 
 from .extensions import htmx
 
 
-def page(template: str, block: str | None = None, status: int = 200, **context) -> Response:
-    """Render ``template``; an htmx request that targets ``block`` gets that block alone.
+def wants_fragment() -> bool:
+    """Whether this request swaps a part of a page in: an htmx request, but not a history
+    restore (the browser's back button after the cache is gone), which htmx swaps into the
+    whole body and so needs the full page."""
+    return bool(htmx) and not htmx.history_restore_request
 
-    History-restore requests (the browser's back button after the cache is gone) get the full
-    page, because htmx swaps them into the whole body.
+
+def page(
+    template: str,
+    block: str | None = None,
+    status: int = 200,
+    *,
+    push_url: str | None = None,
+    whole: Callable[[], dict] | None = None,
+    **context,
+) -> Response:
+    """Render ``template``; a fragment request (wants_fragment) gets ``block`` alone.
+
+    Args:
+        push_url: the address the browser shows for the fragment (``HX-Push-Url``).
+        whole: context that only the full page needs (the map, say), built only for it.
     """
-    if block and htmx and not htmx.history_restore_request:
+    headers = {"Vary": "HX-Request"}
+    if block and wants_fragment():
         body = render_block(template, block, **context)
+        if push_url:
+            headers["HX-Push-Url"] = push_url
     else:
+        if whole is not None:
+            context.update(whole())
         body = render_template(template, **context)
     response = make_response(body, status)
-    response.headers["Vary"] = "HX-Request"
+    response.headers.update(headers)
     return response
+
+
+NONCE_BYTES = 16
+
+
+def csp_nonce() -> str:
+    """This request's nonce for inline scripts (webapp/security/headers.py puts it in the
+    Content-Security-Policy), made on first use: a page without inline scripts never makes one."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(NONCE_BYTES)
+    return nonce
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

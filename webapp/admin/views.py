@@ -12,18 +12,18 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
 
 from webapp import access
 from webapp.access import BUSINESS_ROLES, DUTY_ROLES, Action, UserRole
 from webapp.audit import record_event
 from webapp.auth import sessions
-from webapp.auth.passwords import hash_password
+from webapp.auth.passwords import hash_password, password_problems
 from webapp.auth.queries import AccountError, create_user
-from webapp.auth.views import forget_user, password_problems
 from webapp.db import get_session
 from webapp.models import User
 from webapp.render import page
+
+from . import queries
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -84,24 +84,14 @@ def _done(
     if end_logins:
         sessions.end_all(get_session(), account.id, end_logins)
     get_session().commit()
-    forget_user(account.id)
     flash(message)
     return redirect(url_for("admin.accounts"))
 
 
-def _areas():
-    session = get_session()
-    communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
-    grids = session.execute(
-        text("SELECT id, code || ' ' || name FROM grid ORDER BY code LIMIT 5000")
-    ).all()
-    return communities, grids
-
-
 @bp.get("/accounts")
 def accounts(errors=(), status=200):
-    rows = get_session().execute(select(User).order_by(User.role, User.username)).scalars().all()
-    communities, grids = _areas()
+    rows = queries.accounts(get_session())
+    communities, grids = queries.areas(get_session())
     config = current_app.config
     online: dict[int, list[sessions.LiveSession]] = {}
     for login in sessions.live(get_session(), config["IDLE_MINUTES"], config["IDLE_MINUTES_ADMIN"]):
@@ -223,7 +213,6 @@ def force_logout(account_id: int):
     _audit("force_logout", account, f"强制下线 {account.username}", before)
     ended = sessions.end_all(get_session(), account.id, sessions.FORCED)
     get_session().commit()
-    forget_user(account.id)
     flash(f"已强制下线 {account.username}(结束 {ended} 个登录)。")
     return redirect(url_for("admin.accounts"))
 

@@ -18,7 +18,7 @@ from webapp import access
 from webapp.access import Action
 from webapp.audit import queries, record_request_event
 from webapp.db import get_session
-from webapp.map.views import map_page
+from webapp.map.shell import map_page
 
 bp = Blueprint("audit", __name__, url_prefix="/manage/audit")
 

@@ -20,7 +20,6 @@ from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.audit import record_event
-from webapp.cache import LockedTTLCache
 from webapp.db import get_session
 from webapp.extensions import htmx, limiter, login_manager
 from webapp.models import User
@@ -28,53 +27,10 @@ from webapp.render import page
 
 from . import policy, sessions, totp
 from .forms import LoginForm, PasswordForm, TotpForm
-from .passwords import hash_password, verify_password
-from .queries import CurrentUser, authenticate, current_user_row
+from .passwords import hash_password, password_problems, verify_password
+from .queries import authenticate
 
 bp = Blueprint("auth", __name__)
-
-
-# Every request needs its user; map screens fire many small requests. A few seconds' cache per
-# process, keyed by the login's token, spares a database round trip each; a logout, 强制下线, a
-# change of role or a deactivation shows in the other worker processes within it (at once in
-# the process that made it). Capped, so that no setting makes an ended login live on for long.
-MAX_USER_CACHE_SECONDS = 30.0
-USER_CACHE_SIZE = 10_000
-
-
-def _user_cache() -> LockedTTLCache[CurrentUser] | None:
-    """The app's cache of current users by login token (None when USER_CACHE_SECONDS is 0)."""
-    ttl = min(current_app.config["USER_CACHE_SECONDS"], MAX_USER_CACHE_SECONDS)
-    if ttl <= 0:
-        return None
-    if "user_cache" not in current_app.extensions:
-        # setdefault: two first requests at once share one cache.
-        current_app.extensions.setdefault("user_cache", LockedTTLCache(USER_CACHE_SIZE, ttl))
-    return current_app.extensions["user_cache"]
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> CurrentUser | None:
-    token = flask_session.get("sid")
-    if not user_id.isdigit() or not isinstance(token, str):
-        return None
-    key = sessions.token_hash(token)
-    cache = _user_cache()
-    cached = cache.get(key) if cache is not None else None
-    if cached is not None and cached.id == int(user_id):
-        return cached
-    user = current_user_row(get_session(), int(user_id), key)
-    if user is not None and cache is not None:
-        cache.put(key, user)
-    return user
-
-
-def forget_user(user_id: int) -> None:
-    """Drop a user's cached logins (after a logout, a role change or a deactivation in this
-    process)."""
-    cache = _user_cache()
-    if cache is not None:
-        cache.drop_where(lambda user: user.id == user_id)
 
 
 @login_manager.unauthorized_handler
@@ -217,7 +173,6 @@ def _logged_in(user, target: str | None):
     token = _new_login(session, user)
     _event("login", user=user, summary="登录成功")
     session.commit()
-    forget_user(user.id)  # logins this one replaced
     # A new cookie: nothing of the anonymous session before it carries over (session fixation).
     flask_session.clear()
     login_user(user)
@@ -299,7 +254,6 @@ def logout():
     _event("logout", user=current_user, summary="退出登录")
     sessions.end(get_session(), flask_session.get("sid"), sessions.LOGOUT)
     get_session().commit()
-    forget_user(current_user.id)
     logout_user()
     flask_session.clear()
     return redirect(url_for("auth.login"))
@@ -323,7 +277,6 @@ def _gates():
         if sessions.end(get_session(), flask_session.get("sid"), sessions.IDLE):
             _event("logout", user=current_user, summary=f"超过 {idle} 分钟未操作,自动退出")
         get_session().commit()
-        forget_user(current_user.id)
         logout_user()
         flask_session.clear()
         flash(f"超过 {idle} 分钟未操作,已自动退出,请重新登录。")
@@ -368,17 +321,6 @@ def _to(target: str):
 # ---- the account's own security ------------------------------------------------------------
 
 
-def password_problems(password: str, username: str) -> list[str]:
-    """The site's password rules applied to a new password (Chinese messages)."""
-    config = current_app.config
-    return policy.problems(
-        password,
-        username=username,
-        min_length=config["PASSWORD_MIN_LENGTH"],
-        min_classes=config["PASSWORD_MIN_CLASSES"],
-    )
-
-
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
@@ -413,7 +355,6 @@ def change_password():
             sessions.end_all(session, user.id, sessions.PASSWORD_CHANGED)
             token = _new_login(session, user)
             session.commit()
-            forget_user(user.id)
             flask_session["sid"] = token
             flash("密码已修改。")
             return redirect(url_for("home.index"))
@@ -454,7 +395,6 @@ def totp_setup():
             user.recovery_codes = hashes
             _event("totp_enable", user=user, summary="启用动态验证码(双因素认证)")
             session.commit()
-            forget_user(user.id)
             flask_session.pop("totp_pending", None)
             return page("auth/totp_setup.html", enabled=True, codes=codes, form=form)
         error, status = "验证码不正确,请核对手机上的 6 位数字后重试。", 422

@@ -14,8 +14,8 @@ from webapp.access import Action
 from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain import campaigns as rules
-from webapp.entities.forms import MARKUP
-from webapp.map.views import current_basemap, map_page
+from webapp.forms import MARKUP
+from webapp.map.shell import current_basemap, map_page
 from webapp.models.campaigns import Campaign, CampaignEvent, Inspection, InspectionResult
 
 from . import queries

@@ -40,7 +40,6 @@ from shapely.geometry import GeometryCollection
 from shapely.geometry import box as shapely_box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -48,51 +47,13 @@ from gis.bbox import BBox
 from gis.circles import CIRCLE_MINUTES, WalkProfile, configured_profiles, get_profile
 from webapp.models.network import RoadSegment
 from webapp.models.services import Facility
+from webapp.sql import Executor, box_m, run_statement, snap_join
 
 SNAP_LIMIT_M = 300.0  # a facility farther than this from any walkable node gets an estimate
 WALK_OFF_M = 40.0  # how far beside a reached street the area extends
 HOLE_FILL_MAX_M2 = 100_000.0  # enclosed holes up to this size (an urban block) are filled
 NEAR_FACTOR = 1.5  # a road change touches facilities within this × the longest walk budget
 CHUNK_FACILITIES = 250  # facilities per statement in recompute_all (one progress step)
-
-Executor = Connection | Session
-
-
-def box_m(geom: str, metres: str) -> str:
-    """SQL: the bounding box of ``geom`` grown by ``metres`` on every side (WGS-84 degrees).
-
-    110 km per degree is less than a degree of latitude anywhere, so the box errs large.
-    """
-    return (
-        f"ST_Expand({geom}, ({metres}) / (110000.0 * cos(radians(ST_Y(ST_Centroid({geom}))))),"
-        f" ({metres}) / 110000.0)"
-    )
-
-
-def snap_join(point: str, alias: str, network: str = "walkable") -> str:
-    """SQL: LEFT JOIN LATERAL giving ``alias.node_id, alias.node_geom, alias.access_m`` — the
-    nearest node ending a segment of ``network`` (a condition on road_segment: walkable for
-    people, no footpaths for a vehicle) within :snap_m of ``point`` (NULLs when none).
-
-    The index orders candidates by distance in degrees; the best of the first eight by
-    distance in metres is the nearest in metres unless the layout is pathological.
-    """
-    return f"""
-    LEFT JOIN LATERAL (
-        SELECT c.id AS node_id, c.geom AS node_geom,
-               ST_Distance(c.geom::geography, {point}::geography) AS access_m
-        FROM (
-            SELECT n.id, n.geom FROM road_node n
-            WHERE n.geom && {box_m(point, ":snap_m")}
-              AND (EXISTS (SELECT 1 FROM road_segment WHERE {network} AND source = n.id)
-                   OR EXISTS (SELECT 1 FROM road_segment WHERE {network} AND target = n.id))
-            ORDER BY n.geom <-> {point}
-            LIMIT 8
-        ) c
-        ORDER BY access_m
-        LIMIT 1
-    ) {alias} ON {alias}.access_m <= :snap_m"""
-
 
 # pgRouting reads the edges from SQL text; the box is filled in per call (hex EWKB literal).
 EDGES_SQL = (
@@ -284,25 +245,6 @@ LEFT JOIN LATERAL pgr_dijkstraCost(
     e.from_node, e.to_node, directed => false
 ) c ON true
 """
-
-
-# --- execution ----------------------------------------------------------------------------
-
-
-def run_statement(conn: Executor, sql: str, params: dict) -> list:
-    """Execute ``sql`` (rows as mappings) with JIT compilation off for this statement only.
-
-    The cost estimates of pgRouting and geometry functions push the catchment statement past
-    jit_above_cost, and compiling it takes ~150 ms, far longer than running it for one
-    facility. The setting is transaction-local: on an error the rollback undoes it, and on an
-    autocommit connection it has no effect (the statement is then only slower).
-    """
-    previous = conn.execute(
-        text("SELECT current_setting('jit') AS jit, set_config('jit', 'off', true)")
-    ).scalar()
-    rows = conn.execute(text(sql), params).mappings().all()
-    conn.execute(text("SELECT set_config('jit', :value, true)"), {"value": previous})
-    return rows
 
 
 # --- profiles -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from webapp.domain.life_circle import REQUIREMENTS, Requirement
+from webapp.sql import ENVELOPE
 
 AREA_COLUMNS = {"community": "community_id", "grid": "grid_id"}
 
@@ -137,7 +138,7 @@ GAPS_SQL = (
     "SELECT b.id, json_build_object('id', b.id, 'name', coalesce(c.name || ' ', '') || b.name,"
     " 'households', b.households) AS props, b.geom, row_number() OVER () AS rn"
     " FROM building b LEFT JOIN compound c ON c.id = b.compound_id"
-    " WHERE b.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    f" WHERE b.geom && {ENVELOPE}"
     " AND NOT EXISTS (SELECT 1 FROM facility_catchment fc JOIN facility f"
     "   ON f.id = fc.facility_id JOIN facility_type ft ON ft.id = f.type_id"
     "   WHERE ft.code = :type_code AND fc.profile = :profile AND fc.minutes = :minutes"

@@ -8,8 +8,6 @@ carries the row version the form was loaded with, for optimistic locking.
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -36,6 +34,7 @@ from wtforms.validators import (
 
 from gis.coords import CoordinateSystem
 from gis.errors import UserError
+from webapp.forms import MARKUP, hidden_characters, strip
 
 from .registry import Entity, Field
 
@@ -45,12 +44,6 @@ CRS_CHOICES = [
     (CoordinateSystem.BD09.value, "BD-09(百度)"),
 ]
 MAX_REF_CHOICES = 2000
-MARKUP = re.compile(r"[<>]")
-# Control characters other than tab and line breaks (NUL among them: PostgreSQL refuses it).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Marks that reorder the text around them (U+202E shows "exe.txt" for "txt.exe"): a name could
-# read differently from what is stored and searched.
-BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def no_markup(_form, field) -> None:
@@ -60,13 +53,8 @@ def no_markup(_form, field) -> None:
     value = str(field.data)
     if MARKUP.search(value):
         raise ValidationError(f"{field.label.text}不能包含“<”或“>”等标记字符。")
-    if CONTROL.search(value):
-        raise ValidationError(f"{field.label.text}含有不可见的控制字符(如 NUL),请删除后重新输入。")
-    if BIDI.search(value):
-        raise ValidationError(
-            f"{field.label.text}含有改变文字方向的控制字符(如 U+202E),"
-            "会使显示的内容与实际内容不同,请删除后重新输入。"
-        )
+    if problem := hidden_characters(field.label.text, value):
+        raise ValidationError(problem)
 
 
 def _checked_by(check):
@@ -132,9 +120,9 @@ def _validators(spec: Field) -> list:
 def _wtf_field(spec: Field):
     kwargs = {"label": spec.label, "validators": _validators(spec), "description": spec.help}
     if spec.kind in ("text",):
-        return StringField(filters=[_strip], **kwargs)
+        return StringField(filters=[strip], **kwargs)
     if spec.kind == "textarea":
-        return TextAreaField(filters=[_strip], **kwargs)
+        return TextAreaField(filters=[strip], **kwargs)
     if spec.kind == "int":
         return IntegerField(**kwargs)
     if spec.kind == "decimal":
@@ -149,10 +137,6 @@ def _wtf_field(spec: Field):
     if spec.kind == "ref":
         return SelectField(coerce=_optional_int, choices=[], validate_choice=True, **kwargs)
     raise ValueError(f"unknown field kind {spec.kind}")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class EntityForm(FlaskForm):

@@ -21,7 +21,7 @@ from gis.coords import CoordinateSystem
 from webapp import access
 from webapp.db import get_session
 from webapp.errors import render_error
-from webapp.map.views import map_page
+from webapp.map.shell import map_page
 
 from . import transfer
 from .forms import CRS_CHOICES

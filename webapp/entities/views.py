@@ -23,9 +23,9 @@ from gis.geometry_input import GeometryInputError, read_geometry
 from webapp import access
 from webapp.db import get_session
 from webapp.domain.choices import CameraState, MaintenanceKind
-from webapp.extensions import htmx
-from webapp.map.views import current_basemap, map_page
+from webapp.map.shell import current_basemap, map_page
 from webapp.models import AuditEntry, CameraMaintenance
+from webapp.render import wants_fragment
 from webapp.security import personal
 
 from . import queries
@@ -459,7 +459,7 @@ def _save(entity: Entity, obj, *, before, form=None):
 
 
 def _written(entity: Entity, obj, message: str):
-    if not htmx:
+    if not wants_fragment():
         return redirect(url_for("entities.detail", key=entity.key, entity_id=obj.id), 303)
     response = _detail_page(entity, obj, saved=message, changed=entity.map_layer)
     if entity.map_layer:

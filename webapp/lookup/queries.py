@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from gis.bbox import BBox
 from gis.coords import in_china
 from gis.errors import UserError
 from gis.geometry_input import outside_china_message
 from webapp.circles.catchments import reachable_facilities
 from webapp.domain.life_circle import Requirement, missing
 from webapp.security.crypto import decrypt
+from webapp.sql import ENVELOPE, bbox_params
 
 SEARCH_LIMIT = 8
 MAX_QUERY = 40
@@ -209,10 +211,15 @@ PUBLIC_AREAS = text(
     " ST_AsGeoJSON(q.geom, 6)::json, 'properties', json_build_object('kind', q.kind,"
     " 'name', q.name))), '[]'))::text"
     " FROM (SELECT 'community' AS kind, name, geom FROM community"
-    "  WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    f"  WHERE geom && {ENVELOPE}"
     " UNION ALL SELECT 'grid', name, geom FROM grid"
-    "  WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    f"  WHERE geom && {ENVELOPE}"
     " UNION ALL (SELECT 'compound', name, geom FROM compound"
-    "  WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326) LIMIT 300)"
+    f"  WHERE geom && {ENVELOPE} LIMIT 300)"
     ") q"
 )
+
+
+def public_areas(conn: Connection, bbox: BBox) -> str:
+    """Community, grid and compound outlines in ``bbox`` for the public map, as GeoJSON text."""
+    return conn.execute(PUBLIC_AREAS, bbox_params(bbox)).scalar_one()

@@ -9,10 +9,9 @@ from flask import Blueprint, Response, current_app, request, url_for
 from gis.bbox import BoundsError, parse_bbox
 from webapp.cache import LockedTTLCache
 from webapp.db import read
-from webapp.extensions import htmx, limiter
+from webapp.extensions import limiter
 from webapp.map.folium_map import PublicLayers, build_map
-from webapp.render import page
-from webapp.security.headers import csp_nonce
+from webapp.render import csp_nonce, page, wants_fragment
 
 from . import queries
 from .queries import LookupRefused
@@ -34,7 +33,7 @@ def cached(view):
         if "lookup_cache" not in current_app.extensions:
             current_app.extensions.setdefault("lookup_cache", LockedTTLCache(_CACHE_SIZE, ttl))
         cache = current_app.extensions["lookup_cache"]
-        key = (request.path, tuple(sorted(request.args.items(multi=True))), bool(htmx))
+        key = (request.path, tuple(sorted(request.args.items(multi=True))), wants_fragment())
         hit = cache.get(key)
         if hit is not None:
             return hit
@@ -75,12 +74,14 @@ def _map() -> dict[str, str]:
 def _answer_page(answer=None, error: LookupRefused | None = None):
     status = error.status if error else 200
     context = {"answer": answer, "error": error.message if error else None}
-    if htmx and not htmx.history_restore_request:
-        response = page("lookup/index.html", "result", status=status, **context)
-        if answer is not None:
-            response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
-        return response
-    return page("lookup/index.html", status=status, map=_map(), **context)
+    return page(
+        "lookup/index.html",
+        "result",
+        status=status,
+        push_url=request.full_path.rstrip("?") if answer is not None else None,
+        whole=lambda: {"map": _map()},
+        **context,
+    )
 
 
 @bp.get("")
@@ -105,12 +106,15 @@ def at():
     return _answer_page(answer)
 
 
+def _around_places() -> dict:
+    """A plain search form submission (no htmx) gets the whole page around the results."""
+    return {"map": _map(), "answer": None}
+
+
 @bp.get("/search")
 @cached
 def search():
     query = request.args.get("q", "")
-    # A plain form submission (no htmx) gets the whole page around the results.
-    whole = {} if htmx else {"map": _map(), "answer": None}
     if len(query) > 200:
         return page(
             "lookup/index.html",
@@ -119,10 +123,12 @@ def search():
             places=[],
             query="",
             search_error="搜索内容过长,请输入小区或楼栋名称。",
-            **whole,
+            whole=_around_places,
         )
     places = read(lambda conn: queries.search_places(conn, query))
-    return page("lookup/index.html", "places", places=places, query=query.strip(), **whole)
+    return page(
+        "lookup/index.html", "places", places=places, query=query.strip(), whole=_around_places
+    )
 
 
 @bp.get("/api/areas.geojson")
@@ -132,10 +138,5 @@ def areas():
         bbox = parse_bbox(request.args.get("bbox"))
     except BoundsError as err:
         return {"error": err.message}, 400
-    body = read(
-        lambda conn: conn.execute(
-            queries.PUBLIC_AREAS,
-            dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True)),
-        ).scalar_one()
-    )
+    body = read(lambda conn: queries.public_areas(conn, bbox))
     return Response(body, mimetype="application/geo+json")

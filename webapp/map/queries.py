@@ -12,18 +12,13 @@ from sqlalchemy.orm import Session
 
 from gis.bbox import BBox
 from gis.circles import CIRCLE_MINUTES, straight_line_radius_m
+from webapp.circles.coverage import GAPS_SQL
+from webapp.sql import EMPTY, ENVELOPE, bbox_params, collection_sql
 
 from .layers import CAMERA_CLUSTER_BUDGET, LAYERS, Layer
 
 # Layers drawn from another layer's rows (their own endpoints, no count of their own).
 DERIVED_LAYERS = ("circle", "gap", "sector", "blind_spot")
-
-EMPTY = '{"type":"FeatureCollection","features":[],"truncated":false}'
-
-_FEATURE = (
-    "json_build_object('type', 'Feature', 'id', q.id, 'geometry', "
-    "ST_AsGeoJSON(q.geom, 6)::json, 'properties', q.props)"
-)
 
 
 def _alias(item: str) -> str:
@@ -38,24 +33,14 @@ def _props(items) -> str:
     return f"json_build_object({pairs})"
 
 
-def _collection_sql(inner: str) -> str:
-    """Wrap ``inner`` (rows of ``id``, ``props``, ``geom``, ``rn``) in one FeatureCollection."""
-    feature = _FEATURE
-    return (
-        "SELECT json_build_object('type', 'FeatureCollection', 'truncated', count(*) > :budget,"
-        f" 'features', coalesce(json_agg({feature}) FILTER (WHERE q.rn <= :budget), '[]'))::text"
-        f" FROM ({inner}) q"
-    )
-
-
 def layer_sql(layer: Layer) -> str:
     inner = (
         f"SELECT t.id, {_props(layer.properties)} AS props, t.geom, row_number() OVER () AS rn"
         f" FROM {layer.table} t {layer.joins}"
-        " WHERE t.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+        f" WHERE t.geom && {ENVELOPE}"
         " LIMIT :budget + 1"
     )
-    return _collection_sql(inner)
+    return collection_sql(inner)
 
 
 _STATEMENTS: dict[tuple, TextClause] = {}
@@ -69,16 +54,12 @@ def _statement(build, layer: Layer, *args) -> TextClause:
     return _STATEMENTS[key]
 
 
-def _bbox_params(bbox: BBox) -> dict:
-    return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox.as_tuple(), strict=True))
-
-
 def layer_geojson(session: Session | Connection, layer: Layer, bbox: BBox, zoom: int) -> str:
     """The layer's features in ``bbox`` as GeoJSON text, at most ``layer.budget`` of them."""
     if zoom < layer.min_zoom:
         return EMPTY
     return session.execute(
-        _statement(layer_sql, layer), {**_bbox_params(bbox), "budget": layer.budget}
+        _statement(layer_sql, layer), {**bbox_params(bbox), "budget": layer.budget}
     ).scalar_one()
 
 
@@ -133,11 +114,11 @@ def camera_clusters_sql() -> str:
         " 'connected', count(*) FILTER (WHERE connected)) AS props,"
         " ST_Centroid(ST_Collect(geom)) AS geom"
         " FROM camera"
-        " WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+        f" WHERE geom && {ENVELOPE}"
         " GROUP BY ST_SnapToGrid(geom, :cell, :cell)"
         " LIMIT :budget + 1"
     )
-    return _collection_sql(inner)
+    return collection_sql(inner)
 
 
 def camera_clusters(session: Session | Connection, bbox: BBox, zoom: int) -> str:
@@ -145,14 +126,14 @@ def camera_clusters(session: Session | Connection, bbox: BBox, zoom: int) -> str
     cell = CLUSTER_PX * 360 / (256 * 2**zoom)
     return session.execute(
         text(camera_clusters_sql()),
-        {**_bbox_params(bbox), "cell": cell, "budget": CAMERA_CLUSTER_BUDGET},
+        {**bbox_params(bbox), "cell": cell, "budget": CAMERA_CLUSTER_BUDGET},
     ).scalar_one()
 
 
 def circles_sql() -> str:
     """8- and 15-minute circles of one facility type: the stored walking catchments (along
     streets), and a straight-line circle marked as an estimate where none is stored yet."""
-    box = "ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    box = ENVELOPE
     inner = (
         "SELECT id, row_number() OVER (ORDER BY minutes DESC) AS rn, props, geom FROM ("
         " SELECT fc.id, fc.minutes, json_build_object('facility_id', t.id, 'name', t.name,"
@@ -174,7 +155,7 @@ def circles_sql() -> str:
         "   AND x.profile = :profile AND x.minutes = m.minutes)"
         ") c LIMIT :budget + 1"
     )
-    return _collection_sql(inner)
+    return collection_sql(inner)
 
 
 def circles(
@@ -191,7 +172,7 @@ def circles(
     return session.execute(
         text(circles_sql()),
         {
-            **_bbox_params(bbox),
+            **bbox_params(bbox),
             "m1": short,
             "r1": r1,
             "m2": long,
@@ -207,8 +188,7 @@ def circles(
 SECTOR_CAMERAS_SQL = (
     "SELECT id, name, kind, state, ST_X(geom) AS lon, ST_Y(geom) AS lat,"
     " azimuth_deg::float, field_angle_deg::float, range_m::float FROM camera"
-    " WHERE geom && ST_Expand(ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326),"
-    " 0.003) LIMIT :budget + 1"
+    f" WHERE geom && ST_Expand({ENVELOPE}, 0.003) LIMIT :budget + 1"
 )
 
 
@@ -218,7 +198,7 @@ def sectors(session: Session | Connection, bbox: BBox) -> dict:
 
     budget = LAYERS["sector"].budget
     rows = (
-        session.execute(text(SECTOR_CAMERAS_SQL), {**_bbox_params(bbox), "budget": budget})
+        session.execute(text(SECTOR_CAMERAS_SQL), {**bbox_params(bbox), "budget": budget})
         .mappings()
         .all()
     )
@@ -284,3 +264,68 @@ def communities(session: Session) -> list[dict]:
             )
         ).mappings()
     ]
+
+
+_GAPS = text(collection_sql(GAPS_SQL))
+
+
+def gaps(
+    session: Session | Connection,
+    bbox: BBox,
+    type_code: str,
+    profile: str,
+    minutes: int,
+) -> str:
+    """Buildings in ``bbox`` outside every ``minutes`` walking catchment of facilities of
+    ``type_code`` (the gap layer), as GeoJSON text."""
+    return session.execute(
+        _GAPS,
+        {
+            **bbox_params(bbox),
+            "type_code": type_code,
+            "profile": profile,
+            "minutes": minutes,
+            "budget": LAYERS["gap"].budget,
+        },
+    ).scalar_one()
+
+
+# The areas a map may open on, by the table their outline is in.
+START_AREAS = ("subdistrict", "community", "grid")
+
+
+def area_bounds(session: Session, area: str, area_id: int | None = None) -> list[float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of one ``area`` (a START_AREAS table), or of the
+    first of its rows when ``area_id`` is None; None when there is none."""
+    if area not in START_AREAS:
+        raise ValueError(f"no map area {area!r}")
+    row = session.execute(
+        text(
+            "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
+            f" FROM {area} WHERE CAST(:id AS integer) IS NULL OR id = :id ORDER BY id LIMIT 1"
+        ),
+        {"id": area_id},
+    ).one_or_none()
+    return list(row) if row else None
+
+
+def first_subdistrict(session: Session) -> dict | None:
+    """The first subdistrict's id and name (the bare map links to its overview)."""
+    row = (
+        session.execute(text("SELECT id, name FROM subdistrict ORDER BY id LIMIT 1"))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def feature_shape(session: Session, layer: Layer, feature_id: int) -> str | None:
+    """One feature of ``layer`` as a GeoJSON Feature (text) without properties; None when gone."""
+    return session.execute(
+        text(
+            "SELECT json_build_object('type', 'Feature', 'id', id,"
+            " 'geometry', ST_AsGeoJSON(geom, 6)::json)::text"
+            f" FROM {layer.table} WHERE id = :id"
+        ),
+        {"id": feature_id},
+    ).scalar()

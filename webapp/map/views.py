@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
-from flask_login import current_user, login_required
-from sqlalchemy import text
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from flask_login import login_required
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import PROFILES, get_profile
-from webapp import access
-from webapp.circles.coverage import GAPS_SQL
 from webapp.db import get_session, read
-from webapp.extensions import htmx
 from webapp.home.queries import overview
-from webapp.render import page
+from webapp.render import page, wants_fragment
 
-from . import basemap, queries
-from .basemap import BaseMap
-from .folium_map import build_map
-from .layers import FACILITY_BADGES, LAYERS
+from . import queries
+from .layers import LAYERS
 from .panels import BUILDERS, build_panel, coverage_panel, xueliang_panel
 from .search import search
+from .shell import (
+    DEFAULT_CIRCLE_TYPE,
+    GEOJSON,
+    current_basemap,
+    map_components,
+    map_page,
+    viewport_geojson,
+)
 
 bp = Blueprint("map", __name__)
-
-GEOJSON = "application/geo+json"
-DEFAULT_CIRCLE_TYPE = "service_station"
 
 
 @bp.before_request
@@ -49,138 +47,12 @@ def _layer_or_400(key: str):
     return layer
 
 
-def _own_area() -> dict | None:
-    """Community staff and grid workers see their own area highlighted."""
-    area = access.home_area(current_user)
-    return {"layer": area[0], "id": area[1]} if area else None
-
-
-def _map_config(*, bigscreen: bool = False) -> dict:
-    session = get_session()
-    layers = []
-    for layer in LAYERS.values():
-        if layer.source == "mvt":
-            url = url_for("map.tile", layer=layer.key, z=0, x=0, y=0).replace(
-                "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
-            )
-        elif layer.key == "circle":
-            url = url_for("map.circles")
-        elif layer.key == "gap":
-            url = url_for("map.gaps")
-        elif layer.key == "sector":
-            url = url_for("map.sectors")
-        elif layer.key == "blind_spot":
-            url = url_for("patrol.blind_spots_geojson")
-        else:
-            url = url_for("map.layer_geojson", layer=layer.key)
-        layers.append(
-            {
-                "key": layer.key,
-                "label": layer.label,
-                "source": layer.source,
-                "minZoom": layer.min_zoom,
-                "defaultOn": layer.default_on,
-                "panel": layer.panel,
-                "panelUrl": (
-                    url_for(layer.panel_endpoint, route_id=0).replace("/0", "/{id}")
-                    if layer.panel_endpoint
-                    else ""
-                ),
-                "url": url,
-            }
-        )
-    return {
-        "layers": layers,
-        "urls": {
-            "feature": url_for("map.feature", layer="LAYER", feature_id=0).replace(
-                "LAYER/0", "{layer}/{id}"
-            ),
-            "shape": url_for("map.shape", layer="LAYER", feature_id=0).replace(
-                "LAYER/0", "{layer}/{id}"
-            ),
-            "counts": url_for("map.counts"),
-            "clusters": url_for("map.camera_clusters"),
-            "communities": url_for("map.community_list"),
-        },
-        "badges": FACILITY_BADGES,
-        "facilityTypes": queries.facility_types(session),
-        "circleType": DEFAULT_CIRCLE_TYPE,
-        "ownArea": _own_area(),
-        # Shapes drawn on a shifted (GCJ-02) base map are in that system.
-        "displayCrs": current_basemap().display.value,
-        "bigscreen": bigscreen,
-        "refreshSeconds": 60 if bigscreen else 0,
-    }
-
-
-def _start_bounds() -> list[float] | None:
-    """Where the map opens: the user's own area, else the first subdistrict."""
-    area = _own_area()
-    table, feature_id = (area["layer"], area["id"]) if area else ("subdistrict", None)
-    row = (
-        get_session()
-        .execute(
-            text(
-                "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
-                f" FROM {table} WHERE CAST(:id AS integer) IS NULL OR id = :id ORDER BY id LIMIT 1"
-            ),
-            {"id": feature_id},
-        )
-        .one_or_none()
-    )
-    return list(row) if row else None
-
-
-def current_basemap() -> BaseMap:
-    """The configured base map, read once per app."""
-    if "gridmap_basemap" not in current_app.extensions:
-        current_app.extensions["gridmap_basemap"] = basemap.from_config(current_app.config)
-    return current_app.extensions["gridmap_basemap"]
-
-
-def _map_components(bigscreen: bool = False) -> dict[str, str]:
-    from webapp.security.headers import csp_nonce
-
-    base = current_basemap()
-    bounds = base.bounds(_start_bounds())
-    center = (
-        ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2)
-        if bounds
-        else current_app.config["MAP_CENTRE"]
-    )
-    config = _map_config(bigscreen=bigscreen)
-    config["startBounds"] = bounds
-    components = build_map(
-        center=center, zoom=15, config=config, tiles=base.tiles, nonce=csp_nonce()
-    )
-    components["warning"] = base.warning
-    return components
-
-
-def map_page(template: str, *, status: int = 200, push_url: str | None = None, **context):
-    """A side panel: alone for htmx (the map stays), with ``push_url`` as its address; else the
-    whole map page around it. The panel is the template's ``panel`` block."""
-    if htmx and not htmx.history_restore_request:
-        response = page(template, "panel", status=status, **context)
-        if push_url:
-            response.headers["HX-Push-Url"] = push_url
-        return response
-    return page(template, status=status, map=_map_components(), **context)
-
-
 def _panel_page(panel):
     """A feature's panel, or the empty panel of the bare map when ``panel`` is None."""
     if panel is not None:
         panel.bounds = current_basemap().bounds(panel.bounds)
     # Only the empty panel links to the subdistrict overview: no query for a feature's panel.
-    home = None
-    if panel is None:
-        home = (
-            get_session()
-            .execute(text("SELECT id, name FROM subdistrict ORDER BY id LIMIT 1"))
-            .mappings()
-            .first()
-        )
+    home = queries.first_subdistrict(get_session()) if panel is None else None
     return map_page("map/index.html", push_url=request.path, panel=panel, home_subdistrict=home)
 
 
@@ -219,40 +91,21 @@ def xueliang(subdistrict_id: int):
 @bp.get("/api/sectors.geojson")
 def sectors():
     """Camera view sectors in the viewport (from zoom 16)."""
-    base = current_basemap()
-    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
-    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["sector"].min_zoom)
-    if zoom < LAYERS["sector"].min_zoom:
-        return Response(queries.EMPTY, mimetype=GEOJSON)
-    body = read(lambda conn: json.dumps(queries.sectors(conn, bbox), ensure_ascii=False))
-    return Response(base.geojson(body), mimetype=GEOJSON)
+    return viewport_geojson(LAYERS["sector"], queries.sectors)
 
 
 @bp.get("/api/gaps.geojson")
 def gaps():
     """Buildings outside every walking catchment of one facility type: the gap layer."""
-    base = current_basemap()
-    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
-    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["gap"].min_zoom)
     profile = request.args.get("profile", "standard")
     minutes = request.args.get("minutes", "15")
     if profile not in PROFILES or minutes not in ("8", "15"):
         raise BoundsError("服务缺口参数无效:步行人群应为 standard/elderly,分钟数应为 8 或 15。")
-    if zoom < LAYERS["gap"].min_zoom:
-        return Response(queries.EMPTY, mimetype=GEOJSON)
-    body = read(
-        lambda conn: conn.execute(
-            text(queries._collection_sql(GAPS_SQL)),
-            {
-                **queries._bbox_params(bbox),
-                "type_code": request.args.get("type", "")[:40],
-                "profile": profile,
-                "minutes": int(minutes),
-                "budget": LAYERS["gap"].budget,
-            },
-        ).scalar_one()
+    type_code = request.args.get("type", "")[:40]
+    return viewport_geojson(
+        LAYERS["gap"],
+        lambda conn, bbox: queries.gaps(conn, bbox, type_code, profile, int(minutes)),
     )
-    return Response(base.geojson(body), mimetype=GEOJSON)
 
 
 @bp.get("/map/search")
@@ -260,16 +113,20 @@ def search_view():
     """Results as you type for htmx; without script, the map page with the results."""
     query = request.args.get("q", "").strip()  # only spaces: nothing asked, nothing shown
     hits = search(get_session(), query) if query else []
-    if htmx and not htmx.history_restore_request:
-        return page("map/index.html", "search_results", hits=hits, query=query)
-    return page("map/index.html", map=_map_components(), panel=None, hits=hits, query=query)
+    return page(
+        "map/index.html",
+        "search_results",
+        hits=hits,
+        query=query,
+        whole=lambda: {"map": map_components(), "panel": None},
+    )
 
 
 @bp.get("/bigscreen")
 def bigscreen():
     return page(
         "map/bigscreen.html",
-        map=_map_components(bigscreen=True),
+        map=map_components(bigscreen=True),
         overview=overview(get_session()),
         updated=datetime.now(),
     )
@@ -278,7 +135,7 @@ def bigscreen():
 @bp.get("/bigscreen/kpis")
 def bigscreen_kpis():
     """The KPI tiles the big screen refreshes; asked for alone, the whole big screen."""
-    if not htmx:
+    if not wants_fragment():
         return redirect(url_for("map.bigscreen"))
     return page(
         "map/bigscreen.html", "kpis", overview=overview(get_session()), updated=datetime.now()
@@ -353,18 +210,7 @@ def community_list():
 def shape(layer: str, feature_id: int):
     """One feature's geometry, to highlight it on the map."""
     definition = _layer_or_400(layer)
-    body = (
-        get_session()
-        .execute(
-            text(
-                "SELECT json_build_object('type', 'Feature', 'id', id,"
-                " 'geometry', ST_AsGeoJSON(geom, 6)::json)::text"
-                f" FROM {definition.table} WHERE id = :id"
-            ),
-            {"id": feature_id},
-        )
-        .scalar()
-    )
+    body = queries.feature_shape(get_session(), definition, feature_id)
     if body is None:
         return jsonify(error="该要素不存在。"), 404
     return Response(current_basemap().geojson(body), mimetype=GEOJSON)

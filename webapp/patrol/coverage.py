@@ -34,7 +34,7 @@ from sqlalchemy import text
 from gis.bbox import BBox
 from gis.errors import UserError
 from gis.sectors import MAX_RANGE_M, Camera, ViewError, watched_area
-from webapp.circles.catchments import Executor, box_m
+from webapp.sql import ENVELOPE, Executor, bbox_params, box_m
 
 AREA_KINDS = {"grid": "网格", "compound": "小区"}
 MIN_STREET_M = 5.0  # shorter uncovered street pieces are slivers, not blind spots
@@ -90,7 +90,7 @@ CAMERAS_NEAR_SQL = f"""
 SELECT kind, state, ST_X(geom) AS lon, ST_Y(geom) AS lat,
        azimuth_deg::float, field_angle_deg::float, range_m::float
 FROM camera
-WHERE geom && {box_m("ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)", ":near_m")}
+WHERE geom && {box_m(ENVELOPE, ":near_m")}
 ORDER BY id
 """
 
@@ -144,7 +144,7 @@ _UNWATCHED_GROUNDS = _UNWATCHED_PARTS.format(
 # largest blind spots of both kinds. :watched may be NULL (nothing watched).
 BLIND_SPOTS_SQL = f"""
 WITH frame AS (
-    SELECT ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326) AS box,
+    SELECT {ENVELOPE} AS box,
            ST_GeomFromWKB(:watched, 4326) AS watched
 ),
 streets AS ({_UNWATCHED_STREETS}),
@@ -172,9 +172,8 @@ def _cameras_near(
     conn: Executor, bounds: tuple[float, float, float, float], near_m: float = MAX_RANGE_M
 ) -> list[Camera]:
     """Cameras (any state) within ``near_m`` of ``bounds`` (min_lon, min_lat, max_lon, max_lat)."""
-    keys = ("min_lon", "min_lat", "max_lon", "max_lat")
     rows = conn.execute(
-        text(CAMERAS_NEAR_SQL), {**dict(zip(keys, bounds, strict=True)), "near_m": near_m}
+        text(CAMERAS_NEAR_SQL), {**bbox_params(bounds), "near_m": near_m}
     ).mappings()
     return [
         Camera(
@@ -262,9 +261,8 @@ def blind_spots(conn: Executor, bbox: BBox, *, limit: int = BLIND_SPOT_LIMIT) ->
     ``truncated`` says whether more were found.
     """
     working = [c for c in _cameras_near(conn, bbox.as_tuple()) if c.working]
-    keys = ("min_lon", "min_lat", "max_lon", "max_lat")
     params = {
-        **dict(zip(keys, bbox.as_tuple(), strict=True)),
+        **bbox_params(bbox),
         "watched": _watched_wkb(working),
         "min_street_m": MIN_STREET_M,
         "min_area_m2": MIN_AREA_M2,

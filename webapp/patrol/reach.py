@@ -36,8 +36,9 @@ from sqlalchemy import text
 
 from gis.circles import STANDARD
 from gis.errors import UserError
-from webapp.circles.catchments import SNAP_LIMIT_M, Executor, box_m, run_statement, snap_join
+from webapp.circles.catchments import SNAP_LIMIT_M
 from webapp.domain.choices import RoadClass
+from webapp.sql import Executor, box_m, envelope_literal, run_statement, snap_join
 
 # The standard walking pace of gis/circles.py (GB 50180: 1,000 m in 15 minutes).
 WALK_SPEED_M_PER_MIN = STANDARD.walk_speed_m_per_min
@@ -245,11 +246,6 @@ def _room_sql(mode: _Mode) -> str:
     )
 
 
-def _envelope(x0: float, y0: float, x1: float, y1: float) -> str:
-    """SQL literal of a WGS-84 box (floats from the database, so safe to inline)."""
-    return f"ST_MakeEnvelope({float(x0)!r}, {float(y0)!r}, {float(x1)!r}, {float(y1)!r}, 4326)"
-
-
 def _check_minutes(minutes: Sequence[float], limit_min: float) -> tuple[float, ...]:
     values = [*minutes, limit_min]
     if not minutes or not all(
@@ -298,7 +294,7 @@ def reach(
             "不在路网上,无法计算可达范围。"
         )
 
-    box = _envelope(room["net_x0"], room["net_y0"], room["net_x1"], room["net_y1"])
+    box = envelope_literal((room["net_x0"], room["net_y0"], room["net_x1"], room["net_y1"]))
     edges = EDGES_SQL.format(
         cost=way.cost, reverse_cost=way.reverse_cost, network=way.network, box=box
     )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import UserError
+from webapp.sql import envelope_literal
 
 from .reach import VEHICLE_SPEED_M_PER_MIN
 
@@ -194,7 +195,7 @@ def _feature_stop(session, kind: str, ref_id: int, number: int, dwell: float) ->
 def edges_sql(mode: str, box: tuple[float, float, float, float]) -> str:
     """pgRouting's edge query for a mode, limited to a box (costs: metres on foot, minutes by
     vehicle)."""
-    envelope = "ST_MakeEnvelope({}, {}, {}, {}, 4326)".format(*(f"{v:.7f}" for v in box))
+    envelope = envelope_literal(box)
     if mode == "步行":
         return (
             "SELECT id, source, target, length_m AS cost, length_m AS reverse_cost"

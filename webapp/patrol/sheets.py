@@ -14,13 +14,12 @@ from shapely.geometry import mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from webapp.sql import ENVELOPE, bbox_params
+
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 SVG_WIDTH, SVG_HEIGHT = 720, 460  # px; printed 180 mm wide
 SVG_MARGIN = 24
-STREETS_SQL = text(
-    "SELECT ST_AsText(geom) FROM road_segment"
-    " WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) LIMIT 5000"
-)
+STREETS_SQL = text(f"SELECT ST_AsText(geom) FROM road_segment WHERE geom && {ENVELOPE} LIMIT 5000")
 
 
 def _lines(wkt: str) -> list[list[tuple[float, float]]]:
@@ -49,7 +48,7 @@ def route_svg(session: Session, route) -> str:
             f"{SVG_MARGIN + (lon - west) * kx * scale:.1f},{SVG_MARGIN + (north - lat) * scale:.1f}"
         )
 
-    streets = session.execute(STREETS_SQL, {"w": west, "s": south, "e": east, "n": north})
+    streets = session.execute(STREETS_SQL, bbox_params((west, south, east, north)))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}"'
         ' class="route-map" role="img" aria-label="巡逻路线图">',

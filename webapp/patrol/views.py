@@ -4,28 +4,23 @@ and a schedule, list routes per team and day, print the route sheet, export GPX 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
-from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, Point
-from sqlalchemy import any_, literal, select, text
 
-from gis.bbox import BBox, BoundsError, parse_bbox, parse_zoom
+from gis.bbox import BoundsError
 from webapp import access
 from webapp.access import Action, Forbidden
 from webapp.audit import record_request_event
-from webapp.db import get_session, read
-from webapp.entities.forms import MARKUP
+from webapp.db import get_session
 from webapp.map.layers import LAYERS
-from webapp.map.queries import EMPTY
-from webapp.map.views import current_basemap, map_page
-from webapp.models import PatrolRoute, PatrolStop, PatrolTeam
-from webapp.models.base import SRID
+from webapp.map.shell import current_basemap, map_page, viewport_geojson
+from webapp.models import PatrolRoute, PatrolTeam
 
-from . import coverage, sheets
+from . import coverage, queries, sheets
 from . import reach as reach_module
+from .forms import RouteForm
 from .routes import DEFAULT_DWELL_MIN, MAX_STOPS, RouteError, plan, stops_from_tokens
 
 bp = Blueprint("patrol", __name__, url_prefix="/patrol")
@@ -44,9 +39,8 @@ def _message(status: int, title: str, message: str):
 
 
 def _teams() -> list[PatrolTeam]:
-    stmt = select(PatrolTeam).order_by(PatrolTeam.community_id, PatrolTeam.name)
-    stmt = stmt.where(access.rows(current_user, Action.READ_PATROL_ROUTES, PatrolTeam.community_id))
-    return get_session().execute(stmt).scalars().all()
+    scope = access.rows(current_user, Action.READ_PATROL_ROUTES, PatrolTeam.community_id)
+    return queries.teams(get_session(), scope)
 
 
 def _team_for_write(team_id) -> PatrolTeam:
@@ -68,13 +62,7 @@ def index():
     day = request.args.get("day", "")
     day_number = int(day) if day.isdigit() and 1 <= int(day) <= 7 else None
     teams = _teams()
-    stmt = select(PatrolRoute).where(PatrolRoute.team_id.in_([t.id for t in teams]))
-    if day_number:
-        stmt = stmt.where(literal(day_number) == any_(PatrolRoute.days))
-    routes = get_session().execute(stmt.order_by(PatrolRoute.start_time, PatrolRoute.name))
-    by_team: dict[int, list[PatrolRoute]] = {}
-    for route in routes.scalars():
-        by_team.setdefault(route.team_id, []).append(route)
+    by_team = queries.routes_by_team(get_session(), [t.id for t in teams], day_number)
     return map_page(
         "patrol/index.html",
         push_url=request.full_path.rstrip("?"),
@@ -87,28 +75,6 @@ def index():
 
 
 # ---- planning -------------------------------------------------------------------------------
-
-CANDIDATES_SQL = {
-    "camera": (
-        "SELECT 'camera:' || id, name, state FROM camera WHERE state <> '在线'"
-        " AND (CAST(:community AS int) IS NULL OR community_id = :community)"
-        " ORDER BY state, name LIMIT 40"
-    ),
-    "place": (
-        "SELECT 'place:' || id, name, kind FROM place"
-        " WHERE (CAST(:community AS int) IS NULL OR community_id = :community)"
-        " ORDER BY kind, name LIMIT 40"
-    ),
-}
-
-
-def _candidates() -> dict[str, list]:
-    community = current_user.community_id
-    session = get_session()
-    return {
-        key: session.execute(text(sql), {"community": community}).all()
-        for key, sql in CANDIDATES_SQL.items()
-    }
 
 
 def _plan_page(status=200, *, planned=None, error=None, tokens=(), **context):
@@ -130,7 +96,7 @@ def _plan_page(status=200, *, planned=None, error=None, tokens=(), **context):
         error=error,
         stop_items=stop_items,
         route_geojson=route_geojson,
-        candidates=_candidates(),
+        candidates=queries.candidates(get_session(), current_user.community_id),
         teams=_teams(),
         weekdays=WEEKDAYS,
         max_stops=MAX_STOPS,
@@ -181,51 +147,27 @@ def save_route():
         tokens, planned = _planned_from_form()
     except RouteError as err:
         return _plan_page(422, error=err.message, tokens=tokens)
+    form = RouteForm()
     try:
         team = _team_for_write(request.form.get("team_id", ""))
-        name = request.form.get("name", "").strip()
-        if not name or len(name) > 100 or MARKUP.search(name):
-            raise RouteError("请填写路线名称(最多 100 字,不能包含“<”或“>”)。")
-        note = request.form.get("note", "").strip()
-        if len(note) > 200 or MARKUP.search(note):
-            raise RouteError("备注最多 200 字,不能包含“<”或“>”。")
-        days = sorted({int(d) for d in request.form.getlist("day") if d in "1234567" and d})
-        if not days:
-            raise RouteError("请至少选择一个巡逻日。")
-        start = _time_or_error(request.form.get("start_time", ""))
+        if not form.validate():
+            raise RouteError(form.first_error())
     except RouteError as err:
         # The planned route stays on the page with what was typed; the message sits by the form.
         return _plan_page(
             422, planned=planned, save_error=err.message, tokens=[s.token for s in planned.stops]
         )
-    route = PatrolRoute(
-        name=name,
+    name, days = form.name.data, form.day.data
+    route = queries.add_route(
+        session,
+        planned,
         team=team,
-        community_id=team.community_id,
-        mode=planned.mode,
+        name=name,
         days=days,
-        start_time=start,
-        length_m=planned.length_m,
-        travel_min=planned.travel_min,
-        dwell_min=planned.dwell_min,
-        note=note or None,
-        created_by=current_user.username,
-        geom=from_shape(LineString(planned.coords), srid=SRID),
-        stops=[
-            PatrolStop(
-                seq=number,
-                kind=stop.kind,
-                ref_id=stop.ref_id,
-                label=stop.label[:100],
-                dwell_min=stop.dwell_min,
-                arrive_min=stop.arrive_min,
-                geom=from_shape(Point(stop.lon, stop.lat), srid=SRID),
-            )
-            for number, stop in enumerate(planned.stops, start=1)
-        ],
+        start_time=form.start_time.data,
+        note=form.note.data or None,
+        username=current_user.username,
     )
-    session.add(route)
-    session.flush()
     record_request_event(
         "create",
         "patrol_route",
@@ -240,15 +182,6 @@ def save_route():
     )
     session.commit()
     return _route_page(route, saved="路线已保存。")
-
-
-def _time_or_error(value: str) -> time | None:
-    if not value:
-        return None
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise RouteError("出发时间格式应为“时:分”,例如 20:30。") from None
 
 
 # ---- one route --------------------------------------------------------------------------------
@@ -368,13 +301,10 @@ def _bad_bounds(err: BoundsError):
 @bp.get("/api/blind_spots.geojson")
 def blind_spots_geojson():
     """Street pieces and compound ground no working camera watches, in the viewport."""
-    base = current_basemap()
-    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
-    zoom = parse_zoom(request.args.get("zoom"), default=LAYERS["blind_spot"].min_zoom)
-    if zoom < LAYERS["blind_spot"].min_zoom:
-        return Response(EMPTY, mimetype="application/geo+json")
-    body = read(lambda conn: coverage.blind_spots(conn, bbox, limit=LAYERS["blind_spot"].budget))
-    return Response(base.geojson(json.dumps(body)), mimetype="application/geo+json")
+    layer = LAYERS["blind_spot"]
+    return viewport_geojson(
+        layer, lambda conn, bbox: coverage.blind_spots(conn, bbox, limit=layer.budget)
+    )
 
 
 @bp.get("/coverage/<any(grid, compound):area>/<int:area_id>")
@@ -395,9 +325,7 @@ def coverage_panel(area: str, area_id: int):
 @bp.get("/coverage/community/<int:community_id>")
 def community_coverage(community_id: int):
     session = get_session()
-    name = session.execute(
-        text("SELECT name FROM community WHERE id = :id"), {"id": community_id}
-    ).scalar()
+    name = queries.community_name(session, community_id)
     if name is None:
         abort(404)
     rows = coverage.grid_coverage_table(session.connection(), community_id)
@@ -435,21 +363,6 @@ def reach_panel(room_id: int):
 
 VISIT_M = 30.0  # a route passing this close to a blind spot or camera visits it
 
-UNVISITED_CAMERAS_SQL = """
-SELECT c.id, c.name, c.state, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat FROM camera c
-WHERE c.state <> '在线' AND c.community_id = :community
-  AND NOT EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
-                  AND ST_DWithin(r.geom::geography, c.geom::geography, :visit_m))
-ORDER BY c.state, c.name
-"""
-
-# Which of the blind spots (a JSON array of GeoJSON geometries) a route of the week passes.
-VISITED_SQL = """
-SELECT s.n - 1 FROM json_array_elements(CAST(:geometries AS json)) WITH ORDINALITY AS s(g, n)
-WHERE EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
-              AND ST_DWithin(r.geom::geography, ST_GeomFromGeoJSON(s.g)::geography, :visit_m))
-"""
-
 
 @bp.get("/plan-coverage")
 def plan_coverage():
@@ -458,31 +371,15 @@ def plan_coverage():
     community = request.args.get("community", "")
     community_id = int(community) if community.isdigit() else current_user.community_id
     if community_id is None:
-        community_id = session.execute(text("SELECT min(id) FROM community")).scalar()
-    row = session.execute(
-        text(
-            "SELECT name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
-            " FROM community WHERE id = :id"
-        ),
-        {"id": community_id},
-    ).one_or_none()
-    if row is None:
+        community_id = queries.first_community_id(session)
+    found = queries.community_box(session, community_id)
+    if found is None:
         abort(404)
-    name, *box = row
+    name, box = found
     conn = session.connection()
-    spots = coverage.blind_spots(conn, BBox(*box), limit=coverage.BLIND_SPOT_LIMIT)["features"]
-    visited = set(
-        conn.execute(
-            text(VISITED_SQL),
-            {"geometries": json.dumps([f["geometry"] for f in spots]), "visit_m": VISIT_M},
-        ).scalars()
-    )
-    unvisited = [f for i, f in enumerate(spots) if i not in visited]
-    cameras = (
-        conn.execute(text(UNVISITED_CAMERAS_SQL), {"community": community_id, "visit_m": VISIT_M})
-        .mappings()
-        .all()
-    )
+    spots = coverage.blind_spots(conn, box, limit=coverage.BLIND_SPOT_LIMIT)["features"]
+    unvisited = queries.unvisited(conn, spots, VISIT_M)
+    cameras = queries.unvisited_cameras(conn, community_id, VISIT_M)
     overlay = {
         "type": "FeatureCollection",
         "features": [
@@ -497,7 +394,7 @@ def plan_coverage():
             ),
         ],
     }
-    communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
+    communities = queries.communities(session)
     return map_page(
         "patrol/plan_coverage.html",
         push_url=request.full_path.rstrip("?"),

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp import access
@@ -15,27 +14,17 @@ from webapp.access import Action
 from webapp.audit import record_request_event
 from webapp.db import get_session
 from webapp.domain import property_service as rules
-from webapp.entities.forms import MARKUP
 from webapp.extensions import limiter
-from webapp.map.views import map_page
+from webapp.map.shell import map_page
 from webapp.models import Compound, PropertyRating, Rectification
 from webapp.render import page
+
+from . import queries
+from .forms import RatingForm, RectificationForm
 
 bp = Blueprint("property", __name__)
 
 RECTIFY_DAYS = 90  # default deadline of a rectification notice
-
-
-def _history(session, compound_id: int) -> list[PropertyRating]:
-    return (
-        session.execute(
-            select(PropertyRating)
-            .where(PropertyRating.compound_id == compound_id)
-            .order_by(PropertyRating.period.desc())
-        )
-        .scalars()
-        .all()
-    )
 
 
 def _room(compound: Compound):
@@ -51,16 +40,7 @@ def _room(compound: Compound):
 
 def _compound_page(compound: Compound, *, saved="", error="", status=200):
     session = get_session()
-    history = _history(session, compound.id)
-    rectifications = (
-        session.execute(
-            select(Rectification)
-            .where(Rectification.compound_id == compound.id)
-            .order_by(Rectification.issued_on.desc())
-        )
-        .scalars()
-        .all()
-    )
+    history = queries.history(session, compound.id)
     return map_page(
         "property/compound.html",
         status=status,
@@ -70,7 +50,7 @@ def _compound_page(compound: Compound, *, saved="", error="", status=200):
         consequence=rules.consequence([(r.period, r.rating) for r in history]),
         label=rules.label,
         room=_room(compound),
-        rectifications=rectifications,
+        rectifications=queries.rectifications(session, compound.id),
         ratings=list(rules.Rating),
         period=rules.period_of(date.today()),
         deadline=(date.today() + timedelta(days=RECTIFY_DAYS)).isoformat(),
@@ -112,17 +92,10 @@ def rate(compound_id: int):
     c = _compound(compound_id)
     if not access.may(current_user, Action.RATE_PROPERTY, community_id=c.community_id):
         return _compound_page(c, error="只能评定本社区小区的物业服务。", status=403)
-    period = request.form.get("period", "").strip()
-    rating = request.form.get("rating", "")
-    note = request.form.get("note", "").strip()
-    try:
-        rules.parse_period(period)
-        if rating not in {r.value for r in rules.Rating}:
-            raise rules.PropertyServiceError("请选择评定等次:优秀、良好、合格或不合格。")
-        if len(note) > 500 or MARKUP.search(note):
-            raise rules.PropertyServiceError("说明最多 500 字,不能包含“<”或“>”。")
-    except rules.PropertyServiceError as err:
-        return _compound_page(c, error=err.message, status=422)
+    form = RatingForm()
+    if not form.validate():
+        return _compound_page(c, error=form.first_error(), status=422)
+    period, rating, note = form.period.data, form.rating.data, form.note.data or ""
     session.add(
         PropertyRating(
             compound_id=c.id,
@@ -138,7 +111,7 @@ def rate(compound_id: int):
     except IntegrityError:
         session.rollback()
         return _compound_page(c, error=f"{rules.label(period)}已评定,不能重复评定。", status=409)
-    outcome = rules.consequence([(r.period, r.rating) for r in _history(session, c.id)])
+    outcome = rules.consequence([(r.period, r.rating) for r in queries.history(session, c.id)])
     _audit(c, f"{c.name}{rules.label(period)}物业服务评定:{rating}")
     session.commit()
     message = f"已记录{rules.label(period)}评定:{rating}。"
@@ -158,12 +131,10 @@ def rectify(compound_id: int):
     room = _room(c)
     if room is None or room.ok:
         return _compound_page(c, error="该小区物业服务用房已达标,无需整改。", status=422)
-    try:
-        deadline = date.fromisoformat(request.form.get("deadline", ""))
-    except ValueError:
-        return _compound_page(c, error="请填写有效的整改期限。", status=422)
-    if deadline <= date.today():
-        return _compound_page(c, error="整改期限应晚于今天。", status=422)
+    form = RectificationForm()
+    if not form.validate():
+        return _compound_page(c, error=form.first_error(), status=422)
+    deadline = form.deadline.data
     session.add(
         Rectification(
             compound_id=c.id,
@@ -179,32 +150,11 @@ def rectify(compound_id: int):
     return _compound_page(c, saved=f"已下达整改通知,期限 {deadline}。")
 
 
-# Per compound, its latest rating (and the company rated then); the run of ratings decides who
-# is summoned or listed.
-LATEST_SQL = """
-SELECT DISTINCT ON (c.id) c.id, c.name, coalesce(r.company, c.property_company) AS property_company,
-       cm.name AS community,
-       r.period, r.rating
-FROM compound c JOIN community cm ON cm.id = c.community_id
-JOIN property_rating r ON r.compound_id = c.id
-ORDER BY c.id, r.period DESC
-"""
-ALL_SQL = "SELECT compound_id, period, rating FROM property_rating"
-
-
-def _board(session) -> tuple[list[dict], dict[int, rules.Consequence]]:
-    latest = [dict(r) for r in session.execute(text(LATEST_SQL)).mappings()]
-    runs: dict[int, list[tuple[str, str]]] = {}
-    for compound_id, period, rating in session.execute(text(ALL_SQL)):
-        runs.setdefault(compound_id, []).append((period, rating))
-    return latest, {cid: rules.consequence(h) for cid, h in runs.items()}
-
-
 @bp.get("/property")
 @login_required
 def overview():
     session = get_session()
-    latest, consequences = _board(session)
+    latest, consequences = queries.board(session)
     return map_page(
         "property/overview.html",
         push_url=request.path,
@@ -219,7 +169,7 @@ def overview():
 @limiter.limit(lambda: "120 per minute")
 def notice():
     """张榜公示: the latest rating of every compound's property service, for residents."""
-    latest, consequences = _board(get_session())
+    latest, consequences = queries.board(get_session())
     unwelcome = [r for r in latest if consequences.get(r["id"]) is rules.Consequence.UNWELCOME]
     return page(
         "property/notice.html",

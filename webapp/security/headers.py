@@ -27,14 +27,12 @@ versions and is not for production. A reverse proxy in front may drop or replace
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g
 
 from webapp.map import basemap
-
-NONCE_BYTES = 16
+from webapp.render import csp_nonce
 
 OTHER_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -44,14 +42,6 @@ OTHER_HEADERS = {
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-
-
-def csp_nonce() -> str:
-    """This request's nonce, made on first use (a page without inline scripts never makes one)."""
-    nonce = g.get("csp_nonce")
-    if nonce is None:
-        nonce = g.csp_nonce = secrets.token_urlsafe(NONCE_BYTES)
-    return nonce
 
 
 def tile_origins(config) -> list[str]:
