@@ -48,7 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     render.init_app(app)
     access.init_app(app)
-    from .security import crypto, headers
+    from . import crypto
+    from .security import headers
 
     headers.init_app(app)
     # Personal data (staff phones, TOTP secrets) is encrypted with this key at rest.

@@ -12,11 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import config, migrate
+from . import config, crypto, migrate
 from .circles.cli import circles
 from .db import make_engine
 from .roads.cli import roads
-from .security import crypto
 
 
 def _url() -> str:

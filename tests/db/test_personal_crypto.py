@@ -7,10 +7,9 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
-from webapp import config
+from webapp import config, crypto
 from webapp.config import PROJECT_ROOT
 from webapp.models import PatrolTeam, StaffPerson
-from webapp.security import crypto
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 MIGRATION = PROJECT_ROOT / "migrations/versions/20261127_b0c1d2e3f4a5_encrypt_personal_phones.py"

@@ -4,7 +4,7 @@ import json
 
 from gis.bbox import BBox
 from gis.coords import CoordinateSystem, wgs84_to_gcj02
-from webapp.map.basemap import BD09_REFUSED, from_config
+from webapp.basemap import BD09_REFUSED, from_config
 
 
 def test_no_base_map_by_default():

@@ -65,7 +65,7 @@ def test_a_compound_shows_grid_worker_police_room_and_walking_minutes(client, co
         ),
         {"g": grid_id},
     ).one()
-    from webapp.security.crypto import decrypt
+    from webapp.crypto import decrypt
 
     phone = decrypt(phone)  # stored encrypted; the public page shows the published number
     assert name in html and grid in html and worker in html and phone in html

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from tests.conftest import csrf_token
 from tests.web.test_entities import form_of
 from tests.web.test_transfer import upload
-from webapp.security.crypto import decrypt
+from webapp.crypto import decrypt
 from webapp.security.personal import mask_phone
 
 HX = {"HX-Request": "true"}

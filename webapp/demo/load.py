@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from webapp import config
-from webapp.security.crypto import encrypt_with
+from webapp.crypto import encrypt_with
 
 from .layout import DemoLayout, generate_layout
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # Filled in after staff_person is loaded (see module docstring).
 DEFERRED_COLUMNS = {"grid": ("leader_id", "worker_id")}
 
-# Personal data, stored encrypted (webapp.security.crypto.EncryptedString on the models).
+# Personal data, stored encrypted (webapp.crypto.EncryptedString on the models).
 ENCRYPTED_COLUMNS = {"staff_person": ("phone",)}
 
 

@@ -20,8 +20,8 @@ from gis.coords import in_china
 from gis.errors import UserError
 from gis.geometry_input import outside_china_message
 from webapp.circles.catchments import reachable_facilities
+from webapp.crypto import decrypt
 from webapp.domain.life_circle import Requirement, missing
-from webapp.security.crypto import decrypt
 from webapp.sql import ENVELOPE, bbox_params
 
 SEARCH_LIMIT = 8

@@ -15,13 +15,13 @@ from flask_login import current_user
 from sqlalchemy.engine import Connection
 
 from gis.bbox import BBox, parse_bbox, parse_zoom
-from webapp import access
+from webapp import access, basemap
+from webapp.basemap import BaseMap
 from webapp.db import get_session, read
 from webapp.render import csp_nonce, page
 from webapp.sql import EMPTY
 
-from . import basemap, queries
-from .basemap import BaseMap
+from . import queries
 from .folium_map import build_map
 from .layers import FACILITY_BADGES, LAYERS, Layer
 

@@ -20,8 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.crypto import EncryptedString
 from webapp.domain.choices import PatrolMode, PatrolTeamKind
-from webapp.security.crypto import EncryptedString
 
 from .base import Base, Versioned, choice_check, geometry_column, valid_geometry_check
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.crypto import EncryptedString
 from webapp.domain.choices import StaffRole
-from webapp.security.crypto import EncryptedString
 
 from .base import Base, Versioned, choice_check
 

@@ -12,7 +12,7 @@ blocks; a nonce cannot cover style attributes, and naming a nonce in style-src w
 pages; styles only leave room for defacement by an injection that is escaped elsewhere anyway.
 
 Images may come from the configured base-map tile server: its origins are derived from the
-tile URLs that ``webapp.map.basemap.from_config`` builds (``TILE_URL`` with ``{s}`` expanded
+tile URLs that ``webapp.basemap.from_config`` builds (``TILE_URL`` with ``{s}`` expanded
 over ``TILE_SUBDOMAINS``, or 天地图 t0–t7 when ``TIANDITU_KEY`` is set), so the policy follows
 the configuration.
 
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g
 
-from webapp.map import basemap
+from webapp import basemap
 from webapp.render import csp_nonce
 
 OTHER_HEADERS = {
