@@ -2,7 +2,7 @@
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import create_database, drop_database, url_string
+from tests.helpers import create_database, drop_database, url_string
 from webapp import migrate
 
 

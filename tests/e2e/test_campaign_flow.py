@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
-from tests.e2e.test_manage import open_page
+from tests.helpers import login, open_page
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tests.e2e.conftest import login
+from tests.helpers import login
 from webapp import create_app
 from webapp.entities.registry import ENTITIES
 from webapp.map.layers import LAYERS

@@ -8,16 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login, screen_point
-from tests.e2e.test_map import wait_for_layers
+from tests.helpers import login, open_page, screen_point, wait_for_layers, workbook
 
 pytestmark = pytest.mark.e2e
-
-
-def open_page(page, path: str) -> None:
-    page.goto(path)
-    page.wait_for_function("() => window.gridmap && window.gridmap.map")
-    wait_for_layers(page)
 
 
 def compound_point(engine, compound_id: int = 1) -> tuple[float, float]:
@@ -185,8 +178,6 @@ def test_community_staff_cannot_edit_another_communitys_compound(page, requests_
 def test_an_excel_file_with_two_bad_rows_shows_both_errors_and_writes_nothing(
     page, requests_seen, engine, tmp_path
 ):
-    from tests.web.test_transfer import workbook
-
     lon, lat = compound_point(engine)
     square = (
         f"POLYGON(({lon - 0.00003} {lat - 0.00003},{lon + 0.00003} {lat - 0.00003},"

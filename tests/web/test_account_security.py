@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import TEST_SETTINGS, csrf_token
+from tests.helpers import HX, TEST_SETTINGS, csrf_token
 from webapp import create_app
-
-HX = {"HX-Request": "true"}
 
 
 def login(client, username: str, password: str = "Demo@2026"):
