@@ -11,8 +11,9 @@ and every area polygon is built from those rounded vertices.
 base geometry (one vectorised shapely call per table and copy), with ids, codes, device codes
 and names shifted per copy, so a 1,000-fold city costs no per-feature geometry work.
 
-One module per layer (areas, staff, compounds, roads, facilities, places, cameras) declares its
-tables' columns and adds its rows to the shared ``City``; this module runs them in order. The
+One module per layer (areas, staff, compounds, roads, facilities, places, cameras) adds its rows
+to the shared ``City``; columns.py names every table's columns; this module runs the layers in
+order. The
 order is part of the output: every layer draws from the one random stream of the seed.
 """
 
@@ -21,7 +22,8 @@ from __future__ import annotations
 from .. import names
 from . import areas, cameras, compounds, facilities, places, roads, staff
 from .city import CENTRE_LAT, CENTRE_LON, City, replica_columns
-from .tables import MAX_CAMERAS_PER_REPLICA, MAX_SCALE, Columns, DemoLayout, Table
+from .columns import TABLE_COLUMNS
+from .tables import MAX_CAMERAS_PER_REPLICA, MAX_SCALE, DemoLayout, Table
 
 __all__ = [
     "CENTRE_LAT",
@@ -32,17 +34,6 @@ __all__ = [
     "Table",
     "generate_layout",
 ]
-
-# Columns per table, in an order that respects foreign keys (grid ↔ staff aside: see load.py).
-TABLE_COLUMNS: dict[str, Columns] = {
-    **areas.COLUMNS,
-    **staff.COLUMNS,
-    **compounds.COLUMNS,
-    **roads.COLUMNS,
-    **facilities.COLUMNS,
-    **places.COLUMNS,
-    **cameras.COLUMNS,
-}
 
 # The layers in the order they are built: later ones keep clear of what earlier ones placed.
 STEPS = (

@@ -26,36 +26,10 @@ from .city import (
 )
 from .compounds import COMPOUNDS_TOTAL, STANDALONE_BLOCKS
 from .places import PLACE_PLAN
-from .tables import ADMIN_CODE, GEOM, ID, MARK, PLAIN, SUBDISTRICT_CODE, TEXT, Columns, ref
+from .tables import MARK, SUBDISTRICT_CODE
 
 JITTER_M = 18.0
 GRIDS_PER_COMMUNITY = (5, 5, 4, 6, 5, 5, 6, 4)
-
-COLUMNS: dict[str, Columns] = {
-    "subdistrict": (("id", ID), ("name", TEXT), ("code", ADMIN_CODE), ("geom", GEOM)),
-    "community": (
-        ("id", ID),
-        ("subdistrict_id", ref("subdistrict")),
-        ("name", TEXT),
-        ("code", ADMIN_CODE),
-        ("households", PLAIN),
-        ("residents", PLAIN),
-        ("party_members", PLAIN),
-        ("address", TEXT),
-        ("phone", PLAIN),
-        ("geom", GEOM),
-    ),
-    "grid": (
-        ("id", ID),
-        ("community_id", ref("community")),
-        ("code", ADMIN_CODE),
-        ("name", TEXT),
-        ("households", PLAIN),
-        ("leader_id", ref("staff_person")),  # given by the staff layer
-        ("worker_id", ref("staff_person")),
-        ("geom", GEOM),
-    ),
-}
 
 
 def build_lattice(city: City) -> None:

@@ -18,15 +18,8 @@ from webapp.domain.choices import CameraKind, CameraOwner, CameraState, Enclosur
 from .. import names
 from .city import GATE_INSET_M, Block, City, azimuth_deg, inset, unit
 from .tables import (
-    DEVICE_CODE,
     DISTRICT_CODES,
-    ID,
-    IN_GRID,
     MARK,
-    PLAIN,
-    TEXT,
-    Columns,
-    ref,
 )
 
 CAMERAS_TOTAL = 300
@@ -51,35 +44,6 @@ MAINTENANCE_TEXT = {
     MaintenanceKind.REPAIR: ("更换电源适配器,恢复供电", "光纤收发器故障,已修复", "重新熔接光缆"),
     MaintenanceKind.REPLACEMENT: ("摄像机老化,更换为400万像素网络摄像机",),
     MaintenanceKind.RELOCATION: ("因树木遮挡,调整安装位置和角度",),
-}
-
-COLUMNS: dict[str, Columns] = {
-    "camera": (
-        ("id", ID),
-        ("device_code", DEVICE_CODE),
-        ("name", TEXT),
-        ("kind", PLAIN),
-        ("owner_type", PLAIN),
-        ("owner_name", TEXT),
-        ("compound_id", ref("compound")),
-        ("connected", PLAIN),
-        ("connected_on", PLAIN),
-        ("state", PLAIN),
-        ("azimuth_deg", PLAIN),
-        ("field_angle_deg", PLAIN),
-        ("range_m", PLAIN),
-        ("installed_on", PLAIN),
-        *IN_GRID,
-    ),
-    "camera_maintenance": (
-        ("id", ID),
-        ("camera_id", ref("camera")),
-        ("performed_on", PLAIN),
-        ("kind", PLAIN),
-        ("description", PLAIN),
-        ("performed_by", PLAIN),
-        ("state_after", PLAIN),
-    ),
 }
 
 

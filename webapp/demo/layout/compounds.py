@@ -16,43 +16,13 @@ from webapp.domain.choices import Enclosure, StaffRole
 from .. import names
 from .city import COMPOUND_INSET_M, Block, City, inset
 from .staff import add_staff
-from .tables import ID, IN_GRID, MARK, PLAIN, TEXT, Columns, ref
+from .tables import MARK
 
 COMPOUNDS_TOTAL = 62
 COMPOUND_BUILDINGS_TOTAL = 780
 STANDALONE_BLOCKS, STANDALONE_PER_BLOCK = 10, 2
 BUILDING_MARGIN_M = 6.0  # buildings keep this far inside their compound
 STANDALONE_MARGIN_M = 20.0  # loose buildings keep this far inside their block
-
-COLUMNS: dict[str, Columns] = {
-    "compound": (
-        ("id", ID),
-        ("name", TEXT),
-        ("address", TEXT),
-        ("enclosure", PLAIN),
-        ("property_company", PLAIN),
-        ("property_manager_id", ref("staff_person")),
-        ("party_secretary_id", ref("staff_person")),
-        ("total_floor_area_m2", PLAIN),
-        ("property_room_area_m2", PLAIN),
-        ("guards", PLAIN),
-        ("cleaners", PLAIN),
-        ("electricians", PLAIN),
-        ("accountants", PLAIN),
-        *IN_GRID,
-    ),
-    "building": (
-        ("id", ID),
-        ("compound_id", ref("compound")),
-        ("name", PLAIN),
-        ("address", TEXT),
-        ("floors", PLAIN),
-        ("units", PLAIN),
-        ("households", PLAIN),
-        ("head_id", ref("staff_person")),
-        *IN_GRID,
-    ),
-}
 
 
 @dataclass

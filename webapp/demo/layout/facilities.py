@@ -12,7 +12,7 @@ from webapp.domain.choices import StaffRole
 from .. import names
 from .city import GATE_INSET_M, City, inset
 from .staff import add_staff
-from .tables import ID, IN_GRID, MARK, PLAIN, TEXT, Columns, ref
+from .tables import MARK
 
 FACILITY_REQUIRED = ("service_station", "party_center", "health_station")
 FACILITY_OPTIONAL = (
@@ -43,29 +43,6 @@ FACILITY_SPECS: dict[str, tuple[str, tuple[int, int] | None, str, bool]] = {
 # Facilities that usually sit inside a residential compound.
 IN_COMPOUND_FACILITIES = frozenset({"parcel_locker", "sports_room", "elderly_care"})
 POLICE_ROOM_HOURS = ("8:00-18:00", "8:30-17:30", "8:00-17:00", "全天24小时")
-
-COLUMNS: dict[str, Columns] = {
-    "police_room": (
-        ("id", ID),
-        ("name", TEXT),
-        ("address", TEXT),
-        ("phone", PLAIN),
-        ("hours", PLAIN),
-        ("officer_id", ref("staff_person")),
-        ("assistant_id", ref("staff_person")),
-        *IN_GRID,
-    ),
-    "facility": (
-        ("id", ID),
-        ("type_code", PLAIN),  # facility_type.code; the loader turns it into type_id
-        ("name", TEXT),
-        ("address", TEXT),
-        ("floor_area_m2", PLAIN),
-        ("hours", PLAIN),
-        ("phone", PLAIN),
-        *IN_GRID,
-    ),
-}
 
 
 def build_police_rooms(city: City) -> None:

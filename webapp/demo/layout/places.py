@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import names
 from .city import COMPOUND_INSET_M, City, inset
-from .tables import ID, IN_GRID, MARK, PERSON, PHONE, PLAIN, TEXT, Columns
+from .tables import MARK
 
 PLACE_PLAN = (  # kind, how many, how many of them are polygons (the rest are points)
     ("学校", 4, 4),
@@ -18,18 +18,6 @@ PLACE_PLAN = (  # kind, how many, how many of them are polygons (the rest are po
     ("景区", 2, 2),
     ("单位", 6, 3),
 )
-
-COLUMNS: dict[str, Columns] = {
-    "place": (
-        ("id", ID),
-        ("name", TEXT),
-        ("kind", PLAIN),
-        ("address", TEXT),
-        ("contact", PERSON),
-        ("phone", PHONE),
-        *IN_GRID,
-    ),
-}
 
 
 def build_places(city: City) -> None:

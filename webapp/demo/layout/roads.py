@@ -8,21 +8,7 @@ from webapp.domain.choices import RoadClass
 
 from .. import names
 from .city import BLOCK_COLS, BLOCK_ROWS, COMMUNITY_BLOCK_COLS, COMMUNITY_BLOCK_ROWS, City
-from .tables import GEOM, ID, MARK, PLAIN, TEXT, Columns, ref
-
-COLUMNS: dict[str, Columns] = {
-    "road_node": (("id", ID), ("geom", GEOM)),
-    "road_segment": (
-        ("id", ID),
-        ("name", TEXT),
-        ("road_class", PLAIN),
-        ("walkable", PLAIN),
-        ("oneway", PLAIN),
-        ("source", ref("road_node")),
-        ("target", ref("road_node")),
-        ("geom", GEOM),
-    ),
-}
+from .tables import MARK
 
 
 def build_roads(city: City) -> None:

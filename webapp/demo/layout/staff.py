@@ -10,19 +10,6 @@ from webapp.domain.choices import StaffRole
 
 from .. import names
 from .city import City
-from .tables import ID, PERSON, PHONE, PLAIN, TEXT, Columns, ref
-
-COLUMNS: dict[str, Columns] = {
-    "staff_person": (
-        ("id", ID),
-        ("name", PERSON),
-        ("phone", PHONE),
-        ("role", PLAIN),
-        ("community_id", ref("community")),
-        ("grid_id", ref("grid")),
-        ("note", TEXT),
-    ),
-}
 
 
 def add_staff(

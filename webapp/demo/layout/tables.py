@@ -41,14 +41,6 @@ def ref(table: str) -> str:
     return f"ref:{table}"
 
 
-# The columns that place a feature: its community, its grid and its geometry.
-IN_GRID: Columns = (
-    ("community_id", ref("community")),
-    ("grid_id", ref("grid")),
-    ("geom", GEOM),
-)
-
-
 @dataclass
 class Table:
     """One table's base rows; the geometry column holds shapely geometries in lon/lat."""
