@@ -17,10 +17,7 @@ from webapp.domain.choices import CameraKind, CameraOwner, CameraState, Enclosur
 
 from .. import names
 from .city import GATE_INSET_M, Block, City, azimuth_deg, inset, unit
-from .tables import (
-    DISTRICT_CODES,
-    MARK,
-)
+from .tables import DISTRICT_CODES, MARK
 
 CAMERAS_TOTAL = 300
 JUNCTION_OFFSET_M = 8.0  # road cameras stand this far into a block from the junction
