@@ -134,6 +134,7 @@ def body_text(response) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+@pytest.mark.slow
 def test_a_grid_worker_reaches_no_other_grids_personal_data(
     page, live_server, database_url, engine
 ):

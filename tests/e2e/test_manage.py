@@ -45,6 +45,7 @@ def fill_building(page, name: str) -> None:
     page.get_by_label("单元数").fill("2")
 
 
+@pytest.mark.slow
 def test_draw_a_building_inside_a_compound_and_it_appears_on_the_map(page, requests_seen, engine):
     login(page)
     open_page(page, "/manage/building/new")
@@ -85,6 +86,7 @@ def test_draw_a_building_inside_a_compound_and_it_appears_on_the_map(page, reque
             conn.execute(text("DELETE FROM building WHERE name = '浏览器绘制楼'"))
 
 
+@pytest.mark.slow
 def test_a_building_drawn_across_the_compound_boundary_is_refused(page, requests_seen, engine):
     login(page)
     open_page(page, "/manage/building/new")
@@ -119,6 +121,7 @@ def spare_camera(engine):
         conn.execute(text("DELETE FROM camera WHERE id = :id"), {"id": camera_id})
 
 
+@pytest.mark.slow
 def test_two_sessions_edit_one_camera_and_the_second_gets_the_conflict(
     browser, live_server, engine, spare_camera
 ):

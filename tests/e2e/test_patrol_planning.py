@@ -15,6 +15,7 @@ def click_at(page, lon: float, lat: float) -> None:
     page.mouse.click(x, y)
 
 
+@pytest.mark.slow
 def test_pick_four_checkpoints_plan_save_and_see_the_route(page, requests_seen, engine):
     with engine.connect() as conn:
         cameras = conn.execute(
