@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,7 +76,7 @@ class Block:
 class City:
     """The base subdistrict under construction: one random stream, rows per table, blocks."""
 
-    def __init__(self, seed: int, table_names) -> None:
+    def __init__(self, seed: int, table_names: Iterable[str]) -> None:
         self.rng = random.Random(seed)
         self.to_wgs84 = Transformer.from_crs(
             f"+proj=aeqd +lat_0={CENTRE_LAT} +lon_0={CENTRE_LON} +datum=WGS84 +units=m",
