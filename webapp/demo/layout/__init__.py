@@ -13,8 +13,8 @@ and names shifted per copy, so a 1,000-fold city costs no per-feature geometry w
 
 One module per layer (areas, staff, compounds, roads, facilities, places, cameras) adds its rows
 to the shared ``City``; columns.py names every table's columns; this module runs the layers in
-order. The
-order is part of the output: every layer draws from the one random stream of the seed.
+order. The order is part of the output: every layer draws from the one random stream of the
+seed.
 """
 
 from __future__ import annotations
