@@ -11,13 +11,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GRIDMAP := $(VENV)/bin/gridmap
 
-.PHONY: run test stop setup database bench lint format check-port help lock
+.PHONY: run test test-fast test-web stop setup database bench lint format check-port help lock
 # The set-up steps share .venv, static/vendor and the cluster: never run them in parallel.
 .NOTPARALLEL:
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything and run the whole test suite"
+	@echo "make test-fast  only the tests that need no database (pytest -m 'not db')"
+	@echo "make test-web   everything but the browser tests (pytest -m 'not e2e')"
 	@echo "make stop   stop the project-local PostgreSQL cluster"
 	@echo "make bench  print performance figures"
 	@echo "make lint   ruff check and format check"
@@ -32,6 +34,14 @@ test: setup
 	@scripts/system-packages.sh test
 	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
 	$(PY) -m pytest
+
+# The markers are given in tests/conftest.py: db (needs PostgreSQL), e2e (headless Chromium).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not db"
+
+test-web: setup
+	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg.sh start; fi
+	$(PY) -m pytest -m "not e2e"
 
 stop:
 	@scripts/pg.sh stop

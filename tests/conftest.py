@@ -9,30 +9,33 @@ that is rolled back.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from webapp import create_app, dbadmin, migrate
+from tests.helpers import TEST_SETTINGS, AuthActions, create_database, drop_database, url_string
+from webapp import create_app, migrate
+
+# Folders whose every test needs the database (through the fixtures below or a live server).
+DATABASE_FOLDERS = ("db", "web", "e2e")
 
 
-def create_database(prefix: str = "gridmap_test") -> URL:
-    try:
-        return dbadmin.create_database(prefix, os.environ.get("TEST_DATABASE_URL"))
-    except RuntimeError:
-        pytest.exit(
-            "no database: run 'make test', or set DATABASE_URL / TEST_DATABASE_URL to a "
-            "PostGIS server where this user may create databases",
-            returncode=2,
-        )
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these marks
+def pytest_collection_modifyitems(config, items):
+    """Mark what needs PostgreSQL ``db`` and what runs the browser ``e2e``.
 
-
-drop_database = dbadmin.drop_database
-url_string = dbadmin.url_string
+    A test needs the database when it lies in one of DATABASE_FOLDERS or asks, directly or
+    through another fixture, for ``database_url``; so ``-m "not db"`` runs the rest without
+    creating a database (session fixtures are set up only for the tests that ask for them).
+    """
+    root = config.rootpath / "tests"
+    for item in items:
+        folder = item.path.relative_to(root).parts[0] if item.path.is_relative_to(root) else ""
+        if folder in DATABASE_FOLDERS or "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+        if folder == "e2e":
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -81,15 +84,6 @@ def db(connection) -> Session:
     session.close()
 
 
-# The suite logs in hundreds of times a minute from one address: the login rate limit has its
-# own test, with its own setting.
-TEST_SETTINGS = {
-    "TESTING": True,
-    "PUBLIC_CACHE_SECONDS": 0,
-    "LOGIN_RATE_LIMIT": "100000 per minute",
-}
-
-
 @pytest.fixture
 def app(database_url, connection):
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url})
@@ -108,31 +102,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = CSRF_RE.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in page"
-    return match.group(1)
-
-
-class AuthActions:
-    def __init__(self, client):
-        self._client = client
-
-    def login(self, username: str = "center", password: str = "Demo@2026"):
-        page = self._client.get("/login").get_data(as_text=True)
-        return self._client.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": csrf_token(page)},
-        )
-
-    def logout(self):
-        page = self._client.get("/").get_data(as_text=True)
-        return self._client.post("/logout", data={"csrf_token": csrf_token(page)})
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """One migration chain: it builds an empty database, matches the models, and unwinds."""
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import create_database, drop_database, url_string
+from tests.helpers import create_database, drop_database, url_string
 from webapp import migrate
 
 
+@pytest.mark.slow  # a database of its own, built up and unwound
 def test_upgrade_on_an_empty_database_matches_the_models_and_downgrades():
     url = create_database("gridmap_migrate")
     try:

@@ -60,29 +60,3 @@ def requests_seen(page):
         and urlsplit(url).hostname != "127.0.0.1"
     ]
     assert not outside, f"requests left 127.0.0.1: {outside}"
-
-
-def login(page, username: str = "center", password: str = "Demo@2026") -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
-def screen_point(page, lon: float, lat: float) -> tuple[float, float]:
-    """Where a WGS-84 position is on the page (for mouse clicks on the map)."""
-    return page.evaluate(
-        "([lat, lon]) => { const p = gridmap.map.latLngToContainerPoint([lat, lon]);"
-        " const r = gridmap.map.getContainer().getBoundingClientRect();"
-        " return [p.x + r.left, p.y + r.top]; }",
-        [lat, lon],
-    )
-
-
-def camera_drawn(page, camera_id: int) -> None:
-    """Until the camera vector tiles hold this camera."""
-    page.wait_for_function(
-        "id => Object.values(gridmap.overlays.camera.gmTiles._vectorTiles)"
-        ".some(t => t._features && t._features[id])",
-        arg=camera_id,
-    )

@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
-from tests.e2e.test_manage import open_page
+from tests.helpers import login, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +34,7 @@ def inspection(page, score: str, passing: bool) -> None:
     page.get_by_role("button", name="保存检查记录").click()
 
 
+@pytest.mark.slow
 def test_a_compound_campaign_passes_and_its_colour_changes(page, requests_seen, engine):
     year = date.today().year
     with engine.connect() as conn:

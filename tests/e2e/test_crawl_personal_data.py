@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tests.e2e.conftest import login
+from tests.helpers import login
 from webapp import create_app
 from webapp.entities.registry import ENTITIES
 from webapp.map.layers import LAYERS
@@ -134,6 +134,7 @@ def body_text(response) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+@pytest.mark.slow
 def test_a_grid_worker_reaches_no_other_grids_personal_data(
     page, live_server, database_url, engine
 ):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
+from tests.helpers import login
 
 pytestmark = pytest.mark.e2e
 

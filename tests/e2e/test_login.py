@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login
+from tests.helpers import login
 from webapp.home.queries import LAYERS
 
 pytestmark = pytest.mark.e2e

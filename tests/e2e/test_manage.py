@@ -8,16 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import login, screen_point
-from tests.e2e.test_map import wait_for_layers
+from tests.helpers import login, open_page, screen_point, wait_for_layers, workbook
 
 pytestmark = pytest.mark.e2e
-
-
-def open_page(page, path: str) -> None:
-    page.goto(path)
-    page.wait_for_function("() => window.gridmap && window.gridmap.map")
-    wait_for_layers(page)
 
 
 def compound_point(engine, compound_id: int = 1) -> tuple[float, float]:
@@ -52,6 +45,7 @@ def fill_building(page, name: str) -> None:
     page.get_by_label("单元数").fill("2")
 
 
+@pytest.mark.slow
 def test_draw_a_building_inside_a_compound_and_it_appears_on_the_map(page, requests_seen, engine):
     login(page)
     open_page(page, "/manage/building/new")
@@ -92,6 +86,7 @@ def test_draw_a_building_inside_a_compound_and_it_appears_on_the_map(page, reque
             conn.execute(text("DELETE FROM building WHERE name = '浏览器绘制楼'"))
 
 
+@pytest.mark.slow
 def test_a_building_drawn_across_the_compound_boundary_is_refused(page, requests_seen, engine):
     login(page)
     open_page(page, "/manage/building/new")
@@ -126,6 +121,7 @@ def spare_camera(engine):
         conn.execute(text("DELETE FROM camera WHERE id = :id"), {"id": camera_id})
 
 
+@pytest.mark.slow
 def test_two_sessions_edit_one_camera_and_the_second_gets_the_conflict(
     browser, live_server, engine, spare_camera
 ):
@@ -185,8 +181,6 @@ def test_community_staff_cannot_edit_another_communitys_compound(page, requests_
 def test_an_excel_file_with_two_bad_rows_shows_both_errors_and_writes_nothing(
     page, requests_seen, engine, tmp_path
 ):
-    from tests.web.test_transfer import workbook
-
     lon, lat = compound_point(engine)
     square = (
         f"POLYGON(({lon - 0.00003} {lat - 0.00003},{lon + 0.00003} {lat - 0.00003},"

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import camera_drawn, login, screen_point
+from tests.helpers import camera_drawn, login, screen_point, wait_for_layers
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +39,6 @@ def free_point_in_grid(engine) -> tuple[int, str, str, float, float]:
                 " ORDER BY g.id LIMIT 1"
             )
         ).one()
-
-
-def wait_for_layers(page) -> None:
-    """Until the map has stopped moving and every layer request has answered."""
-    page.wait_for_timeout(50)
-    page.wait_for_function("() => !gridmap.moving && gridmap.pending === 0")
 
 
 def click_lonlat(page, lon: float, lat: float) -> None:

@@ -5,9 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.e2e.conftest import camera_drawn, login, screen_point
-from tests.e2e.test_manage import open_page
-from tests.e2e.test_map import wait_for_layers
+from tests.helpers import camera_drawn, login, open_page, screen_point, wait_for_layers
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +15,7 @@ def click_at(page, lon: float, lat: float) -> None:
     page.mouse.click(x, y)
 
 
+@pytest.mark.slow
 def test_pick_four_checkpoints_plan_save_and_see_the_route(page, requests_seen, engine):
     with engine.connect() as conn:
         cameras = conn.execute(

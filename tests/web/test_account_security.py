@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import TEST_SETTINGS, csrf_token
+from tests.helpers import HX, TEST_SETTINGS, csrf_token
 from webapp import create_app
-
-HX = {"HX-Request": "true"}
 
 
 def login(client, username: str, password: str = "Demo@2026"):
@@ -208,6 +206,7 @@ def second_step(client, code: str):
     return client.post("/login/totp", data={"csrf_token": csrf_token(page), "code": code})
 
 
+@pytest.mark.slow  # argon2 hashes of ten recovery codes, and logins
 def test_a_totp_login_needs_the_code_and_a_recovery_code_works_once(client, auth, connection):
     auth.login("planner")
     secret, codes = enrol(client)
@@ -232,6 +231,7 @@ def test_a_totp_login_needs_the_code_and_a_recovery_code_works_once(client, auth
     assert "totp_enable" in actions and "recovery_code" in actions
 
 
+@pytest.mark.slow
 def test_administrators_must_set_up_the_second_factor(database_url, connection):
     connection.execute(text("UPDATE app_user SET must_change_password = false"))
     client = strict_app(database_url, connection).test_client()
@@ -272,6 +272,7 @@ def test_a_forged_session_cookie_is_just_a_stranger(client):
     assert api.status_code == 401
 
 
+@pytest.mark.slow
 def test_the_second_step_expires_and_dies_with_the_password_or_a_lock(client, auth, connection):
     auth.login("planner")
     secret, _codes = enrol(client)

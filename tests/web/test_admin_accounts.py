@@ -6,7 +6,7 @@ import io
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def token(client) -> str:

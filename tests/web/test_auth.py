@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def test_login_page_is_in_chinese(client):

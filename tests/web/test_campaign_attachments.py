@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
-from tests.web.test_campaigns import HX, campaign_id, inspect, start
+from tests.helpers import HX, campaign_id, csrf_token, inspect, start
 from webapp.campaigns import attachments
 
 PNG = base64.b64decode(

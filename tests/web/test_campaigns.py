@@ -1,42 +1,17 @@
 """平安创建 panels: start, workflow, inspections, refusals, and the dashboard against SQL."""
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
-
-HX = {"HX-Request": "true"}
-YEAR = date.today().year
+from tests.helpers import HX, YEAR, campaign_id, csrf_token, inspect, start
 
 
 @pytest.fixture
 def center(client, auth):
     auth.login("center")
     return client
-
-
-def start(client, layer: str, feature_id: int, campaign_type: str, year: int = YEAR):
-    # Any form of the session carries its token (a refused user's panel shows no form).
-    page = client.get("/account/password")
-    return client.post(
-        f"/campaigns/feature/{layer}/{feature_id}",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "campaign_type": campaign_type,
-            "year": str(year),
-        },
-        headers=HX,
-    )
-
-
-def campaign_id(connection, layer: str, feature_id: int) -> int:
-    return connection.execute(
-        text("SELECT id FROM campaign WHERE layer = :l AND feature_id = :f ORDER BY id DESC"),
-        {"l": layer, "f": feature_id},
-    ).scalar_one()
 
 
 def move(client, cid: int, to: str, version: int | None = None):
@@ -51,19 +26,6 @@ def move(client, cid: int, to: str, version: int | None = None):
         },
         headers=HX,
     )
-
-
-def inspect(client, cid: int, score: str, all_pass: bool):
-    page = client.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
-    items = re.findall(r'name="(item_\d+)" value="pass"', page)
-    data = {
-        "csrf_token": csrf_token(page),
-        "inspected_on": date.today().isoformat(),
-        "inspectors": "街道综治办 张三",
-        "score": score,
-    }
-    data.update({name: "pass" if all_pass else "fail" for name in items})
-    return client.post(f"/campaigns/{cid}/inspections", data=data, headers=HX)
 
 
 def test_a_compound_campaign_from_declaration_to_passed(center, connection):

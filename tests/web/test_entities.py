@@ -9,9 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from gis.coords import wgs84_to_gcj02
-from tests.conftest import csrf_token
+from tests.helpers import HX, count, csrf_token, form_of, point_on
 
-HX = {"HX-Request": "true"}
 # Entries written in this test's transaction (now() is its start; other tests' entries are older).
 # Logins are audited too: count the data writes.
 THIS_TEST_AUDIT = "SELECT count(*) FROM audit_log WHERE at >= now() AND entity <> 'account'"
@@ -31,42 +30,10 @@ def square(lon: float, lat: float, half_m: float) -> str:
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
-def point_on(connection, table: str, feature_id: int) -> tuple[float, float]:
-    return connection.execute(
-        text(
-            f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM {table}"
-            " WHERE id = :id) q"
-        ),
-        {"id": feature_id},
-    ).one()
-
-
-def form_of(client, url: str) -> dict:
-    """The values of the management form at ``url``, as the browser would post them."""
-    html = client.get(url, headers=HX).get_data(as_text=True)
-    data = {"csrf_token": csrf_token(html)}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'name="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if not name or ('type="checkbox"' in tag and "checked" not in tag):
-            continue
-        data.setdefault(name.group(1), value.group(1) if value else "")
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"', body) or re.search(
-            r'<option value="([^"]*)"', body
-        )
-        data[name] = chosen.group(1) if chosen else ""
-    return {k: v.replace("&#34;", '"').replace("&amp;", "&") for k, v in data.items()}
-
-
 @pytest.fixture
 def center(client, auth):
     auth.login("center")
     return client
-
-
-def count(connection, sql: str, **params) -> int:
-    return connection.execute(text(sql), params).scalar_one()
 
 
 # ---- lists --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import contextlib
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import TEST_SETTINGS, csrf_token
+from tests.helpers import TEST_SETTINGS, csrf_token
 from webapp import create_app
 
 COOKIE = "session"

@@ -271,7 +271,7 @@ def test_on_gcj02_tiles_features_are_shifted_and_found_by_the_shown_viewport(
     database_url, connection
 ):
     from gis.coords import wgs84_to_gcj02
-    from tests.conftest import AuthActions
+    from tests.helpers import AuthActions
 
     app = gcj02_app(
         database_url, connection, TILE_URL="http://amap.intranet/{z}/{x}/{y}.png", TILE_CRS="gcj02"
@@ -291,7 +291,7 @@ def test_on_gcj02_tiles_features_are_shifted_and_found_by_the_shown_viewport(
 
 
 def test_baidu_tiles_show_the_refusal_on_the_map(database_url, connection):
-    from tests.conftest import AuthActions
+    from tests.helpers import AuthActions
 
     app = gcj02_app(
         database_url, connection, TILE_URL="http://baidu.intranet/{z}/{x}/{y}.png", TILE_CRS="bd09"
@@ -303,7 +303,7 @@ def test_baidu_tiles_show_the_refusal_on_the_map(database_url, connection):
 
 
 def test_on_gcj02_tiles_vector_tiles_are_cut_from_shifted_features(database_url, connection):
-    from tests.conftest import AuthActions
+    from tests.helpers import AuthActions
 
     app = gcj02_app(
         database_url, connection, TILE_URL="http://amap.intranet/{z}/{x}/{y}.png", TILE_CRS="gcj02"

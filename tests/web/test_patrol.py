@@ -7,9 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
-
-HX = {"HX-Request": "true"}
+from tests.helpers import HX, csrf_token
 
 
 @pytest.fixture

@@ -7,13 +7,10 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
-from tests.web.test_entities import form_of
-from tests.web.test_transfer import upload
+from tests.helpers import HX, csrf_token, form_of, upload
 from webapp.crypto import decrypt
 from webapp.security.personal import mask_phone
 
-HX = {"HX-Request": "true"}
 MASKED_MOBILE = re.compile(r"1\d{2}\*{4}\d{4}")
 THIS_TEST = "at >= now()"  # entries of this test's transaction (now() is its start)
 

@@ -3,9 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
-
-HX = {"HX-Request": "true"}
+from tests.helpers import HX, csrf_token
 
 
 @pytest.fixture

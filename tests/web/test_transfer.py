@@ -9,11 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
-from tests.web.test_entities import count, point_on
+from tests.helpers import HX, count, point_on, upload, workbook
 from webapp.entities import transfer_views
 
-HX = {"HX-Request": "true"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Entries of this test's transaction (now() is its start); end-to-end tests commit older ones.
 IMPORTS_IN_THIS_TEST = "SELECT count(*) FROM audit_log WHERE action = 'import' AND at >= now()"
@@ -44,30 +42,6 @@ def square_wkt(lon: float, lat: float, half_m: float) -> str:
         (lon - dlon, lat - dlat),
     ]
     return "POLYGON ((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in ring) + "))"
-
-
-def workbook(headers: list, rows: list[list], title: str = "Sheet") -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def upload(client, key: str, data: bytes, name: str, *, crs="wgs84", only_valid=False, **extra):
-    """Post a file to the import panel as the browser (htmx) would."""
-    html = client.get(f"/manage/{key}/import", headers=HX).get_data(as_text=True)
-    form = {"csrf_token": csrf_token(html), "crs": crs, "file": (io.BytesIO(data), name)}
-    if only_valid:
-        form["only_valid"] = "y"
-    form.update(extra)
-    return client.post(
-        f"/manage/{key}/import", data=form, headers=HX, content_type="multipart/form-data"
-    )
 
 
 def error_rows(html: str) -> list[tuple[str, str, str]]:

@@ -1,0 +1,211 @@
+"""Helpers that several test modules share: the one module tests import from.
+
+Test modules never import each other or a conftest (pytest loads those itself; importing them
+again runs them twice under another name). Fixtures live in the conftest files; plain functions
+and constants live here. The ``pythonpath`` setting in pyproject.toml makes ``tests.helpers``
+importable under a bare ``pytest`` as under ``python -m pytest``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from datetime import date
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+
+from webapp import dbadmin
+
+# ---- the test database ------------------------------------------------------------------------
+
+
+def create_database(prefix: str = "gridmap_test") -> URL:
+    try:
+        return dbadmin.create_database(prefix, os.environ.get("TEST_DATABASE_URL"))
+    except RuntimeError:
+        pytest.exit(
+            "no database: run 'make test', or set DATABASE_URL / TEST_DATABASE_URL to a "
+            "PostGIS server where this user may create databases",
+            returncode=2,
+        )
+
+
+drop_database = dbadmin.drop_database
+url_string = dbadmin.url_string
+
+
+def count(connection, sql: str, **params) -> int:
+    return connection.execute(text(sql), params).scalar_one()
+
+
+def point_on(connection, table: str, feature_id: int) -> tuple[float, float]:
+    return connection.execute(
+        text(
+            f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM {table}"
+            " WHERE id = :id) q"
+        ),
+        {"id": feature_id},
+    ).one()
+
+
+# ---- the test client --------------------------------------------------------------------------
+
+# The suite logs in hundreds of times a minute from one address: the login rate limit has its
+# own test, with its own setting.
+TEST_SETTINGS = {
+    "TESTING": True,
+    "PUBLIC_CACHE_SECONDS": 0,
+    "LOGIN_RATE_LIMIT": "100000 per minute",
+}
+
+HX = {"HX-Request": "true"}
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "center", password: str = "Demo@2026"):
+        page = self._client.get("/login").get_data(as_text=True)
+        return self._client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_token(page)},
+        )
+
+    def logout(self):
+        page = self._client.get("/").get_data(as_text=True)
+        return self._client.post("/logout", data={"csrf_token": csrf_token(page)})
+
+
+def form_of(client, url: str) -> dict:
+    """The values of the management form at ``url``, as the browser would post them."""
+    html = client.get(url, headers=HX).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html)}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if not name or ('type="checkbox"' in tag and "checked" not in tag):
+            continue
+        data.setdefault(name.group(1), value.group(1) if value else "")
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', body) or re.search(
+            r'<option value="([^"]*)"', body
+        )
+        data[name] = chosen.group(1) if chosen else ""
+    return {k: v.replace("&#34;", '"').replace("&amp;", "&") for k, v in data.items()}
+
+
+def workbook(headers: list, rows: list[list], title: str = "Sheet") -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload(client, key: str, data: bytes, name: str, *, crs="wgs84", only_valid=False, **extra):
+    """Post a file to the import panel as the browser (htmx) would."""
+    html = client.get(f"/manage/{key}/import", headers=HX).get_data(as_text=True)
+    form = {"csrf_token": csrf_token(html), "crs": crs, "file": (io.BytesIO(data), name)}
+    if only_valid:
+        form["only_valid"] = "y"
+    form.update(extra)
+    return client.post(
+        f"/manage/{key}/import", data=form, headers=HX, content_type="multipart/form-data"
+    )
+
+
+# ---- 平安创建 campaigns -------------------------------------------------------------------------
+
+YEAR = date.today().year
+
+
+def start(client, layer: str, feature_id: int, campaign_type: str, year: int = YEAR):
+    # Any form of the session carries its token (a refused user's panel shows no form).
+    page = client.get("/account/password")
+    return client.post(
+        f"/campaigns/feature/{layer}/{feature_id}",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "campaign_type": campaign_type,
+            "year": str(year),
+        },
+        headers=HX,
+    )
+
+
+def campaign_id(connection, layer: str, feature_id: int) -> int:
+    return connection.execute(
+        text("SELECT id FROM campaign WHERE layer = :l AND feature_id = :f ORDER BY id DESC"),
+        {"l": layer, "f": feature_id},
+    ).scalar_one()
+
+
+def inspect(client, cid: int, score: str, all_pass: bool):
+    page = client.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
+    items = re.findall(r'name="(item_\d+)" value="pass"', page)
+    data = {
+        "csrf_token": csrf_token(page),
+        "inspected_on": date.today().isoformat(),
+        "inspectors": "街道综治办 张三",
+        "score": score,
+    }
+    data.update({name: "pass" if all_pass else "fail" for name in items})
+    return client.post(f"/campaigns/{cid}/inspections", data=data, headers=HX)
+
+
+# ---- the browser (tests/e2e) ------------------------------------------------------------------
+
+
+def login(page, username: str = "center", password: str = "Demo@2026") -> None:
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def open_page(page, path: str) -> None:
+    page.goto(path)
+    page.wait_for_function("() => window.gridmap && window.gridmap.map")
+    wait_for_layers(page)
+
+
+def wait_for_layers(page) -> None:
+    """Until the map has stopped moving and every layer request has answered."""
+    page.wait_for_timeout(50)
+    page.wait_for_function("() => !gridmap.moving && gridmap.pending === 0")
+
+
+def screen_point(page, lon: float, lat: float) -> tuple[float, float]:
+    """Where a WGS-84 position is on the page (for mouse clicks on the map)."""
+    return page.evaluate(
+        "([lat, lon]) => { const p = gridmap.map.latLngToContainerPoint([lat, lon]);"
+        " const r = gridmap.map.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
+        [lat, lon],
+    )
+
+
+def camera_drawn(page, camera_id: int) -> None:
+    """Until the camera vector tiles hold this camera."""
+    page.wait_for_function(
+        "id => Object.values(gridmap.overlays.camera.gmTiles._vectorTiles)"
+        ".some(t => t._features && t._features[id])",
+        arg=camera_id,
+    )
