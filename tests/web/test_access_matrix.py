@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from webapp import access
 from webapp.access import Action, Scope, UserRole
 from webapp.auth.queries import DEMO_ACCOUNTS

@@ -12,13 +12,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from tests.conftest import csrf_token
+from tests.helpers import HX, csrf_token
 from webapp import spreadsheet
 from webapp.entities.registry import ENTITIES
 
 FORMULA = '=HYPERLINK("x")'
 YEAR = dt.date.today().year
-HX = {"HX-Request": "true"}
 
 # Every route answering an .xlsx, with how this module checks it.
 EXCEL_ROUTES = {

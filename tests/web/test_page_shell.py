@@ -5,7 +5,6 @@ from contextlib import nullcontext
 
 from sqlalchemy import text
 
-HX = {"HX-Request": "true"}
 RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
 MAP = "gridmap.init(map_gridmap"
 
