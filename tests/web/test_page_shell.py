@@ -5,6 +5,8 @@ from contextlib import nullcontext
 
 from sqlalchemy import text
 
+from tests.helpers import HX
+
 RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
 MAP = "gridmap.init(map_gridmap"
 
