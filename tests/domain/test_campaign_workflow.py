@@ -123,7 +123,7 @@ def test_only_passing_needs_an_inspection():
 
 @pytest.mark.parametrize("latest", [False, None])
 def test_passed_needs_a_passing_latest_inspection(latest):
-    with pytest.raises(CampaignError, match="需先有一次合格的验收检查记录"):
+    with pytest.raises(CampaignError, match="本轮验收.*合格的检查记录"):
         check_pass("达标", latest)
 
 
@@ -270,3 +270,23 @@ def test_an_inspection_passes_on_score_and_every_criterion(score, results, passe
 def test_an_inspection_with_a_bad_score_is_refused():
     with pytest.raises(CampaignError):
         inspection_passed(101, [True])
+
+
+def test_inspections_keep_to_the_campaign_year_and_to_active_states():
+    from datetime import date
+
+    from webapp.domain.campaigns import CampaignError, check_inspection, review_deadline
+
+    today = date(2026, 12, 7)
+    check_inspection("创建中", 2026, date(2026, 3, 1), today)
+    for state, day, words in (
+        ("申报", date(2026, 3, 1), "申报"),
+        ("摘牌", date(2026, 3, 1), "摘牌"),
+        ("验收", date(2025, 12, 31), "2026 年内"),
+        ("验收", date(2026, 12, 8), "晚于今天"),
+    ):
+        with pytest.raises(CampaignError, match=words):
+            check_inspection(state, 2026, day, today)
+    assert review_deadline("命名", False, today) == date(2027, 3, 7)
+    assert review_deadline("命名", True, today) is None
+    assert review_deadline("验收", False, today) is None

@@ -35,6 +35,8 @@ def an_inspection(client, connection, compound_id: int = 1) -> tuple[int, int]:
     """(campaign id, inspection id) of a fresh campaign with one inspection."""
     start(client, "compound", compound_id, "平安小区")
     cid = campaign_id(connection, "compound", compound_id)
+    # Inspections start once the work has (创建中).
+    connection.execute(text("UPDATE campaign SET state = '创建中' WHERE id = :c"), {"c": cid})
     assert inspect(client, cid, "90", all_pass=True).status_code == 200
     iid = connection.execute(
         text("SELECT id FROM campaign_inspection WHERE campaign_id = :c"), {"c": cid}

@@ -35,7 +35,7 @@ def test_a_compound_campaign_from_declaration_to_passed(center, connection):
     assert move(center, cid, "创建中").status_code == 200
     assert move(center, cid, "验收").status_code == 200
     refused = move(center, cid, "达标")  # no passing inspection yet
-    assert refused.status_code == 422 and "合格的验收" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "合格的检查记录" in refused.get_data(as_text=True)
     assert inspect(center, cid, "60", all_pass=False).status_code == 200
     assert inspect(center, cid, "92", all_pass=True).status_code == 200
     assert move(center, cid, "达标").status_code == 200
@@ -192,7 +192,8 @@ def test_checklists_are_edited_per_year_until_an_inspection_uses_them(center, co
     # Once an inspection has used this year's list, it stays as it is.
     start(center, "compound", 1, "平安小区")
     cid = campaign_id(connection, "compound", 1)
-    inspect(center, cid, "90", all_pass=True)
+    move(center, cid, "创建中")  # inspections start once the work has
+    assert inspect(center, cid, "90", all_pass=True).status_code == 200
     assert save(YEAR, "改了").status_code == 409
     assert save(YEAR - 2, "<script>x</script>").status_code == 422
 
@@ -214,6 +215,7 @@ def test_the_ledger_exports_every_campaign_with_its_last_inspection(center, conn
     from openpyxl import load_workbook
 
     start(center, "compound", 1, "平安小区")
+    move(center, campaign_id(connection, "compound", 1), "创建中")
     inspect(center, campaign_id(connection, "compound", 1), "88", all_pass=True)
     start(center, "compound", 2, "平安小区")
     response = center.get(f"/campaigns/export.xlsx?type=平安小区&year={YEAR}")
@@ -297,3 +299,74 @@ def test_the_due_list_follows_the_type_and_year(center, connection):
     for other in (f"type=平安家庭&year={YEAR}", f"type=平安小区&year={YEAR - 1}"):
         html = center.get(f"/campaigns?{other}", headers=HX).get_data(as_text=True)
         assert f'data-campaign="{cid}"' not in html, other
+
+
+def inspect_on(client, cid: int, day: str, score: str = "90"):
+    page = client.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
+    items = re.findall(r'name="(item_\d+)" value="pass"', page)
+    data = {"csrf_token": csrf_token(page), "inspected_on": day, "inspectors": "张三"}
+    data.update({"score": score, **dict.fromkeys(items, "pass")})
+    return client.post(f"/campaigns/{cid}/inspections", data=data, headers=HX)
+
+
+def test_passed_needs_a_passing_inspection_after_the_latest_acceptance(center, connection):
+    start(center, "compound", 2, "平安小区")
+    cid = campaign_id(connection, "compound", 2)
+    for step in ("创建中", "验收"):
+        assert move(center, cid, step).status_code == 200
+    assert inspect(center, cid, "92", all_pass=True).status_code == 200
+    for step in ("未达标", "创建中", "验收"):
+        assert move(center, cid, step).status_code == 200
+    refused = move(center, cid, "达标")  # the pass belongs to the first round
+    assert refused.status_code == 422 and "本轮验收" in refused.get_data(as_text=True)
+    assert inspect(center, cid, "91", all_pass=True).status_code == 200
+    assert move(center, cid, "达标").status_code == 200
+
+
+def test_inspections_out_of_the_year_in_the_future_or_before_the_work_are_refused(
+    center, connection
+):
+    from datetime import date, timedelta
+
+    start(center, "compound", 3, "平安小区")
+    cid = campaign_id(connection, "compound", 3)
+    declared = inspect_on(center, cid, date.today().isoformat())
+    assert declared.status_code == 422 and "申报" in declared.get_data(as_text=True)
+    move(center, cid, "创建中")
+    last_year = inspect_on(center, cid, f"{YEAR - 1}-06-01")
+    assert last_year.status_code == 422 and f"{YEAR} 年内" in last_year.get_data(as_text=True)
+    tomorrow = inspect_on(center, cid, (date.today() + timedelta(days=1)).isoformat())
+    assert tomorrow.status_code == 422 and "晚于今天" in tomorrow.get_data(as_text=True)
+    connection.execute(text("UPDATE campaign SET state = '摘牌' WHERE id = :id"), {"id": cid})
+    revoked = inspect_on(center, cid, date.today().isoformat())
+    assert revoked.status_code == 422 and "摘牌" in revoked.get_data(as_text=True)
+    assert (
+        connection.execute(
+            text("SELECT count(*) FROM campaign_inspection WHERE campaign_id = :id"), {"id": cid}
+        ).scalar()
+        == 0
+    )
+
+
+def test_a_failing_review_after_naming_shows_with_a_deadline(center, connection):
+    from datetime import date, timedelta
+
+    start(center, "compound", 4, "平安小区")
+    cid = campaign_id(connection, "compound", 4)
+    for step in ("创建中", "验收"):
+        move(center, cid, step)
+    inspect(center, cid, "92", all_pass=True)
+    for step in ("达标", "命名"):
+        assert move(center, cid, step).status_code == 200
+    assert inspect(center, cid, "50", all_pass=False).status_code == 200
+    page = center.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
+    deadline = (date.today() + timedelta(days=90)).isoformat()
+    assert "复查不合格" in page and deadline in page
+    state, flagged, due = connection.execute(
+        text("SELECT state, review_failed_on, rectify_by FROM campaign WHERE id = :id"),
+        {"id": cid},
+    ).one()
+    assert state == "命名" and flagged == date.today() and due.isoformat() == deadline
+    inspect(center, cid, "93", all_pass=True)  # put right
+    page = center.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
+    assert "复查不合格" not in page

@@ -223,7 +223,7 @@ def replace_checklist(session: Session, campaign_type: str, year: int, texts: li
 
 LEDGER_SQL = """
 SELECT c.id, cm.name AS community, c.layer, c.feature_name, c.state,
-       i.inspected_on, i.score, i.passed
+       i.inspected_on, i.score, i.passed, c.review_failed_on, c.rectify_by
 FROM campaign c JOIN community cm ON cm.id = c.community_id
 LEFT JOIN LATERAL (SELECT inspected_on, score, passed FROM campaign_inspection
                    WHERE campaign_id = c.id ORDER BY inspected_on DESC, id DESC LIMIT 1) i ON true

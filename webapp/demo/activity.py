@@ -95,6 +95,7 @@ def _campaign(session, rng, today, campaign_type, layer, feature_id, name, commu
             score = rng.randint(82, 96) if passed else rng.randint(55, 75)
             campaign.inspections.append(
                 Inspection(
+                    acceptance_round=1,  # every demo path enters 验收 once
                     inspected_on=day,
                     inspectors="街道综治中心 联合检查组",
                     score=score,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import date, timedelta
 from enum import StrEnum
 
 from gis.errors import UserError
@@ -235,14 +236,50 @@ def requires_passing_inspection(target: str) -> bool:
     return parse_state(target) == State.PASSED
 
 
-def check_pass(target: str, latest_inspection_passed: bool | None) -> None:
-    """Refuse 达标 unless the latest inspection passed (``None``: there is none).
+def check_pass(target: str, latest_of_this_round_passed: bool | None) -> None:
+    """Refuse 达标 unless the latest inspection recorded since the campaign last entered 验收
+    passed (``None``: there is none since then). An inspection of an earlier round (before a
+    未达标 and a new 验收) does not count.
 
     Raises:
-        CampaignError: when marking 达标 without a passing inspection.
+        CampaignError: when marking 达标 without such a passing inspection.
     """
-    if requires_passing_inspection(target) and latest_inspection_passed is not True:
-        raise CampaignError("需先有一次合格的验收检查记录,才能标记为达标。")
+    if requires_passing_inspection(target) and latest_of_this_round_passed is not True:
+        raise CampaignError(
+            "需在本轮验收(最近一次转为“验收”之后)有一次合格的检查记录,才能标记为达标。"
+        )
+
+
+# States in which an inspection can be recorded: not before the work starts (申报), not on a
+# title taken away (摘牌).
+INSPECTABLE = frozenset(State) - {State.DECLARED, State.REVOKED}
+REVIEW_RECTIFY_DAYS = 90  # 复查不合格: the deadline to put it right
+
+
+def check_inspection(state: str, campaign_year: int, inspected_on: date, today: date) -> None:
+    """Refuse an inspection on a campaign not being worked on, dated in the future or outside
+    the campaign's year.
+
+    Raises:
+        CampaignError: naming what is wrong.
+    """
+    now = parse_state(state)
+    if now not in INSPECTABLE:
+        raise CampaignError(f"创建处于“{now}”状态,不能记录检查。")
+    if inspected_on > today:
+        raise CampaignError("检查日期不能晚于今天。")
+    if inspected_on.year != campaign_year:
+        raise CampaignError(
+            f"检查日期应在创建年度 {campaign_year} 年内,当前为 {inspected_on.isoformat()}。"
+        )
+
+
+def review_deadline(state: str, passed: bool, inspected_on: date) -> date | None:
+    """After 达标 or 命名, a failing inspection is a 复查不合格: the title stands but the
+    feature must be put right by the returned deadline. None when nothing is due."""
+    if passed or parse_state(state) not in PASSED_STATES:
+        return None
+    return inspected_on + timedelta(days=REVIEW_RECTIFY_DAYS)
 
 
 SCORE_MIN, SCORE_MAX = 0, 100

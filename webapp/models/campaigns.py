@@ -62,6 +62,16 @@ class Campaign(Versioned, Base):
     feature_name: Mapped[str] = mapped_column(String(100))
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     state: Mapped[str] = mapped_column(String(8))
+    # 复查不合格: a failing inspection after 达标/命名, and the deadline to put it right; cleared
+    # by a passing inspection.
+    review_failed_on: Mapped[date | None] = mapped_column(Date, comment="复查不合格日期")
+    rectify_by: Mapped[date | None] = mapped_column(Date, comment="复查整改期限")
+
+    @property
+    def acceptance_round(self) -> int:
+        """How many times the campaign has entered 验收: inspections carry the round they were
+        recorded in, and only the current round's count for 达标."""
+        return sum(event.to_state == State.INSPECTION for event in self.events)
 
     events: Mapped[list[CampaignEvent]] = relationship(
         back_populates="campaign", order_by="CampaignEvent.id", cascade="all, delete-orphan"
@@ -107,6 +117,9 @@ class Inspection(Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text, server_default="")
     username: Mapped[str] = mapped_column(String(50))
+    acceptance_round: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="验收轮次:记录时已转入验收的次数"
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="inspections")
     results: Mapped[list[InspectionResult]] = relationship(
