@@ -123,7 +123,7 @@ def test_only_passing_needs_an_inspection():
 
 @pytest.mark.parametrize("latest", [False, None])
 def test_passed_needs_a_passing_latest_inspection(latest):
-    with pytest.raises(CampaignError, match="本轮验收.*合格的检查记录"):
+    with pytest.raises(CampaignError, match=r"本轮验收.*合格的检查记录"):
         check_pass("达标", latest)
 
 

@@ -151,3 +151,48 @@ def test_the_auditor_exports_the_log_and_the_export_is_audited(client, auth, con
     auth.logout()
     auth.login("admin")
     assert client.get("/manage/audit/export.csv").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "field", "value"),
+    [
+        ("community", "community_id", "999999"),
+        ("grid", "grid_id", "424242"),
+        ("grid", "grid_id", "99999999999999999999999"),
+    ],
+)
+def test_a_tampered_area_is_refused_with_a_message_and_audited(
+    client, auth, connection, role, field, value
+):
+    """Area ids that name no community or grid (a forged or stale form) on create and on a
+    role change: a 422 with a message, nothing written, the refusal audited."""
+    auth.login("admin")
+    form = {
+        "csrf_token": token(client),
+        "username": "tampered",
+        "display_name": "篡改",
+        "role": role,
+        field: value,
+        "password": "Init#2026ab",
+    }
+    created = client.post("/admin/accounts", data=form)
+    assert created.status_code == 422 and "不存在" in created.get_data(as_text=True)
+    assert last_event(connection, "account_create").outcome == "denied"
+    assert not connection.execute(
+        text("SELECT count(*) FROM app_user WHERE username = 'tampered'")
+    ).scalar()
+    auth.logout()
+    auth.login("secadmin")
+    planner = account_id(connection, "planner")
+    changed = client.post(
+        f"/admin/accounts/{planner}/role",
+        data={"csrf_token": token(client), "role": role, field: value},
+    )
+    assert changed.status_code == 422 and "不存在" in changed.get_data(as_text=True)
+    assert last_event(connection, "role_change").outcome == "denied"
+    assert (
+        connection.execute(
+            text("SELECT role FROM app_user WHERE id = :id"), {"id": planner}
+        ).scalar()
+        == "planner"
+    )

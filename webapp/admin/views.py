@@ -70,6 +70,22 @@ def _audit(action: str, account: User, summary: str, before: dict | None, outcom
     )
 
 
+def _audit_refusal(action: str, summary: str) -> None:
+    """A refused change that names no account yet (a new one): audited and committed alone."""
+    record_event(
+        get_session(),
+        action=action,
+        entity="account",
+        entity_id=None,
+        user_id=current_user.id,
+        username=current_user.username,
+        address=request.remote_addr,
+        summary=summary,
+        outcome="denied",
+    )
+    get_session().commit()
+
+
 def _done(
     account: User,
     action: str,
@@ -113,8 +129,9 @@ def accounts(errors=(), status=200):
 def _area(role: str) -> tuple[int | None, int | None]:
     community = request.form.get("community_id", "")
     grid = request.form.get("grid_id", "")
-    community_id = int(community) if community.isdigit() else None
-    grid_id = int(grid) if grid.isdigit() else None
+    # An id past the integer range names no row: 0 stands for it (refused as missing).
+    community_id = (int(community) if len(community) <= 9 else 0) if community.isdigit() else None
+    grid_id = (int(grid) if len(grid) <= 9 else 0) if grid.isdigit() else None
     return (
         community_id if role == UserRole.COMMUNITY else None,
         grid_id if role == UserRole.GRID else None,
@@ -137,10 +154,13 @@ def create():
         errors.append("请填写姓名(最多 50 字,不能包含“<”或“>”)。")
     password = form.get("password", "")
     errors += password_problems(password, username)
-    if errors:
-        return accounts(errors=errors, status=422)
     community_id, grid_id = _area(role)
     session = get_session()
+    if missing := queries.area_missing(session, community_id, grid_id):
+        errors.append(missing)
+        _audit_refusal("account_create", f"拒绝新建账号 {username[:50]}:{missing}")
+    if errors:
+        return accounts(errors=errors, status=422)
     try:
         account = create_user(
             session,
@@ -262,6 +282,8 @@ def change_role(account_id: int):
         errors.append("社区工作人员须选择所属社区。")
     if role == UserRole.GRID and grid_id is None:
         errors.append("网格员须选择所属网格。")
+    if missing := queries.area_missing(get_session(), community_id, grid_id):
+        errors.append(missing)
     before = _state(account)
     if errors:
         _audit("role_change", account, f"拒绝修改 {account.username} 的角色", before, "denied")
