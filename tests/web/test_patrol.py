@@ -200,15 +200,42 @@ def test_plan_coverage_drops_an_offline_camera_once_a_route_passes_it(planner, c
     ).scalar()
     response = save(planner, connection, stop=[f"camera:{camera_id}", f"camera:{other}"])
     assert response.status_code == 200
-    passes = connection.execute(
+    html = planner.get("/patrol/plan-coverage?community=1", headers=HX).get_data(as_text=True)
+    # A stop counts as visited, even set back more than 30 m from the route's line.
+    assert name not in html.split("未巡到的街道盲区")[0]
+
+
+def test_a_stop_set_back_from_the_line_counts_as_visited(planner, connection):
+    """The camera the route stops at is moved 200 m off its line: still visited."""
+    camera_id, name = connection.execute(
         text(
-            "SELECT ST_DWithin(r.geom::geography, c.geom::geography, 30) FROM patrol_route r,"
+            "SELECT id, name FROM camera WHERE community_id = 1 AND state <> '在线'"
+            " ORDER BY id LIMIT 1"
+        )
+    ).one()
+    other = connection.execute(
+        text("SELECT id FROM camera WHERE community_id = 1 AND id <> :id ORDER BY id LIMIT 1"),
+        {"id": camera_id},
+    ).scalar()
+    assert save(planner, connection, stop=[f"camera:{camera_id}", f"camera:{other}"]).status_code
+    connection.execute(text("UPDATE patrol_route SET geom = ST_Translate(geom, 0.0025, 0.0025)"))
+    connection.execute(
+        text(
+            "UPDATE patrol_stop SET geom = ST_Translate(geom, 0.0025, 0.0025)"
+            " WHERE ref_id <> :id OR kind <> 'camera'"
+        ),
+        {"id": camera_id},
+    )
+    far = connection.execute(
+        text(
+            "SELECT NOT ST_DWithin(r.geom::geography, c.geom::geography, 30) FROM patrol_route r,"
             " camera c WHERE c.id = :id"
         ),
         {"id": camera_id},
     ).scalar()
+    assert far
     html = planner.get("/patrol/plan-coverage?community=1", headers=HX).get_data(as_text=True)
-    assert (name in html.split("未巡到的街道盲区")[0]) is not passes
+    assert name not in html.split("未巡到的街道盲区")[0]
 
 
 def test_a_refused_save_keeps_the_planned_route_and_what_was_typed(planner, connection):

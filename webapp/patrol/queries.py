@@ -139,19 +139,29 @@ def community_box(session: Session, community_id: int) -> tuple[str, BBox] | Non
 
 # ---- what the routes of the week pass ---------------------------------------------------------
 
+# A route of the week visits what its line passes within :visit_m and what its stops are: a
+# stop set back from the street is walked to (the route's times count that walk), so a camera
+# that is a stop, or a spot within :visit_m of a stop, is visited wherever the line runs.
 UNVISITED_CAMERAS_SQL = """
 SELECT c.id, c.name, c.state, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat FROM camera c
 WHERE c.state <> '在线' AND c.community_id = :community
   AND NOT EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
                   AND ST_DWithin(r.geom::geography, c.geom::geography, :visit_m))
+  AND NOT EXISTS (SELECT 1 FROM patrol_stop s JOIN patrol_route r ON r.id = s.route_id
+                  WHERE cardinality(r.days) > 0
+                  AND ((s.kind = 'camera' AND s.ref_id = c.id)
+                       OR ST_DWithin(s.geom::geography, c.geom::geography, :visit_m)))
 ORDER BY c.state, c.name
 """
 
-# Which of the blind spots (a JSON array of GeoJSON geometries) a route of the week passes.
+# Which of the blind spots (a JSON array of GeoJSON geometries) a route of the week visits.
 VISITED_SQL = """
 SELECT s.n - 1 FROM json_array_elements(CAST(:geometries AS json)) WITH ORDINALITY AS s(g, n)
 WHERE EXISTS (SELECT 1 FROM patrol_route r WHERE cardinality(r.days) > 0
               AND ST_DWithin(r.geom::geography, ST_GeomFromGeoJSON(s.g)::geography, :visit_m))
+   OR EXISTS (SELECT 1 FROM patrol_stop p JOIN patrol_route r ON r.id = p.route_id
+              WHERE cardinality(r.days) > 0
+              AND ST_DWithin(p.geom::geography, ST_GeomFromGeoJSON(s.g)::geography, :visit_m))
 """
 
 
