@@ -29,6 +29,12 @@ def logged_in(app):
     return client
 
 
+def dispose(app) -> None:
+    """Close the app's pooled connections (the test database is dropped at the end)."""
+    app.extensions["db_engine"].dispose()
+    app.extensions["db_read_engine"].dispose()
+
+
 def test_the_limits_are_libpq_options():
     assert limits(5000, 1000, "default_transaction_read_only=on") == (
         "-c statement_timeout=5000 -c lock_timeout=1000 -c default_transaction_read_only=on"
@@ -64,6 +70,7 @@ def test_a_locked_table_answers_503_at_once_not_after_the_lock(database_url, eng
         finally:
             holder.rollback()
     assert public.get(url).status_code == 200
+    dispose(app)
 
 
 def test_a_statement_past_its_limit_is_cancelled_with_a_503(database_url):
@@ -82,3 +89,23 @@ def test_a_statement_past_its_limit_is_cancelled_with_a_503(database_url):
             assert "statement timeout" in str(err.orig)
         else:
             raise AssertionError("the statement ran past its limit")
+
+
+def test_no_connection_is_left_idle_in_transaction_after_an_export(database_url, engine):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    client = logged_in(app)
+    for layer in ("camera", "building", "road"):
+        for kind in ("geojson", "xlsx"):
+            response = client.get(f"/manage/{layer}/export.{kind}")
+            assert response.status_code == 200, (layer, kind)
+            response.get_data()
+            response.close()
+    with engine.connect() as conn:
+        idle = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert idle == 0
+    dispose(app)
