@@ -315,6 +315,16 @@ def _sheet_row(entity: Entity, number: int, values: tuple, positions: dict[int, 
             point[column.key] = value
         elif column.key == "wkt":
             row.geometry = None if value is None else str(value)
+        elif column.spec is not None and column.spec.code and isinstance(value, int | float):
+            # Excel stored a code as a number: leading zeros and digits past 15 are lost, and
+            # a different code would be stored without a word.
+            row.problems.append(
+                (
+                    column.header,
+                    f"{column.header}是数字格式的单元格,编码可能已被 Excel 改变(丢失开头的 0 或"
+                    "末尾数字)。请把该列设置为“文本”格式后重新填写编码。",
+                )
+            )
         else:
             row.values[column.key] = value
     if entity.geometry == "POINT":
