@@ -169,6 +169,11 @@ def _check(outline: _Outline) -> bool:
     if outline.kind == "Feature":
         outline.count = 1
         return True
+    if outline.kind is None:
+        raise FileRefused(
+            'GeoJSON 缺少 type 成员:文件应以 {"type": "FeatureCollection", "features": [ … ]}'
+            " 开头(要素集合)。"
+        )
     if outline.kind != "FeatureCollection":
         raise FileRefused(
             f"GeoJSON 的类型应为 FeatureCollection(要素集合),文件中是“{str(outline.kind)[:40]}”。"

@@ -1,5 +1,5 @@
-"""Code columns (国标编码, 网格编码) in an Excel upload must be text: a number there has lost
-its leading zeros or its last digits, and is refused rather than stored as another code."""
+"""Uploads name the real problem: a code column typed as a number (leading zeros or last digits
+lost: refused, not stored as another code), a GeoJSON without a type."""
 
 from tests.helpers import workbook
 from webapp.entities import transfer
@@ -27,3 +27,11 @@ def test_a_device_code_typed_as_a_number_is_refused_with_a_hint_to_set_text():
 def test_code_columns_are_marked_as_such():
     assert {f.name for f in ENTITIES["camera"].fields if f.code} >= {"device_code"}
     assert {f.name for f in ENTITIES["grid"].fields if f.code} >= {"code"}
+
+
+def test_a_geojson_without_type_is_named_as_such():
+    import pytest
+
+    with pytest.raises(transfer.FileRefused) as refused:
+        transfer.read_upload(b'{"features": []}', ENTITIES["camera"])
+    assert "缺少 type" in refused.value.message and "None" not in refused.value.message
