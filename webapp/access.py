@@ -133,12 +133,12 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
         UserRole.COMMUNITY: Scope.COMMUNITY,
         UserRole.GRID: Scope.GRID,
     },
-    # A grid worker's community is their grid's (webapp.auth.queries): 平安创建 is the
-    # community's work, grid workers share it.
+    # Like every other write, a grid worker's 平安创建 work keeps to their grid (features in it;
+    # the campaigns of a whole community are its staff's); they read their community's.
     Action.WRITE_CAMPAIGNS: {
         **_CENTER,
         UserRole.COMMUNITY: Scope.COMMUNITY,
-        UserRole.GRID: Scope.COMMUNITY,
+        UserRole.GRID: Scope.GRID,
     },
     Action.READ_CAMPAIGN_ATTACHMENTS: {
         **_CENTER,

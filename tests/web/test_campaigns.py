@@ -370,3 +370,23 @@ def test_a_failing_review_after_naming_shows_with_a_deadline(center, connection)
     inspect(center, cid, "93", all_pass=True)  # put right
     page = center.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
     assert "复查不合格" not in page
+
+
+def test_grid_workers_keep_to_their_grid_like_every_other_write(client, auth, connection):
+    grid_id, community_id = connection.execute(
+        text(
+            "SELECT u.grid_id, g.community_id FROM app_user u JOIN grid g ON g.id = u.grid_id"
+            " WHERE username = 'grid'"
+        )
+    ).one()
+    mine = connection.execute(
+        text("SELECT min(id) FROM compound WHERE grid_id = :g"), {"g": grid_id}
+    ).scalar()
+    neighbours = connection.execute(
+        text("SELECT min(id) FROM compound WHERE community_id = :c AND grid_id <> :g"),
+        {"c": community_id, "g": grid_id},
+    ).scalar()
+    auth.login("grid")
+    assert start(client, "compound", mine, "平安小区").status_code == 200
+    assert start(client, "compound", neighbours, "平安小区").status_code == 403
+    assert start(client, "community", community_id, "平安社区").status_code == 403

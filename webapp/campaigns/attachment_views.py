@@ -17,7 +17,7 @@ from webapp.db import get_session
 from webapp.models.campaigns import Inspection, InspectionAttachment
 
 from . import attachments
-from .views import _audit, _campaign_page, _refuse
+from .views import _audit, _campaign_page, _refuse, may_write_campaign
 
 bp = Blueprint("attachments", __name__, url_prefix="/campaigns")
 
@@ -43,7 +43,7 @@ def upload(inspection_id: int):
     if inspection is None:
         abort(404, "该检查记录不存在。")
     campaign = inspection.campaign
-    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=campaign.community_id):
+    if not may_write_campaign(campaign):
         return _refuse(403, "只能为本人负责区域内的平安创建上传检查附件。")
     files = [f for f in request.files.getlist("file") if f.filename]
     if not files:

@@ -10,17 +10,21 @@ from webapp.domain.campaigns import DEFAULT_CHECKLISTS, TARGETS, CampaignType, S
 from webapp.models.campaigns import Campaign, ChecklistItem
 
 FEATURE_SQL = {
-    "building": "SELECT name, community_id, NULL::text AS kind FROM building WHERE id = :id",
-    "compound": "SELECT name, community_id, NULL::text AS kind FROM compound WHERE id = :id",
-    "place": "SELECT name, community_id, kind FROM place WHERE id = :id",
+    "building": "SELECT name, community_id, grid_id, NULL::text AS kind FROM building"
+    " WHERE id = :id",
+    "compound": "SELECT name, community_id, grid_id, NULL::text AS kind FROM compound"
+    " WHERE id = :id",
+    "place": "SELECT name, community_id, grid_id, kind FROM place WHERE id = :id",
     "community": (
-        "SELECT name, id AS community_id, NULL::text AS kind FROM community WHERE id = :id"
+        "SELECT name, id AS community_id, NULL::int AS grid_id, NULL::text AS kind"
+        " FROM community WHERE id = :id"
     ),
 }
 
 
 def feature(session: Session, layer: str, feature_id: int):
-    """(name, community_id, place kind) of a campaign target, or None."""
+    """(name, community_id, grid_id, place kind) of a campaign target, or None; a community
+    lies in no grid."""
     if layer not in FEATURE_SQL:
         return None
     return session.execute(text(FEATURE_SQL[layer]), {"id": feature_id}).one_or_none()

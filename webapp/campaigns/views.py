@@ -62,6 +62,23 @@ def _audit(campaign: Campaign, summary: str) -> None:
 # ---- a feature's campaigns ------------------------------------------------------------------
 
 
+def _may_write(target) -> bool:
+    """The campaign work on a feature is its area's: a grid worker's for a feature in their grid
+    (never a whole community's), community staff's in their community, the center's anywhere."""
+    return access.may(
+        current_user,
+        Action.WRITE_CAMPAIGNS,
+        community_id=target.community_id,
+        grid_id=target.grid_id,
+    )
+
+
+def may_write_campaign(campaign: Campaign) -> bool:
+    """Whether the user may move, inspect and document this campaign (its feature's area)."""
+    target = queries.feature(get_session(), campaign.layer, campaign.feature_id)
+    return target is not None and _may_write(target)
+
+
 @bp.get("/feature/<any(building, compound, place, community):layer>/<int:feature_id>")
 def feature_campaigns(layer: str, feature_id: int, error: str = "", status: int = 200):
     session = get_session()
@@ -79,9 +96,7 @@ def feature_campaigns(layer: str, feature_id: int, error: str = "", status: int 
         campaigns=queries.campaigns_of(session, layer, feature_id),
         types=queries.types_for(layer, target.kind),
         year=date.today().year,
-        may_write=access.may(
-            current_user, Action.WRITE_CAMPAIGNS, community_id=target.community_id
-        ),
+        may_write=_may_write(target),
         error=error,
     )
 
@@ -93,7 +108,7 @@ def start(layer: str, feature_id: int):
     target = queries.feature(session, layer, feature_id)
     if target is None:
         abort(404, "该要素不存在。")
-    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=target.community_id):
+    if not _may_write(target):
         return _refuse(403, "只能为本人负责区域内的要素发起平安创建。")
     campaign_type = request.form.get("campaign_type", "")
     year = request.form.get("year", "")
@@ -154,9 +169,7 @@ def _campaign_page(campaign: Campaign, *, saved: str = "", error: str = "", stat
         layer_label=LAYER_LABELS[campaign.layer],
         allowed=rules.allowed(rules.State(campaign.state)),
         checklist=queries.checklist(session, campaign.campaign_type, campaign.year),
-        may_write=access.may(
-            current_user, Action.WRITE_CAMPAIGNS, community_id=campaign.community_id
-        ),
+        may_write=may_write_campaign(campaign),
         saved=saved,
         error=error,
         today=date.today().isoformat(),
@@ -175,7 +188,7 @@ def move(campaign_id: int):
     """One step of the workflow; a step not offered (a forged form) is refused."""
     session = get_session()
     c = _campaign(campaign_id)
-    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=c.community_id):
+    if not may_write_campaign(c):
         return _refuse(403, "只能办理本人负责区域内的平安创建。")
     if request.form.get("version") != str(c.version):
         return _campaign_page(
@@ -210,7 +223,7 @@ def inspect(campaign_id: int):
     """An inspection: date, inspectors, a result and note per criterion, a score."""
     session = get_session()
     c = _campaign(campaign_id)
-    if not access.may(current_user, Action.WRITE_CAMPAIGNS, community_id=c.community_id):
+    if not may_write_campaign(c):
         return _refuse(403, "只能为本人负责区域内的平安创建记录检查。")
     form = request.form
     items = queries.checklist(session, c.campaign_type, c.year)
