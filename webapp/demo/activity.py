@@ -18,10 +18,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, Point
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from webapp.campaigns import queries as campaign_queries
 from webapp.domain import campaigns as rules
@@ -32,12 +30,9 @@ from webapp.models import (
     Compound,
     Inspection,
     InspectionResult,
-    PatrolRoute,
-    PatrolStop,
     PatrolTeam,
     PropertyRating,
 )
-from webapp.models.base import SRID
 
 DEMO_USER = "demo"
 # The workflow paths a demo campaign takes, with how often (weights).
@@ -117,43 +112,21 @@ def _campaign(session, rng, today, campaign_type, layer, feature_id, name, commu
 
 
 def _campaigns(session: Session, rng: random.Random, today: date) -> int:
+    """平安小区 for about two compounds in three (the rest are gaps); 平安社区 for each community."""
     paths, weights = zip(*PATHS, strict=True)
-    count = 0
     compounds = session.execute(
         select(Compound.id, Compound.name, Compound.community_id).order_by(Compound.id)
     ).all()
-    for compound_id, name, community_id in compounds:
-        if rng.random() < 0.3:  # not declared: a gap on the campaign map
-            continue
+    communities = session.execute(text("SELECT id, name, id FROM community ORDER BY id")).all()
+    targets = [
+        (rules.CampaignType.COMPOUND.value, "compound", row)
+        for row in compounds
+        if rng.random() >= 0.3
+    ] + [(rules.CampaignType.COMMUNITY.value, "community", row) for row in communities]
+    for campaign_type, layer, (feature_id, name, community_id) in targets:
         path = rng.choices(paths, weights)[0]
-        _campaign(
-            session,
-            rng,
-            today,
-            rules.CampaignType.COMPOUND.value,
-            "compound",
-            compound_id,
-            name,
-            community_id,
-            path,
-        )
-        count += 1
-    communities = session.execute(text("SELECT id, name FROM community ORDER BY id")).all()
-    for community_id, name in communities:
-        path = rng.choices(paths, weights)[0]
-        _campaign(
-            session,
-            rng,
-            today,
-            rules.CampaignType.COMMUNITY.value,
-            "community",
-            community_id,
-            name,
-            community_id,
-            path,
-        )
-        count += 1
-    return count
+        _campaign(session, rng, today, campaign_type, layer, feature_id, name, community_id, path)
+    return len(targets)
 
 
 # ---- 红色物业 ----------------------------------------------------------------------------------
@@ -196,14 +169,21 @@ def _ratings(session: Session, rng: random.Random, today: date) -> int:
 
 
 def _routes(session: Session, rng: random.Random) -> int:
+    from webapp.patrol.queries import add_route
     from webapp.patrol.routes import RouteError, plan, stops_from_tokens
 
-    # Columns, not the team rows: a team's phone is encrypted and not needed here.
-    teams = session.execute(
-        select(PatrolTeam.id, PatrolTeam.name, PatrolTeam.kind, PatrolTeam.community_id).order_by(
-            PatrolTeam.id
+    # The team rows without their leader's phone (encrypted, and not needed here).
+    teams = (
+        session.execute(
+            select(PatrolTeam)
+            .options(
+                load_only(PatrolTeam.id, PatrolTeam.name, PatrolTeam.kind, PatrolTeam.community_id)
+            )
+            .order_by(PatrolTeam.id)
         )
-    ).all()
+        .scalars()
+        .all()
+    )
     count = 0
     for team in teams:
         cameras = (
@@ -226,32 +206,15 @@ def _routes(session: Session, rng: random.Random) -> int:
             planned = plan(session.connection(), stops, mode)
         except RouteError:
             continue  # stops the street network cannot join: no demo route for this team
-        session.add(
-            PatrolRoute(
-                name=f"{team.name}日常巡逻",
-                team_id=team.id,
-                community_id=team.community_id,
-                mode=planned.mode,
-                days=sorted(rng.sample(range(1, 8), 3)),
-                start_time=time(rng.choice((9, 14, 19)), 0),
-                length_m=planned.length_m,
-                travel_min=planned.travel_min,
-                dwell_min=planned.dwell_min,
-                created_by=DEMO_USER,
-                geom=from_shape(LineString(planned.coords), srid=SRID),
-                stops=[
-                    PatrolStop(
-                        seq=number,
-                        kind=stop.kind,
-                        ref_id=stop.ref_id,
-                        label=stop.label[:100],
-                        dwell_min=stop.dwell_min,
-                        arrive_min=stop.arrive_min,
-                        geom=from_shape(Point(stop.lon, stop.lat), srid=SRID),
-                    )
-                    for number, stop in enumerate(planned.stops, start=1)
-                ],
-            )
+        add_route(
+            session,
+            planned,
+            team=team,
+            name=f"{team.name}日常巡逻",
+            days=sorted(rng.sample(range(1, 8), 3)),
+            start_time=time(rng.choice((9, 14, 19)), 0),
+            note=None,
+            username=DEMO_USER,
         )
         count += 1
     return count
