@@ -112,7 +112,7 @@ def _campaign(session, rng, today, campaign_type, layer, feature_id, name, commu
 
 
 def _campaigns(session: Session, rng: random.Random, today: date) -> int:
-    """平安小区 for about two compounds in three (the rest are gaps); 平安社区 for each community."""
+    """平安小区 for about two compounds in three (the rest are gaps); 平安社区 for each."""
     paths, weights = zip(*PATHS, strict=True)
     compounds = session.execute(
         select(Compound.id, Compound.name, Compound.community_id).order_by(Compound.id)
