@@ -12,6 +12,7 @@ from sqlalchemy import text
 from tests.conftest import csrf_token
 from tests.web.test_entities import count, point_on
 from webapp.entities import transfer_views
+from webapp.jobs.worker import Worker
 
 HX = {"HX-Request": "true"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,10 +21,12 @@ IMPORTS_IN_THIS_TEST = "SELECT count(*) FROM audit_log WHERE action = 'import' A
 
 
 @pytest.fixture
-def app(app):
-    """The transfer blueprint, registered here until create_app does it."""
+def app(app, tmp_path):
+    """The transfer blueprint, registered here until create_app does it; uploads wait for
+    the worker in the test's own folder."""
     if "transfer" not in app.blueprints:
         app.register_blueprint(transfer_views.bp)
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     return app
 
 
@@ -65,9 +68,20 @@ def upload(client, key: str, data: bytes, name: str, *, crs="wgs84", only_valid=
     if only_valid:
         form["only_valid"] = "y"
     form.update(extra)
-    return client.post(
+    response = client.post(
         f"/manage/{key}/import", data=form, headers=HX, content_type="multipart/form-data"
     )
+    if response.status_code != 202:
+        return response  # refused at once, from the file's start
+    return finished_import(client, response)
+
+
+def finished_import(client, queued):
+    """Run the queued import with a worker in this process (in the test's transaction) and
+    answer what the panel shows once it has ended."""
+    assert "/status" in queued.get_data(as_text=True), "the queued panel polls the job"
+    Worker(client.application).run_pending()
+    return client.get(queued.headers["HX-Push-Url"], headers=HX)
 
 
 def error_rows(html: str) -> list[tuple[str, str, str]]:

@@ -699,6 +699,9 @@ def import_rows(
     entity: Entity,
     upload: Upload,
     crs: str,
+    *,
+    progress=None,
+    should_stop=None,
 ) -> ImportResult:
     """Check and write every row, each in its own savepoint; the caller commits or rolls back.
 
@@ -707,7 +710,8 @@ def import_rows(
     """
     importer = _Importer(session, user, entity, upload, crs)
     result = ImportResult(total=len(upload.rows))
-    for row in upload.rows:
+    for done, row in enumerate(upload.rows):
+        _report(upload, done, progress, should_stop)
         try:
             created = importer.import_row(row)
         except RowInvalid as err:
@@ -972,3 +976,34 @@ def field_messages(spec: Field, form_field, text: str) -> list[str]:
                 return [f"{spec.label}应为以下之一:{allowed};填写的是“{_shown(text)}”。"]
             return [f"{spec.label}:编号 {_shown(text)} 不存在,或不在您可选的范围内。"]
     return list(form_field.errors)
+
+
+# ---- interim: streaming reads and progress (issue 13, jobs branch) -----------------------
+# Minimal stand-ins so background imports run before the transfer package lands; the
+# transfer branch's read_upload_path / import_rows / ImportCancelled replace this block.
+
+PROGRESS_EVERY_ROWS = 200
+
+
+class ImportCancelled(Exception):
+    """``should_stop()`` said stop: the caller rolls back and reports a cancelled import."""
+
+
+def read_upload_path(path, entity: Entity) -> Upload:
+    """The upload saved at ``path``, read as ``read_upload`` reads bytes."""
+    with open(path, "rb") as file:
+        data = file.read()
+    upload = read_upload(data, entity)
+    upload.bytes_total = len(data)
+    return upload
+
+
+def _report(upload: Upload, done: int, progress, should_stop) -> None:
+    """Every ``PROGRESS_EVERY_ROWS`` rows: ask whether to stop, then say how far it got."""
+    if done % PROGRESS_EVERY_ROWS or not done:
+        return
+    if should_stop is not None and should_stop():
+        raise ImportCancelled()
+    if progress is not None:
+        total = getattr(upload, "bytes_total", 0)
+        progress(done, total * done // max(len(upload.rows), 1), total)

@@ -1,0 +1,121 @@
+"""The worker: claims queued jobs one at a time and runs them (``gridmap worker``).
+
+It sleeps on ``LISTEN`` until a job is queued (or ``poll_s`` passes, in case a notification
+was missed), so a new job starts within moments and an idle worker costs nothing. SIGTERM or
+Ctrl-C stops it between jobs; a job it interrupts is rolled back and queued again, so the next
+worker start runs it from the beginning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from gis.errors import UserError
+from webapp.models import JobState
+
+from . import queries
+from .registry import JobCancelled, JobContext, load
+
+log = logging.getLogger(__name__)
+
+FAILED_MESSAGE = (
+    "任务失败:系统内部错误,未写入任何数据。请稍后重试;如仍失败,请联系系统管理员(任务编号 {id})。"
+)
+CANCELLED_MESSAGE = "已取消,未写入任何数据。"
+
+
+class Worker:
+    """Runs ``app``'s jobs, each in an app context (forms, config) with sessions from the
+    app's sessionmaker (the tests' one keeps them in the test's transaction)."""
+
+    def __init__(self, app: Flask, name: str | None = None) -> None:
+        self.app = app
+        self.sessions: Callable[[], Session] = app.extensions["db_sessionmaker"]
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.kinds = load()
+        self.stopping = False
+
+    def run_one(self) -> bool:
+        """Claim and run the oldest queued job; False when there was none."""
+        with self.sessions() as session:
+            job = queries.claim_next(session, self.name)
+            if job is None:
+                return False
+            job_id, kind, params = job.id, job.kind, dict(job.params)
+            context = JobContext(job_id, params, job.user_id, job.address, self.sessions)
+        context.stopping = lambda: self.stopping
+        log.info("job %s (%s) started", job_id, kind)
+        with self.app.app_context():
+            state, message, result = self._run(kind, context)
+        with self.sessions() as session:
+            if state is None:  # interrupted by a shutdown: run again by the next worker
+                session.execute(
+                    text(
+                        "UPDATE job SET state = 'queued', started_at = NULL, done = 0,"
+                        " items_done = 0 WHERE id = :id"
+                    ),
+                    {"id": job_id},
+                )
+                session.commit()
+                return True
+            queries.finish(session, job_id, state, message, result)
+        queries.remove_upload(params)
+        log.info("job %s (%s) %s", job_id, kind, state)
+        return True
+
+    def _run(self, kind: str, context: JobContext):
+        runner = self.kinds.get(kind)
+        if runner is None:
+            return JobState.FAILED, f"未知的任务类型({kind[:40]}),请联系系统管理员。", None
+        try:
+            outcome = runner(context)
+        except JobCancelled:
+            if self.stopping:
+                return None, None, None
+            return JobState.CANCELLED, CANCELLED_MESSAGE, None
+        except UserError as err:
+            return JobState.FAILED, err.message, {"status": err.status}
+        except Exception:
+            # The trace goes to the worker's log; the page says what happened in plain words.
+            log.exception("job %s (%s) failed", context.job_id, kind)
+            return JobState.FAILED, FAILED_MESSAGE.format(id=context.job_id), {"status": 500}
+        return JobState.DONE, outcome.message, outcome.result
+
+    def run_pending(self, limit: int = 100) -> int:
+        """Run queued jobs until none is left (or ``limit``); how many ran. For tests and
+        one-off use: no waiting."""
+        ran = 0
+        while ran < limit and self.run_one():
+            ran += 1
+        return ran
+
+    def serve(self, engine: Engine, poll_s: float = 5.0) -> None:
+        """Run jobs as they come until SIGTERM / SIGINT."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._stop)
+        with self.sessions() as session:
+            lost = queries.fail_abandoned(session)
+        if lost:
+            log.warning("marked %s abandoned running jobs as failed", lost)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"LISTEN {queries.CHANNEL}"))
+            listener = conn.connection.driver_connection
+            while not self.stopping:
+                while not self.stopping and self.run_one():
+                    pass
+                if self.stopping:
+                    break
+                for _ in listener.notifies(timeout=poll_s, stop_after=1):
+                    pass
+
+    def _stop(self, _signum, _frame) -> None:
+        self.stopping = True
