@@ -98,10 +98,11 @@ class Worker:
             ran += 1
         return ran
 
-    def serve(self, engine: Engine, poll_s: float = 5.0) -> None:
-        """Run jobs as they come until SIGTERM / SIGINT."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._stop)
+    def serve(self, engine: Engine, poll_s: float = 5.0, handle_signals: bool = True) -> None:
+        """Run jobs as they come until SIGTERM / SIGINT (or ``stop()``, from another thread)."""
+        if handle_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda _signum, _frame: self.stop())
         with self.sessions() as session:
             lost = queries.fail_abandoned(session)
         if lost:
@@ -117,5 +118,6 @@ class Worker:
                 for _ in listener.notifies(timeout=poll_s, stop_after=1):
                     pass
 
-    def _stop(self, _signum, _frame) -> None:
+    def stop(self) -> None:
+        """Stop after the current job (which is interrupted and queued again)."""
         self.stopping = True
