@@ -292,7 +292,7 @@ def worker(nice: int, once: bool) -> None:
     if nice:
         os.nice(nice)
     app = create_app()
-    job_worker = Worker(app)
+    job_worker = Worker(app, fork=True)
     try:
         if once:
             click.echo(f"ran {job_worker.run_pending()} jobs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 
@@ -39,6 +40,12 @@ def _gated(job) -> Outcome:
 @kind("test_broken")
 def _broken(job) -> Outcome:
     raise RuntimeError("internal detail: connection string postgres://secret")
+
+
+@kind("test_dies")
+def _dies(job) -> Outcome:
+    """A job whose process dies (as under the OOM killer): only run in a forked child."""
+    os._exit(3)
 
 
 @pytest.fixture
@@ -180,6 +187,19 @@ def test_a_failing_job_says_so_in_chinese_without_a_trace(live_app, worker, staf
     html = staff.get(f"/jobs/{job_id}", headers=HX).get_data(as_text=True)
     assert "失败" in html and "系统内部错误,未写入任何数据" in html and f"任务编号 {job_id}" in html
     assert "secret" not in html and "Traceback" not in html and "RuntimeError" not in html
+
+
+def test_forked_jobs_finish_and_a_dead_one_is_marked_failed(live_app, staff):
+    """``gridmap worker`` runs each job in a child process (memory goes back when it ends)."""
+    gate.set()
+    dying, gated = _queue(live_app, "test_dies"), _queue(live_app, "test_gated")
+    assert Worker(live_app, fork=True).run_pending() == 2
+    assert _job(live_app, dying)["state"] == "failed"
+    assert "系统内部错误" in staff.get(f"/jobs/{dying}", headers=HX).get_data(as_text=True)
+    assert (_job(live_app, gated)["state"], _job(live_app, gated)["message"]) == (
+        "done",
+        "两步都完成了。",
+    )
 
 
 def test_an_import_cancelled_midway_writes_nothing(live_app, worker, staff, tmp_path):

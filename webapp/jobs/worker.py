@@ -37,11 +37,13 @@ class Worker:
     """Runs ``app``'s jobs, each in an app context (forms, config) with sessions from the
     app's sessionmaker (the tests' one keeps them in the test's transaction)."""
 
-    def __init__(self, app: Flask, name: str | None = None) -> None:
+    def __init__(self, app: Flask, name: str | None = None, fork: bool = False) -> None:
         self.app = app
         self.sessions: Callable[[], Session] = app.extensions["db_sessionmaker"]
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.kinds = load()
+        self.fork = fork
+        self.child: int | None = None
         self.stopping = False
 
     def run_one(self) -> bool:
@@ -54,6 +56,14 @@ class Worker:
             context = JobContext(job_id, params, job.user_id, job.address, self.sessions)
         context.stopping = lambda: self.stopping
         log.info("job %s (%s) started", job_id, kind)
+        if self.fork:
+            self._in_child(context, kind)
+        else:
+            self._execute(context, kind)
+        log.info("job %s (%s) ended", job_id, kind)
+        return True
+
+    def _execute(self, context: JobContext, kind: str) -> None:
         with self.app.app_context():
             state, message, result = self._run(kind, context)
         with self.sessions() as session:
@@ -63,14 +73,43 @@ class Worker:
                         "UPDATE job SET state = 'queued', started_at = NULL, done = 0,"
                         " items_done = 0 WHERE id = :id"
                     ),
-                    {"id": job_id},
+                    {"id": context.job_id},
                 )
                 session.commit()
-                return True
-            queries.finish(session, job_id, state, message, result)
-        queries.remove_upload(params)
-        log.info("job %s (%s) %s", job_id, kind, state)
-        return True
+                return
+            queries.finish(session, context.job_id, state, message, result)
+        queries.remove_upload(context.params)
+
+    def _in_child(self, context: JobContext, kind: str) -> None:
+        """Run the job in a forked child: the memory a big file took goes back to the system
+        when the child exits, and a crash (or the OOM killer) takes only the job with it."""
+        pid = os.fork()
+        if pid == 0:  # the child: its own database connections, never the parent's
+            code = 1
+            try:
+                for key in ("db_engine", "db_read_engine"):
+                    self.app.extensions[key].dispose(close=False)
+                self._execute(context, kind)
+                code = 0
+            except BaseException:
+                log.exception("job %s (%s): the job process failed", context.job_id, kind)
+            finally:
+                os._exit(code)
+        self.child = pid
+        _pid, status = os.waitpid(pid, 0)
+        self.child = None
+        if status != 0:
+            with self.sessions() as session:
+                lost = session.execute(
+                    text(
+                        "UPDATE job SET state = 'failed', finished_at = now(), message = :m"
+                        " WHERE id = :id AND state = 'running' RETURNING id"
+                    ),
+                    {"m": FAILED_MESSAGE.format(id=context.job_id), "id": context.job_id},
+                ).scalar()
+                session.commit()
+            if lost:
+                queries.remove_upload(context.params)
 
     def _run(self, kind: str, context: JobContext):
         runner = self.kinds.get(kind)
@@ -119,5 +158,7 @@ class Worker:
                     pass
 
     def stop(self) -> None:
-        """Stop after the current job (which is interrupted and queued again)."""
+        """Stop: a running job stops at its next check, is rolled back and queued again."""
         self.stopping = True
+        if self.child is not None:
+            os.kill(self.child, signal.SIGTERM)
