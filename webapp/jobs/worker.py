@@ -137,7 +137,7 @@ class Worker:
             ran += 1
         return ran
 
-    def serve(self, engine: Engine, poll_s: float = 5.0, handle_signals: bool = True) -> None:
+    def serve(self, engine: Engine, poll_s: float = 2.0, handle_signals: bool = True) -> None:
         """Run jobs as they come until SIGTERM / SIGINT (or ``stop()``, from another thread)."""
         if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
