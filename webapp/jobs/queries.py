@@ -12,7 +12,7 @@ from webapp.models import Job, JobState
 
 CHANNEL = "gridmap_jobs"
 # A running job whose worker has said nothing for this long is taken to be lost (the worker
-# was killed): a starting worker marks it failed rather than leave its page waiting forever.
+# was killed): an idle worker marks it failed rather than leave its page waiting forever.
 ABANDONED_AFTER = "15 minutes"
 ABANDONED_MESSAGE = "任务中断(后台任务进程已停止),未写入任何数据,请重新提交。"
 
@@ -51,7 +51,7 @@ def request_cancel(session: Session, job: Job) -> None:
     session.flush()
 
 
-def claim_next(session: Session, worker: str) -> Job | None:
+def claim_next(session: Session) -> Job | None:
     """The oldest queued job, now running; other workers skip the locked row."""
     job_id = session.execute(
         text(

@@ -2,8 +2,9 @@
 
 It sleeps on ``LISTEN`` until a job is queued (or ``poll_s`` passes, in case a notification
 was missed), so a new job starts within moments and an idle worker costs nothing. SIGTERM or
-Ctrl-C stops it between jobs; a job it interrupts is rolled back and queued again, so the next
-worker start runs it from the beginning.
+Ctrl-C stops it: a running job stops at its next check, is rolled back and queued again, so
+the next worker start runs it from the beginning. While idle it also fails the jobs of a
+worker that was killed outright (``queries.fail_abandoned``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 from collections.abc import Callable
 
 from flask import Flask
@@ -37,10 +37,9 @@ class Worker:
     """Runs ``app``'s jobs, each in an app context (forms, config) with sessions from the
     app's sessionmaker (the tests' one keeps them in the test's transaction)."""
 
-    def __init__(self, app: Flask, name: str | None = None, fork: bool = False) -> None:
+    def __init__(self, app: Flask, fork: bool = False) -> None:
         self.app = app
         self.sessions: Callable[[], Session] = app.extensions["db_sessionmaker"]
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.kinds = load()
         self.fork = fork
         self.child: int | None = None
@@ -49,7 +48,7 @@ class Worker:
     def run_one(self) -> bool:
         """Claim and run the oldest queued job; False when there was none."""
         with self.sessions() as session:
-            job = queries.claim_next(session, self.name)
+            job = queries.claim_next(session)
             if job is None:
                 return False
             job_id, kind, params = job.id, job.kind, dict(job.params)
@@ -142,10 +141,6 @@ class Worker:
         if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda _signum, _frame: self.stop())
-        with self.sessions() as session:
-            lost = queries.fail_abandoned(session)
-        if lost:
-            log.warning("marked %s abandoned running jobs as failed", lost)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f"LISTEN {queries.CHANNEL}"))
             listener = conn.connection.driver_connection
@@ -154,6 +149,10 @@ class Worker:
                     pass
                 if self.stopping:
                     break
+                with self.sessions() as session:
+                    lost = queries.fail_abandoned(session)
+                if lost:
+                    log.warning("marked %s abandoned running jobs as failed", lost)
                 for _ in listener.notifies(timeout=poll_s, stop_after=1):
                     pass
 
