@@ -277,7 +277,9 @@ def test_nobody_else_sees_or_cancels_a_job(client, db, connection):
     AuthActions(client).logout()
     AuthActions(client).login("center")
     assert client.get(f"/jobs/{job.id}", headers=HX).status_code == 200
+    assert "后台任务" in client.get(f"/jobs/{job.id}").get_data(as_text=True)  # the full page
     assert client.get(page_url, headers=HX).status_code == 200
+    assert "导入在后台进行" in client.get(page_url).get_data(as_text=True)
     state, cancel = connection.execute(
         text("SELECT state, cancel_requested FROM job WHERE id = :id"), {"id": job.id}
     ).one()
