@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from webapp import create_app
-from webapp.jobs.worker import Worker
+from webapp.jobs.worker import worker_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -45,17 +45,8 @@ def live_server(database_url, tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    job_worker = Worker(app)
-    worker_thread = threading.Thread(
-        target=job_worker.serve,
-        args=(app.extensions["db_engine"],),
-        kwargs={"poll_s": 0.5, "handle_signals": False},
-        daemon=True,
-    )
-    worker_thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    job_worker.stop()
-    worker_thread.join(30)
+    with worker_thread(app):
+        yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     app.extensions["db_engine"].dispose()
 

@@ -22,7 +22,7 @@ from webapp import create_app
 from webapp.auth.queries import DEMO_PASSWORD, create_user
 from webapp.jobs import queries
 from webapp.jobs.registry import Outcome, kind
-from webapp.jobs.worker import Worker
+from webapp.jobs.worker import Worker, worker_thread
 
 HX = {"HX-Request": "true"}
 NAME = "后台导入警务室"
@@ -69,18 +69,8 @@ def live_app(database_url, tmp_path):
 @pytest.fixture
 def worker(live_app):
     """``gridmap worker`` in a thread of this process, waking on NOTIFY."""
-    job_worker = Worker(live_app)
-    thread = threading.Thread(
-        target=job_worker.serve,
-        args=(live_app.extensions["db_engine"],),
-        kwargs={"poll_s": 0.2, "handle_signals": False},
-        daemon=True,
-    )
-    thread.start()
-    yield job_worker
-    job_worker.stop()
-    thread.join(10)
-    assert not thread.is_alive()
+    with worker_thread(live_app, poll_s=0.2) as job_worker:
+        yield job_worker
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ worker that was killed outright (``queries.fail_abandoned``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 from flask import Flask
 from sqlalchemy import text
@@ -161,3 +163,22 @@ class Worker:
         self.stopping = True
         if self.child is not None:
             os.kill(self.child, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def worker_thread(app: Flask, poll_s: float = 0.5) -> Iterator[Worker]:
+    """A worker serving ``app``'s queue in a thread of this process while the block runs (the
+    tests' live servers); it stops, and its thread ends, with the block."""
+    worker = Worker(app)
+    thread = threading.Thread(
+        target=worker.serve,
+        args=(app.extensions["db_engine"],),
+        kwargs={"poll_s": poll_s, "handle_signals": False},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(30)
