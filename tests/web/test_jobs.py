@@ -274,3 +274,15 @@ def test_nobody_else_sees_or_cancels_a_job(client, db, connection):
         text("SELECT state, cancel_requested FROM job WHERE id = :id"), {"id": job.id}
     ).one()
     assert (state, cancel) == ("queued", False)
+
+
+def test_a_catchment_recompute_runs_as_a_job_with_progress(app, db, connection):
+    job = queries.enqueue(db, "catchments_recompute", {"profiles": ["standard"]}, None)
+    db.commit()
+    assert Worker(app).run_pending() == 1
+    state, message, done, total = connection.execute(
+        text("SELECT state, message, done, total FROM job WHERE id = :id"), {"id": job.id}
+    ).one()
+    facilities = connection.execute(text("SELECT count(*) FROM facility")).scalar()
+    assert state == "done" and f"已重新计算 {facilities} 处设施" in message
+    assert done == total == facilities * 2  # one standard profile × 8 and 15 minutes
