@@ -286,3 +286,22 @@ def test_a_catchment_recompute_runs_as_a_job_with_progress(app, db, connection):
     facilities = connection.execute(text("SELECT count(*) FROM facility")).scalar()
     assert state == "done" and f"已重新计算 {facilities} 处设施" in message
     assert done == total == facilities * 2  # one standard profile × 8 and 15 minutes
+
+
+def test_a_queued_import_cancelled_never_starts(client, db, connection, tmp_path):
+    upload = tmp_path / "x.upload"
+    upload.write_bytes(b'{"type": "FeatureCollection", "features": []}')
+    center = connection.execute(text("SELECT id FROM app_user WHERE username = 'center'")).scalar()
+    params = {"entity": "police_room", "crs": "wgs84", "only_valid": False, "filename": "x"}
+    job = queries.enqueue(db, "entity_import", {**params, "upload": str(upload)}, center)
+    db.commit()
+    AuthActions(client).login("center")
+    posting = {**HX, "X-CSRFToken": csrf_token(client.get("/").get_data(as_text=True))}
+    response = client.post(f"/manage/police_room/import/{job.id}/cancel", headers=posting)
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#panel"
+    assert "已取消,未写入任何数据" in response.get_data(as_text=True)
+    assert not upload.exists()
+    assert (
+        connection.execute(text("SELECT state FROM job WHERE id = :id"), {"id": job.id}).scalar()
+        == "cancelled"
+    )

@@ -259,13 +259,7 @@ def import_job_status(key: str, job_id: int):
     """Polled about once a second while the job runs: the small status block; once the job
     has ended, the whole panel with the result (htmx retargets it to the panel)."""
     entity = _writable(key)
-    job = _own_job(entity, job_id)
-    if job.state in FINISHED_STATES and htmx:
-        response = _job_page(entity, job)
-        response.headers["HX-Retarget"] = "#panel"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
-    return _job_status(entity, job)
+    return _job_status(entity, _own_job(entity, job_id))
 
 
 @bp.post("/<key>/import/<int:job_id>/cancel")
@@ -276,13 +270,19 @@ def import_job_cancel(key: str, job_id: int):
     session = get_session()
     job_queries.request_cancel(session, job)
     session.commit()
-    if job.state in FINISHED_STATES or not htmx:
-        return _job_page(entity, job)
     return _job_status(entity, job)
 
 
 def _job_status(entity: Entity, job: Job):
-    """The status block alone (the job still runs)."""
+    """The status block alone while the job runs; once it has ended (or for a plain request)
+    the whole panel, which htmx then puts in the panel's place."""
+    if not htmx:
+        return _job_page(entity, job)
+    if job.state in FINISHED_STATES:
+        response = _job_page(entity, job)
+        response.headers["HX-Retarget"] = "#panel"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
     return page("entities/import.html", "job_status", entity=entity, **_job_context(job))
 
 
