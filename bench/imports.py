@@ -193,8 +193,15 @@ def _scenario(dsn: str, engine, files: list[Path], uploads: Path) -> list[str]:
     settings = {"PUBLIC_CACHE_SECONDS": "0", "UPLOAD_FOLDER": str(uploads)}
     with served(dsn, **settings) as base:
         env = {**os.environ, "DATABASE_URL": dsn, **settings}
-        worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"], env=env)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "worker"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
+            # Its memory counts from when it is ready (app built, job kinds imported).
+            assert "worker started" in worker.stdout.readline()
             lines += _under_load(base, engine, files, served.process.pid, worker.pid)
         finally:
             worker.terminate()
