@@ -47,26 +47,28 @@ def p95(values: list[float]) -> float:
 
 
 def building_files(engine, folder: Path, count: int, megabytes: float) -> list[Path]:
-    """``count`` GeoJSON files of about ``megabytes`` each: building footprints (6 m squares
-    with 32 vertices, in grids, no compound) spread over the demo subdistrict."""
+    """``count`` GeoJSON files of about ``megabytes`` each: building footprints (12 m squares
+    of 16 vertices, in grids, no compound) spread over the demo subdistrict."""
+    target = megabytes * 1024 * 1024
     with engine.connect() as conn:
         area = conn.execute(text("SELECT sum(ST_Area(geom)) FROM grid")).scalar()
-        wanted = int(megabytes * 1024 * 1024 / 700)
+        wanted = int(target / 500)  # features are a little larger: the file is cut to size
         cell = (area / (wanted * 3)) ** 0.5
-        rows = conn.execute(
+        shapes = conn.execute(
             text(
-                "SELECT ST_AsGeoJSON(ST_Segmentize(b, :half / 4), 7)::json FROM ("
+                "SELECT ST_AsGeoJSON(ST_Segmentize(b, :half / 2), 7)::json FROM ("
                 " SELECT ST_Expand(ST_Centroid(c.geom), :half) b, g.geom g"
                 " FROM grid g, ST_SquareGrid(:cell, g.geom) c) q"
                 " WHERE ST_Within(b, g) LIMIT :n"
             ),
             {"cell": cell, "half": min(cell / 4, 0.00006), "n": wanted},
         ).scalars()
-        shapes = list(rows)
+        shapes = list(shapes)
     paths = []
     for number in range(count):
-        features = [
-            {
+        features, size = [], 0
+        for index, shape in enumerate(shapes):
+            feature = {
                 "type": "Feature",
                 "geometry": shape,
                 "properties": {
@@ -77,8 +79,10 @@ def building_files(engine, folder: Path, count: int, megabytes: float) -> list[P
                     "households": 24,
                 },
             }
-            for index, shape in enumerate(shapes)
-        ]
+            size += len(json.dumps(feature).encode()) + 2
+            if size > target:
+                break
+            features.append(feature)
         path = folder / f"buildings-{number + 1}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
         paths.append(path)
@@ -180,7 +184,8 @@ def measure(import_mb: float = 10.0, count: int = 3) -> list[str]:
         with tempfile.TemporaryDirectory() as folder:
             files = building_files(engine, Path(folder), count, import_mb)
             sizes = ", ".join(f"{p.stat().st_size / 1048576:.1f}" for p in files)
-            lines.append(f"imports_files_mb: {sizes} (≈ {import_mb:g} MB each)")
+            rows = len(json.loads(files[0].read_text())["features"])
+            lines.append(f"imports_files_mb: {sizes} ({rows} buildings each)")
             lines += _scenario(dsn, engine, files, Path(folder) / "uploads")
         engine.dispose()
     finally:
