@@ -277,6 +277,12 @@ def _under_load(base: str, engine, files: list[Path], gunicorn: int, worker: int
         f"rss_ratio_after_imports: total {total:.2f}, worst process {worst:.2f}"
         f" (≤ {RSS_RATIO_TARGET})" + ("" if worst <= RSS_RATIO_TARGET else "  TARGET MISSED")
     )
+    for number, job_id in enumerate(job_ids):
+        state, message = _state(engine, job_id)
+        lines.append(
+            f"import_{number + 1}_result: {state} after {ends[number] - started:.0f} s ({message})"
+            + ("" if state == "done" else "  TARGET MISSED")
+        )
     state, message = _state(engine, job_ids[closed])
     lines.append(
         f"import_with_closed_page: {state} after {ends[closed] - started:.0f} s"
@@ -286,7 +292,8 @@ def _under_load(base: str, engine, files: list[Path], gunicorn: int, worker: int
 
 
 def _follow(staff, engine, pages, job_ids, closed, started, lines) -> list[float]:
-    """Poll the open pages as the panel does, once a second; note progress every ~10 s."""
+    """Poll the open pages as the panel does, once a second, and print their progress every
+    ~10 s; the closed page's job is only looked up in the database, to know when it ended."""
     ends: list[float | None] = [None] * len(pages)
     noted = [0.0] * len(pages)
     while None in ends and time.time() - started < MAX_IMPORTS_S:
@@ -304,20 +311,16 @@ def _follow(staff, engine, pages, job_ids, closed, started, lines) -> list[float
             now = time.time()
             if rows and now - noted[number] >= 10:
                 noted[number] = now
-                lines.append(
-                    f"import_{number + 1}_progress: {rows.group(1)} rows"
+                state = "queued" if "排队中" in html else "running"
+                print(
+                    f"import_{number + 1}_progress: {state}, {rows.group(1)} rows"
                     f"{f', {percent.group(1)} % of the file' if percent else ''}"
-                    f" at {now - started:.0f} s"
+                    f" at {now - started:.0f} s",
+                    flush=True,
                 )
-                print(lines[-1], flush=True)
             if "已处理" not in html:  # the whole panel: the job ended
                 ends[number] = now
-                summary = re.search(r'class="notice[^"]*"[^>]*>([^<]+)<', html)
-                lines.append(
-                    f"import_{number + 1}_finished: at {now - started:.0f} s:"
-                    f" {summary.group(1).strip() if summary else html[:200]}"
-                )
-                print(lines[-1], flush=True)
+                print(f"import_{number + 1}_ended: at {now - started:.0f} s", flush=True)
         time.sleep(POLL_S)
     for number, end in enumerate(ends):
         if end is None:
