@@ -9,22 +9,17 @@ WSGI callable that does nothing but run that SQL on a pooled connection and retu
 (no Flask, no login, no parameter checks), called the same way as the endpoint. No Python web
 endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
 is out of reach for the layer whatever the app does.
-Each figure prints as ``name: value (target)``.
+Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
+lookup (bench/imports.py). Each figure prints as ``name: value (target)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 
 from sqlalchemy import text
 from werkzeug.test import Client
@@ -38,7 +33,8 @@ from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
 
-from .load import requests_per_second
+from . import imports
+from .load import requests_per_second, served
 
 RUNS = 25
 ZOOM = 15
@@ -212,47 +208,15 @@ def measure_public(url: str, client, engine) -> dict[str, float]:
     return figures
 
 
-@contextlib.contextmanager
-def served(url: str, **settings: str):
-    """The app under gunicorn on a free loopback port, rate limits lifted, for a load test."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "LOOKUP_RATE_LIMIT": "1000000 per minute", **settings}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "error",
-            "webapp:create_app()",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/livez", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,100", help="comma-separated demo scales")
+    parser.add_argument(
+        "--import-mb",
+        type=float,
+        default=10.0,
+        help="size of each of the three imports run under load (0 skips that part)",
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     results = {scale: measure(scale) for scale in scales}
@@ -297,6 +261,10 @@ def main() -> None:
                 f"layer_{key}_scale{scale}_floor_ms: {floor:.2f} (bare WSGI + pool + same SQL,"
                 f" ratio {floor / direct:.2f}: the least any endpoint can reach)"
             )
+
+    if args.import_mb > 0:
+        for line in imports.measure(args.import_mb):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

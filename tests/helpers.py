@@ -126,9 +126,22 @@ def upload(client, key: str, data: bytes, name: str, *, crs="wgs84", only_valid=
     if only_valid:
         form["only_valid"] = "y"
     form.update(extra)
-    return client.post(
+    response = client.post(
         f"/manage/{key}/import", data=form, headers=HX, content_type="multipart/form-data"
     )
+    if response.status_code != 202:
+        return response  # refused at once, from the file's start
+    return finished_import(client, response)
+
+
+def finished_import(client, queued):
+    """Run the queued import with a worker in this process (in the test's transaction) and
+    answer what the panel shows once it has ended."""
+    from webapp.jobs.worker import Worker
+
+    assert "/status" in queued.get_data(as_text=True), "the queued panel polls the job"
+    Worker(client.application).run_pending()
+    return client.get(queued.headers["HX-Push-Url"], headers=HX)
 
 
 # ---- 平安创建 campaigns -------------------------------------------------------------------------

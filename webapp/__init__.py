@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .entities import views as entity_views
     from .health import views as health_views
     from .home import views as home_views
+    from .jobs import views as job_views
     from .lookup import views as lookup_views
     from .map import views as map_views
     from .patrol import views as patrol_views
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
         campaign_views.bp,
         attachment_views.bp,
         property_views.bp,
+        job_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

@@ -287,6 +287,39 @@ def user_unlock(username: str) -> None:
     click.echo(f"unlocked {username}")
 
 
+@main.command()
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=10,
+    show_default=True,
+    help="Lower the worker's CPU priority by this much, so web requests come first.",
+)
+@click.option("--once", is_flag=True, help="Run the queued jobs, then exit.")
+def worker(nice: int, once: bool) -> None:
+    """Run background jobs (imports, recomputes) as they are queued, until stopped."""
+    import logging
+    import os
+
+    from . import create_app
+    from .jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="gridmap worker: %(message)s")
+    _url()
+    if nice:
+        os.nice(nice)
+    app = create_app()
+    job_worker = Worker(app, fork=True)
+    try:
+        if once:
+            click.echo(f"ran {job_worker.run_pending()} jobs")
+        else:
+            click.echo("gridmap: job worker started (Ctrl-C stops it)")
+            job_worker.serve(app.extensions["db_engine"])
+    finally:
+        app.extensions["db_engine"].dispose()
+
+
 main.add_command(circles)
 main.add_command(roads)
 

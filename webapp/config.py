@@ -141,4 +141,6 @@ def from_environment() -> dict:
         # Inspection photos and PDFs: outside the web root, served only to staff.
         "ATTACHMENT_DIR": os.environ.get("ATTACHMENT_DIR", str(LOCAL_DIR / "attachments")),
         "ATTACHMENT_MAX_MB": int(os.environ.get("ATTACHMENT_MAX_MB", "10")),
+        # Uploaded import files waiting for the job worker (unset: the instance folder).
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER"),
     }

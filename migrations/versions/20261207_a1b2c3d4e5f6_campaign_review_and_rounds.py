@@ -2,7 +2,7 @@
 inspection keeps the 验收 round it was recorded in (达标 needs a pass in the current round).
 
 Revision ID: a1b2c3d4e5f6
-Revises: bfc730b4ecc7
+Revises: c2d3e4f5a6b7
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1b2c3d4e5f6"
-down_revision: str | None = "bfc730b4ecc7"
+down_revision: str | None = "c2d3e4f5a6b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

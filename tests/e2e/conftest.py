@@ -10,6 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from webapp import create_app
+from webapp.jobs.worker import worker_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -31,13 +32,21 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url):
-    """The app on a free loopback port, in a thread, for the whole session."""
-    app = create_app({"DATABASE_URL": database_url, "LOGIN_RATE_LIMIT": "100000 per minute"})
+def live_server(database_url, tmp_path_factory):
+    """The app on a free loopback port, in a thread, for the whole session; beside it the job
+    worker, in another thread."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "LOGIN_RATE_LIMIT": "100000 per minute",
+            "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    with worker_thread(app):
+        yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     app.extensions["db_engine"].dispose()
 

@@ -114,6 +114,9 @@ def urls(app, conn, grid_id: int) -> list[str]:
             fills = [{"campaign_id": i} for i in ids(conn, "campaign", grid_id, 5)]
         elif args == {"route_id"}:
             fills = [{"route_id": i} for i in ids(conn, "patrol_route", grid_id, 3)]
+        elif args <= {"key", "job_id"}:  # background jobs: anybody's, the crawler's or not
+            jobs = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 3")).scalars()
+            fills = [{"key": "police_room", "job_id": i} for i in jobs]
         else:
             raise AssertionError(f"the crawl does not know how to fill {rule.rule}: add it")
         for values in fills:

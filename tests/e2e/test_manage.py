@@ -1,6 +1,7 @@
 """Managing features in headless Chromium: draw a building, boundary refusal, edit conflicts,
 area permissions. These tests write to the shared test database and remove what they made."""
 
+import json
 import math
 import re
 
@@ -204,7 +205,9 @@ def test_an_excel_file_with_two_bad_rows_shows_both_errors_and_writes_nothing(
     page.locator("input[type=file]").set_input_files(str(path))
     with page.expect_response(lambda r: r.url.endswith("/manage/building/import")) as answer:
         page.get_by_role("button", name=re.compile("导入")).last.click()
-    assert answer.value.status == 422
+    # Queued at once: the panel follows the job in the worker, then shows its result.
+    assert answer.value.status == 202
+    expect(page.locator("#import-job")).to_contain_text("导入在后台进行")
     errors = page.locator("table.import-errors tbody tr")
     expect(errors).to_have_count(2)
     expect(errors.nth(0)).to_contain_text("3")
@@ -214,3 +217,40 @@ def test_an_excel_file_with_two_bad_rows_shows_both_errors_and_writes_nothing(
     expect(page.locator("#panel")).to_contain_text("未导入任何数据")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM building")).scalar() == before
+
+
+def test_a_long_import_shows_its_progress_then_its_result(page, requests_seen, engine, tmp_path):
+    with engine.connect() as conn:
+        points = conn.execute(
+            text(
+                "SELECT ST_X(p.geom), ST_Y(p.geom) FROM grid,"
+                " ST_Dump(ST_GeneratePoints(grid.geom, 450, 29)) p"
+                " WHERE grid.id = (SELECT min(id) FROM grid)"
+            )
+        ).all()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"name": f"浏览器导入警务室{number}"},
+        }
+        for number, (lon, lat) in enumerate(points)
+    ]
+    path = tmp_path / "警务室.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    login(page)
+    open_page(page, "/manage/police_room/import")
+    page.locator("input[type=file]").set_input_files(str(path))
+    try:
+        page.get_by_role("button", name=re.compile("导入")).last.click()
+        status = page.locator("#import-job")
+        expect(status).to_contain_text("进行中", timeout=30_000)
+        expect(status).to_contain_text(re.compile(r"已处理 [1-9]\d* 行"), timeout=60_000)
+        expect(status.get_by_role("button", name="取消")).to_be_visible()
+        expect(page.locator("#panel")).to_contain_text(
+            "已导入 450 条(新增 450,更新 0)", timeout=90_000
+        )
+        assert re.search(r"/manage/police_room/import/\d+$", page.url)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM police_room WHERE name LIKE '浏览器导入警务室%'"))

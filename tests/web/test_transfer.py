@@ -18,10 +18,12 @@ IMPORTS_IN_THIS_TEST = "SELECT count(*) FROM audit_log WHERE action = 'import' A
 
 
 @pytest.fixture
-def app(app):
-    """The transfer blueprint, registered here until create_app does it."""
+def app(app, tmp_path):
+    """The transfer blueprint, registered here until create_app does it; uploads wait for
+    the worker in the test's own folder."""
     if "transfer" not in app.blueprints:
         app.register_blueprint(transfer_views.bp)
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     return app
 
 

@@ -89,6 +89,21 @@ def current_user_row(session: Session, user_id: int, token_hash: str) -> Current
     return CurrentUser(*row) if row else None
 
 
+# The same user without the login: a background job goes on after its page (or login) ends.
+_JOB_USER_SQL = text(
+    _CURRENT_USER_SQL.text.replace(" JOIN user_session s ON s.user_id = u.id", "").replace(
+        " AND s.token_hash = :token_hash AND s.ended_at IS NULL", ""
+    )
+)
+
+
+def job_user_row(session: Session, user_id: int) -> CurrentUser | None:
+    """The user a background job runs as: the object the request that queued it had, so
+    permission checks answer alike; None once the account is deactivated."""
+    row = session.execute(_JOB_USER_SQL, {"id": user_id}).one_or_none()
+    return CurrentUser(*row) if row else None
+
+
 @dataclass
 class LoginAttempt:
     """What a password check found: the user (when the password was right), whether the

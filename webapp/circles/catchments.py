@@ -31,7 +31,7 @@ All functions take a SQLAlchemy Connection or Session and run inside its transac
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from geoalchemy2 import WKBElement
 from shapely import wkb as shapely_wkb
@@ -320,12 +320,14 @@ def recompute_all(
     profiles: Iterable[WalkProfile | str] | None = None,
     minutes: Sequence[int] = CIRCLE_MINUTES,
     chunk: int = CHUNK_FACILITIES,
+    step: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Recompute every facility's catchments; return row counts per method, in total, and the
     number of facilities.
 
     Facilities go in chunks of ``chunk`` in geohash order: one pgRouting call per chunk serves
-    all its facilities (many start nodes at once) over the edges near them only.
+    all its facilities (many start nodes at once) over the edges near them only. ``step(done,
+    total)`` hears of each chunk in circles (a background job's progress; it may raise to stop).
     """
     chosen = _profiles(profiles)
     ids = list(conn.execute(text(FACILITIES_IN_ORDER_SQL)).scalars())
@@ -344,6 +346,8 @@ def recompute_all(
             for row in rows:
                 counts[row["method"]] += 1
             bar.update(len(rows))
+            if step is not None:
+                step(min(start + chunk, len(ids)) * per_facility, len(ids) * per_facility)
     finally:
         bar.close()
     counts["total"] = counts["network"] + counts["estimate"]

@@ -34,12 +34,20 @@ def circles() -> None:
     show_default=True,
     help="Walking profile: standard (标准, GB 50180) or elderly (老年人).",
 )
-def circles_recompute(profile: str) -> None:
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Queue it for 'gridmap worker' (progress and 取消 in the job record) and return.",
+)
+def circles_recompute(profile: str, background: bool) -> None:
     """Recompute every facility's catchments along the street network."""
     from sqlalchemy.exc import OperationalError
 
     from .catchments import recompute_all
 
+    if background:
+        _queue_recompute(profile)
+        return
     started = time.perf_counter()
     engine = _engine()
     try:
@@ -56,3 +64,20 @@ def circles_recompute(profile: str) -> None:
         f"{counts['network']} along streets, {counts['estimate']} straight-line estimates "
         f"({time.perf_counter() - started:.1f} s)"
     )
+
+
+def _queue_recompute(profile: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from webapp.jobs import queries
+
+    from .jobs import KIND
+
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            job = queries.enqueue(session, KIND, {"profiles": _profile_codes(profile)}, None)
+            session.commit()
+            click.echo(f"queued job {job.id}: 'gridmap worker' runs it")
+    finally:
+        engine.dispose()

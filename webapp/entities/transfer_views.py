@@ -2,15 +2,19 @@
 
 Exports are files (GeoJSON, the Excel 台账 and its blank template) that keep to the list's
 filters and the user's area; every export of data is audited, a refused one too. The import
-panel opens beside the map like the other management panels: it answers 400 for a file it
-cannot read, 413 for one too large, 422 with every problem by row and column when rows are
-invalid (nothing written), 200 with a summary once written.
+panel opens beside the map like the other management panels: it answers 400 for a file whose
+start shows it cannot be read, 413 for one too large, else 202 with the panel of the import
+job (import_job.py), which the worker runs. That panel shows the job's progress with 取消 and,
+once it ended, its result as the import used to answer: 422 with every problem by row and
+column when rows are invalid (nothing written), 200 with a summary once written, 400 for a
+file the worker could not read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context, url_for
 from flask_login import current_user, login_required
@@ -21,18 +25,20 @@ from gis.coords import CoordinateSystem
 from webapp import access
 from webapp.db import get_session
 from webapp.errors import render_error
+from webapp.extensions import htmx
+from webapp.jobs import queries as job_queries
 from webapp.map.shell import map_page
+from webapp.models import Job, JobState
+from webapp.models.job import FINISHED_STATES
+from webapp.render import page
 
-from . import transfer
+from . import import_job, transfer
 from .forms import CRS_CHOICES
 from .registry import ENTITIES, Entity
-from .transfer import FileRefused, Upload
+from .transfer import FileRefused
 from .views import _entity, _list_query
 
 bp = Blueprint("transfer", __name__, url_prefix="/manage")
-
-# The error table stops here: a file with thousands of bad rows needs fixing at the source.
-MAX_SHOWN_ERRORS = 300
 
 
 @bp.before_request
@@ -169,13 +175,13 @@ def _import_page(entity: Entity, *, status: int = 200, **context):
     return map_page(
         "entities/import.html",
         status=status,
-        push_url=url if request.method == "GET" else None,
+        push_url=context.pop("push_url", url if request.method == "GET" else None),
         entity=entity,
         action=url,
         crs_choices=CRS_CHOICES,
         limit=_limit_text(),
         max_rows=transfer.MAX_ROWS,
-        max_shown=MAX_SHOWN_ERRORS,
+        max_shown=import_job.MAX_SHOWN_ERRORS,
         **context,
     )
 
@@ -187,6 +193,8 @@ def import_form(key: str):
 
 @bp.post("/<key>/import")
 def import_upload(key: str):
+    """Check the file's start, keep the file and queue its import; answer at once with the
+    panel that follows the job (202). The rows are checked and written by the worker."""
     entity = _writable(key)
     crs = request.form.get("crs", "wgs84")
     only_valid = request.form.get("only_valid") == "y"
@@ -197,36 +205,113 @@ def import_upload(key: str):
     try:
         if crs not in {value for value, _label in CRS_CHOICES}:
             raise FileRefused("未知的坐标系,请选择 WGS84/CGCS2000、GCJ-02 或 BD-09。")
-        upload = transfer.read_upload(upload_file.read(), entity)
-        _check_declared_crs(upload, crs)
+        import_job.check_head(upload_file.stream.read(import_job.HEAD_BYTES), entity, crs)
     except FileRefused as err:
         return _import_page(entity, status=err.status, refusal=err.message, **kept)
-    return _run_import(entity, upload, crs, only_valid, kept)
-
-
-def _check_declared_crs(upload: Upload, crs: str) -> None:
-    """A file we exported in GCJ-02 or BD-09 says so: importing it as another system would
-    shift every feature by hundreds of metres."""
-    declared = upload.declared_crs
-    if declared and declared != crs:
-        labels = dict(CRS_CHOICES)
-        raise FileRefused(
-            f"文件声明的坐标系为 {labels.get(declared, declared[:20])},"
-            f"与所选的 {labels[crs]} 不一致。请选择与文件相同的坐标系。"
-        )
-
-
-def _run_import(entity: Entity, upload: Upload, crs: str, only_valid: bool, kept: dict):
-    """All rows or none, unless the user asked for the valid ones: one transaction either way."""
+    upload_file.stream.seek(0)
+    path = job_queries.save_upload(_upload_folder(), upload_file.stream)
+    params = {
+        "entity": entity.key,
+        "crs": crs,
+        "only_valid": only_valid,
+        "upload": path,
+        "filename": upload_file.filename[-120:],
+        "size": os.path.getsize(path),
+    }
     session = get_session()
-    result = transfer.import_rows(session, current_user, request.remote_addr, entity, upload, crs)
-    page = {"result": result, "row_label": upload.row_label, **kept}
-    if result.imported == 0 or (result.errors and not only_valid):
-        session.rollback()
-        return _import_page(entity, status=422, written=False, **page)
+    job = job_queries.enqueue(
+        session, import_job.KIND, params, current_user.id, request.remote_addr
+    )
     session.commit()
-    response = _import_page(entity, written=True, **page)
-    if entity.map_layer:
+    return _job_page(entity, job, status=202)
+
+
+def _upload_folder() -> str:
+    """Uploads wait for the worker in the instance folder, never under the web root."""
+    return current_app.config.get("UPLOAD_FOLDER") or os.path.join(
+        current_app.instance_path, "uploads"
+    )
+
+
+def _own_job(entity: Entity, job_id: int) -> Job:
+    """The user's own import job into this layer; anybody else's is 404, as a missing one."""
+    job = job_queries.job_of(get_session(), job_id, current_user.id, import_job.KIND)
+    if job is None or job.params.get("entity") != entity.key:
+        abort(404, "没有这个导入任务。")
+    return job
+
+
+@bp.get("/<key>/import/<int:job_id>")
+def import_job_page(key: str, job_id: int):
+    """The import's panel: its progress while it runs, its result once done."""
+    entity = _writable(key)
+    return _job_page(entity, _own_job(entity, job_id))
+
+
+@bp.get("/<key>/import/<int:job_id>/status")
+def import_job_status(key: str, job_id: int):
+    """Polled about once a second while the job runs: the small status block; once the job
+    has ended, the whole panel with the result (htmx retargets it to the panel)."""
+    entity = _writable(key)
+    return _job_status(entity, _own_job(entity, job_id))
+
+
+@bp.post("/<key>/import/<int:job_id>/cancel")
+def import_job_cancel(key: str, job_id: int):
+    """取消: a queued import never starts; a running one stops within a moment and rolls back."""
+    entity = _writable(key)
+    job = _own_job(entity, job_id)
+    session = get_session()
+    job_queries.request_cancel(session, job)
+    session.commit()
+    return _job_status(entity, job)
+
+
+def _job_status(entity: Entity, job: Job):
+    """The status block alone while the job runs; once it has ended (or for a plain request)
+    the whole panel, which htmx then puts in the panel's place."""
+    if not htmx:
+        return _job_page(entity, job)
+    if job.state in FINISHED_STATES:
+        response = _job_page(entity, job)
+        response.headers["HX-Retarget"] = "#panel"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    return page("entities/import.html", "job_status", entity=entity, **_job_context(job))
+
+
+def _job_context(job: Job) -> dict:
+    return {"job": job, "state": JobState(job.state)}
+
+
+def _job_page(entity: Entity, job: Job, *, status: int | None = None):
+    """The panel for ``job``: the status while it runs, today's result page once it ended."""
+    kept = {"crs": job.params["crs"], "only_valid": job.params["only_valid"]}
+    context = {**_job_context(job), **kept}
+    push_url = url_for("transfer.import_job_page", key=entity.key, job_id=job.id)
+    if job.state not in FINISHED_STATES:
+        return _import_page(entity, status=status or 200, push_url=push_url, **context)
+    if job.state != JobState.DONE:
+        code = (job.result or {}).get("status", 200)
+        refusal = job.message if job.state == JobState.FAILED else None
+        return _import_page(
+            entity,
+            status=code if code < 500 else 200,
+            push_url=push_url,
+            refusal=refusal,
+            **context,
+        )
+    result = import_job.ImportSummary.from_json(job.result)
+    response = _import_page(
+        entity,
+        status=200 if result.written else 422,
+        push_url=push_url,
+        result=result,
+        written=result.written,
+        row_label=result.row_label,
+        **context,
+    )
+    if result.written and entity.map_layer:
         response.headers["HX-Trigger"] = json.dumps(
             {"gridmap:changed": {"layer": entity.map_layer}}
         )

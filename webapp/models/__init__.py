@@ -14,6 +14,7 @@ from .campaigns import (
 )
 from .circles import CatchmentMethod, FacilityCatchment
 from .housing import Building, Compound
+from .job import Job, JobState
 from .network import RoadNode, RoadSegment
 from .patrol import PatrolRoute, PatrolStop, PatrolTeam
 from .people import StaffPerson
@@ -42,6 +43,8 @@ __all__ = [
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",
+    "Job",
+    "JobState",
     "PatrolRoute",
     "PatrolStop",
     "PatrolTeam",
