@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.helpers import TEST_SETTINGS, AuthActions, create_database, drop_database, url_string
 from webapp import create_app, migrate
+from webapp.hooks import register_listeners
 
 # Folders whose every test needs the database (through the fixtures below or a live server).
 DATABASE_FOLDERS = ("db", "web", "e2e")
@@ -63,6 +64,7 @@ def engine(database_url):
     from webapp.db import make_engine
 
     engine = make_engine(database_url)
+    register_listeners()  # the ORM hooks the app and the CLI turn on
     yield engine
     engine.dispose()
 

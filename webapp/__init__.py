@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import access, db, errors, render
+from . import access, db, errors, hooks, render
 from . import config as config_module
 from .auth import logins
 from .extensions import csrf, htmx, limiter, login_manager
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
 
     db.init_app(app)
+    hooks.register_listeners()
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

@@ -12,20 +12,14 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import config, crypto, migrate
+from . import clitools, config, crypto, hooks, migrate
 from .circles.cli import circles
 from .db import make_engine
 from .roads.cli import roads
 
 
 def _url() -> str:
-    url = config.database_url()
-    if not url:
-        raise click.ClickException(
-            "no database configured: set DATABASE_URL, or run 'make run' to start the "
-            "project-local PostGIS cluster"
-        )
-    return url
+    return clitools.database_url()
 
 
 def _session() -> Session:
@@ -36,6 +30,7 @@ def _session() -> Session:
 def main() -> None:
     """gridmap — 社区治理一张图."""
     crypto.configure(config._data_key())  # commands that read personal data need the key
+    hooks.register_listeners()  # commands write through the ORM as the app does
 
 
 @main.group()
@@ -235,7 +230,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 if any entry was changed, removed or inserted."""
-    from .audit import verify
+    from .auditing import verify
 
     with _session() as session:
         verdict = verify(session)
@@ -258,7 +253,7 @@ def audit_verify() -> None:
 def audit_purge(days: int) -> None:
     """Delete audit entries and login records past the retention age (the chain stays
     verifiable)."""
-    from .audit import purge
+    from .auditing import purge
     from .auth import sessions
 
     with _session() as session:

@@ -20,23 +20,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def register_listeners() -> None:
-    """Turn on the ORM session hooks every write relies on (once per process; idempotent).
-
-    Containment (a feature inside its parent, its community and grid filled in) runs first,
-    then the catchment hooks (recompute the service circles a facility or road change affects).
-    Called by ``make_engine``, so the app, the CLI, the bench and the tests' engine all have
-    them; a path that makes its own engine and ORM sessions calls it itself.
-    """
-    from webapp.circles.catchments import register_listeners as keep_catchments_current
-    from webapp.models.containment import register_listeners as check_containment
-
-    check_containment()
-    keep_catchments_current()
-
-
 def make_engine(url: str, **options) -> Engine:
-    register_listeners()
     return create_engine(
         url,
         **{

@@ -1,4 +1,4 @@
-"""The ORM session hooks are turned on by set-up (make_engine), not by importing the models."""
+"""The ORM session hooks are turned on by set-up (webapp.hooks), not by importing the models."""
 
 import subprocess
 import sys
@@ -6,8 +6,9 @@ import sys
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from webapp import create_app
 from webapp.circles import catchments
-from webapp.db import make_engine, register_listeners
+from webapp.hooks import register_listeners
 from webapp.models import containment
 
 HOOKS = [
@@ -28,8 +29,8 @@ def test_importing_the_models_turns_on_no_hook():
     assert out.stdout.split() == ["False", "False"]
 
 
-def test_making_an_engine_turns_the_hooks_on_once(database_url):
-    make_engine(database_url).dispose()
+def test_the_app_turns_the_hooks_on_once(database_url):
+    create_app({"TESTING": True, "DATABASE_URL": database_url})
     register_listeners()  # again: still one of each
     for name, hook in HOOKS:
         assert event.contains(Session, name, hook)

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from webapp import access
 from webapp.access import BUSINESS_ROLES, DUTY_ROLES, Action, UserRole
-from webapp.audit import record_event
+from webapp.auditing import record_event
 from webapp.auth import sessions
 from webapp.auth.passwords import hash_password, password_problems
 from webapp.auth.queries import AccountError, create_user

@@ -16,7 +16,8 @@ from flask_login import current_user, login_required
 
 from webapp import access
 from webapp.access import Action
-from webapp.audit import queries, record_request_event
+from webapp.audit import queries
+from webapp.auditing import record_request_event
 from webapp.db import get_session
 from webapp.map.shell import map_page
 

@@ -19,7 +19,7 @@ from flask import (
 from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.audit import record_event
+from webapp.auditing import record_event
 from webapp.db import get_session
 from webapp.extensions import htmx, limiter, login_manager
 from webapp.models import User

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import access
 from webapp.access import Action
-from webapp.audit import record_request_event
+from webapp.auditing import record_request_event
 from webapp.db import get_session
 from webapp.domain import campaigns as rules
 from webapp.forms import MARKUP

@@ -9,12 +9,7 @@ import time
 
 import click
 
-
-def _engine():
-    from webapp.cli import _url
-    from webapp.db import make_engine
-
-    return make_engine(_url())
+from webapp import clitools
 
 
 def _profile_codes(profile: str) -> list[str] | None:
@@ -49,7 +44,7 @@ def circles_recompute(profile: str, background: bool) -> None:
         _queue_recompute(profile)
         return
     started = time.perf_counter()
-    engine = _engine()
+    engine = clitools.engine()
     try:
         with engine.begin() as conn:
             counts = recompute_all(conn, progress=True, profiles=_profile_codes(profile))
@@ -73,7 +68,7 @@ def _queue_recompute(profile: str) -> None:
 
     from .jobs import KIND
 
-    engine = _engine()
+    engine = clitools.engine()
     try:
         with Session(engine) as session:
             job = queries.enqueue(session, KIND, {"profiles": _profile_codes(profile)}, None)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from gis.errors import UserError
 from webapp import access
-from webapp.audit import record_event
+from webapp.auditing import record_event
 from webapp.models.base import SRID
 from webapp.models.containment import OutsideParentError
 from webapp.security.personal import mask_phone

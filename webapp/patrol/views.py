@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from gis.bbox import BoundsError
 from webapp import access
 from webapp.access import Action, Forbidden
-from webapp.audit import record_request_event
+from webapp.auditing import record_request_event
 from webapp.db import get_session
 from webapp.map.layers import LAYERS
 from webapp.map.shell import current_basemap, map_page, viewport_geojson

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import access
 from webapp.access import Action
-from webapp.audit import record_request_event
+from webapp.auditing import record_request_event
 from webapp.db import get_session
 from webapp.domain import property_service as rules
 from webapp.extensions import limiter

@@ -10,12 +10,7 @@ from pathlib import Path
 
 import click
 
-
-def _engine():
-    from webapp.cli import _url
-    from webapp.db import make_engine
-
-    return make_engine(_url())
+from webapp import clitools
 
 
 @click.group("roads")
@@ -42,7 +37,7 @@ def roads_import(file: Path, replace: bool, crs: str) -> None:
     from .queries import import_roads
 
     started = time.perf_counter()
-    engine = _engine()
+    engine = clitools.engine()
     try:
         with engine.begin() as conn:
             counts = import_roads(conn, file, replace=replace, crs=crs, progress=True)

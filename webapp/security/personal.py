@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 
 from webapp import access
 from webapp.access import Action
-from webapp.audit import record_event
+from webapp.auditing import record_event
 from webapp.db import get_session
 from webapp.models import StaffPerson
 

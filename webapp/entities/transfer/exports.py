@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis.coords import CoordinateSystem
 from webapp.access import exportable_rows
-from webapp.audit import record_event
+from webapp.auditing import record_event
 
 from .. import queries
 from ..queries import ListQuery
