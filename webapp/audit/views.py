@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user, login_required
 
-from webapp import access
+from webapp import access, spreadsheet
 from webapp.access import Action
 from webapp.audit import queries
 from webapp.auditing import record_request_event
@@ -79,11 +79,11 @@ def export():
             [
                 e.id,
                 e.at.isoformat(),
-                e.username,
-                e.address or "",
+                _cell(e.username),
+                _cell(e.address or ""),
                 queries.ACTIONS.get(e.action, e.action),
                 e.outcome,
-                e.entity,
+                _cell(e.entity),
                 e.entity_id or "",
                 _cell(e.summary),
                 e.hash or "",
@@ -99,5 +99,5 @@ def export():
 
 
 def _cell(value: str) -> str:
-    """A CSV cell Excel will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    """A CSV cell Excel will not run as a formula (the spreadsheet writer's rule)."""
+    return "'" + value if spreadsheet.looks_like_formula(value) else value
