@@ -32,9 +32,7 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url, tmp_path_factory):
-    """The app on a free loopback port, in a thread, for the whole session; beside it the job
-    worker, in another thread."""
+def live_app(database_url, tmp_path_factory):
     app = create_app(
         {
             "DATABASE_URL": database_url,
@@ -42,13 +40,27 @@ def live_server(database_url, tmp_path_factory):
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         }
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The app on a free loopback port, in a thread, for the whole session."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    with worker_thread(app):
-        yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def job_worker(live_app):
+    """The job worker beside the server, in another thread, only while a browser test module
+    runs: the job tests (tests/web/test_jobs.py) must have the queue to themselves, since one
+    of their jobs ends the process that runs it."""
+    with worker_thread(live_app):
+        yield
 
 
 @pytest.fixture(scope="session")
