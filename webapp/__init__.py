@@ -90,6 +90,18 @@ def create_app(config: dict | None = None) -> Flask:
     from .entities.registry import ENTITIES
 
     audit_views.init_app(app, {key: entity.label for key, entity in ENTITIES.items()})
+    personal.init_app(
+        app,
+        {
+            key: personal.PersonalKind(
+                entity.model,
+                entity.label,
+                {spec.name: spec.label for spec in entity.fields if spec.personal},
+            )
+            for key, entity in ENTITIES.items()
+            if entity.personal_fields
+        },
+    )
 
     from . import cli
 
