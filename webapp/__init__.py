@@ -89,7 +89,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES
 
-    audit_views.init_app(app, {key: entity.label for key, entity in ENTITIES.items()})
+    audit_views.init_app(
+        app,
+        {key: entity.label for key, entity in ENTITIES.items()},
+        {key: entity.personal_fields for key, entity in ENTITIES.items()},
+        personal.mask_phone,
+    )
     personal.init_app(
         app,
         {

@@ -224,3 +224,22 @@ def test_duty_roles_export_no_business_data_at_all(as_user, connection, username
             assert not WHOLE_MOBILE.search(response.get_data(as_text=True))
     outcomes = {e.outcome for e in audit_entries(connection, "export")}
     assert outcomes == {"denied"}
+
+
+def test_the_audit_page_masks_place_phones_logged_before_they_were_personal(as_user, connection):
+    # An entry as the log kept it before this change: the place's phone in clear. The log is
+    # append-only and hash-chained, so the page masks it rather than the log being rewritten.
+    connection.execute(
+        text(
+            "INSERT INTO audit_log (username, action, outcome, entity, entity_id, summary,"
+            " before, after) VALUES ('center', 'update', 'success', 'place', 1,"
+            " '修改场所:联系电话', CAST(:before AS jsonb), CAST(:after AS jsonb))"
+        ),
+        {
+            "before": json.dumps({"phone": "13922223333"}),
+            "after": json.dumps({"phone": "13944445555"}),
+        },
+    )
+    html = as_user("auditor").get("/manage/audit?entity=place", headers=HX).get_data(as_text=True)
+    assert "139****3333" in html and "139****5555" in html
+    assert "13922223333" not in html and "13944445555" not in html
