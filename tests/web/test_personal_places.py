@@ -2,10 +2,12 @@
 whole only on an audited reveal by someone responsible for the place's area; the audit log holds
 no personal number in clear; exports of them need that right, and duty roles export nothing."""
 
+import io
 import json
 import re
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from tests.helpers import HX, csrf_token, form_of, point_on, upload
@@ -243,3 +245,43 @@ def test_the_audit_page_masks_place_phones_logged_before_they_were_personal(as_u
     html = as_user("auditor").get("/manage/audit?entity=place", headers=HX).get_data(as_text=True)
     assert "139****3333" in html and "139****5555" in html
     assert "13922223333" not in html and "13944445555" not in html
+
+
+def body_text(response) -> str:
+    data = response.get_data()
+    if data[:4] == b"PK\x03\x04":  # an Excel file: its cells
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+        )
+    return data.decode("utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("username", ["admin", "secadmin", "auditor"])
+def test_duty_roles_take_no_personal_number_out_through_any_download(as_user, connection, username):
+    numbers = {
+        crypto.decrypt(phone)
+        for (phone,) in connection.execute(
+            text(
+                "SELECT phone FROM staff_person WHERE phone IS NOT NULL"
+                " UNION ALL SELECT phone FROM place WHERE phone IS NOT NULL"
+            )
+        )
+    }
+    route = connection.execute(text("SELECT min(id) FROM patrol_route")).scalar()
+    place = a_place(connection, "true")
+    urls = [
+        "/manage/audit/export.csv",
+        "/campaigns/export.xlsx",
+        "/api/layers/place.geojson?bbox=120.30,36.25,120.50,36.40&zoom=16",
+        f"/api/features/place/{place}.geojson",
+        *(f"/manage/{key}/template.xlsx" for key in ENTITIES),
+    ]
+    if route:
+        urls += [f"/patrol/routes/{route}{end}" for end in (".geojson", ".gpx", "/sheet")]
+    client = as_user(username)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        body = body_text(response)
+        assert not [n for n in numbers if n in body], url
