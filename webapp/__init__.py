@@ -92,7 +92,24 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES
 
-    audit_views.init_app(app, {key: entity.label for key, entity in ENTITIES.items()})
+    audit_views.init_app(
+        app,
+        {key: entity.label for key, entity in ENTITIES.items()},
+        {key: entity.personal_fields for key, entity in ENTITIES.items()},
+        personal.mask_phone,
+    )
+    personal.init_app(
+        app,
+        {
+            key: personal.PersonalKind(
+                entity.model,
+                entity.label,
+                {spec.name: spec.label for spec in entity.fields if spec.personal},
+            )
+            for key, entity in ENTITIES.items()
+            if entity.personal_fields
+        },
+    )
 
     from . import cli
 

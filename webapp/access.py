@@ -86,7 +86,7 @@ ACTION_LABELS = {
     Action.WRITE_SUBDISTRICT_DATA: "新增、修改、删除、导入不按区域划分的数据(道路)",
     Action.EXPORT_DATA: "导出按区域划分的数据(不含个人信息)",
     Action.EXPORT_UNZONED_DATA: "导出不按区域划分的数据(道路)",
-    Action.REVEAL_PERSONAL: "查看完整的个人信息(工作人员电话)",
+    Action.REVEAL_PERSONAL: "查看完整的个人信息(工作人员、场所联系人的电话)",
     Action.EXPORT_PERSONAL: "导出含个人信息的数据",
     Action.WRITE_CAMPAIGNS: "平安创建:申报、流转、检查、上传附件",
     Action.READ_CAMPAIGN_ATTACHMENTS: "平安创建:查看检查附件",

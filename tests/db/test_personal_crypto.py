@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from webapp import config, crypto
 from webapp.config import PROJECT_ROOT
-from webapp.models import PatrolTeam, StaffPerson
+from webapp.models import PatrolTeam, Place, StaffPerson
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 MIGRATION = PROJECT_ROOT / "migrations/versions/20261127_b0c1d2e3f4a5_encrypt_personal_phones.py"
@@ -124,3 +124,30 @@ def test_the_migration_encrypts_clear_numbers_once_and_a_rerun_changes_nothing(c
     assert crypto.decrypt(
         connection.execute(text("SELECT phone FROM staff_person WHERE id = 2")).scalar()
     ) == ("13800000001")
+
+
+PLACE_MIGRATION = (
+    PROJECT_ROOT / "migrations/versions/20261207_f4acf1cfce02_place_phones_personal_public_phone.py"
+)
+
+
+def test_place_phones_are_ciphertext_and_their_migration_encrypts_clear_ones_once(db, connection):
+    stored = list(connection.execute(text("SELECT phone FROM place WHERE phone IS NOT NULL")))
+    assert stored and all(crypto.is_encrypted(value) for (value,) in stored)
+    place = db.scalars(select(Place).where(Place.phone.is_not(None)).limit(1)).one()
+    assert MOBILE.fullmatch(place.phone)
+    spec = importlib.util.spec_from_file_location("place_phones", PLACE_MIGRATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    clear = text("UPDATE place SET phone = '13800000002' WHERE id = :i")
+    connection.execute(clear, {"i": place.id})
+    assert module.encrypt_place_phones(connection) == 1  # only the clear one
+    assert module.encrypt_place_phones(connection) == 0  # a re-run leaves tokens alone
+    token = connection.execute(
+        text("SELECT phone FROM place WHERE id = :i"), {"i": place.id}
+    ).scalar()
+    assert crypto.decrypt(token) == "13800000002"
+    assert module.decrypt_place_phones(connection) == len(stored)
+    assert not connection.execute(
+        text("SELECT count(*) FROM place WHERE phone LIKE 'gAAAAA%'")
+    ).scalar()

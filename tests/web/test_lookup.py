@@ -58,17 +58,19 @@ def test_the_page_needs_no_login(client):
 def test_a_compound_shows_grid_worker_police_room_and_walking_minutes(client, connection):
     url, name, grid_id, _community_id = a_compound(connection)
     html = client.get(url).get_data(as_text=True)
-    grid, worker, phone = connection.execute(
+    grid, worker, phone, published = connection.execute(
         text(
-            "SELECT g.name, s.name, s.phone FROM grid g JOIN staff_person s"
+            "SELECT g.name, s.name, s.phone, s.public_phone FROM grid g JOIN staff_person s"
             " ON s.id = g.worker_id WHERE g.id = :g"
         ),
         {"g": grid_id},
     ).one()
     from webapp.crypto import decrypt
 
-    phone = decrypt(phone)  # stored encrypted; the public page shows the published number
-    assert name in html and grid in html and worker in html and phone in html
+    # The page shows the work phone published for the notice board (公示电话), never the
+    # worker's own number (stored encrypted).
+    assert name in html and grid in html and worker in html and published in html
+    assert decrypt(phone) not in html
     assert "社区警务室" in html
     assert re.search(r"步行 \d+ 分钟 · [\d,]+ 米", html)
 

@@ -141,7 +141,7 @@ def test_the_center_reveals_a_phone_and_the_audit_log_says_who_when_from_where(a
     ).scalar()
     assert (entry.user_id, entry.username, entry.address) == (user_id, "center", "127.0.0.1")
     assert (entry.outcome, entry.entity, entry.entity_id) == ("success", "staff", worker)
-    assert entry.summary == f"查看工作人员“{name}”的完整电话" and entry.at is not None
+    assert entry.summary == f"查看工作人员“{name}”的完整联系电话" and entry.at is not None
     assert number not in entry.summary
 
 
@@ -310,15 +310,70 @@ def test_every_export_is_audited(as_user, connection):
 # ---- the public page ----------------------------------------------------------------------
 
 
-def test_the_public_lookup_still_shows_the_published_grid_phones(client, connection):
-    lon, lat, grid_id = connection.execute(
+def a_compound_point(connection) -> tuple[float, float, int]:
+    return connection.execute(
         text(
             "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)), grid_id"
             " FROM compound ORDER BY id LIMIT 1"
         )
     ).one()
+
+
+def published_phones(connection, staff_ids) -> dict[int, str | None]:
+    rows = connection.execute(
+        text("SELECT id, public_phone FROM staff_person WHERE id = ANY(:ids)"),
+        {"ids": list(staff_ids)},
+    )
+    return dict(rows.all())
+
+
+def test_the_public_lookup_shows_the_published_work_phones_not_the_personal_ones(
+    client, connection
+):
+    lon, lat, grid_id = a_compound_point(connection)
     worker, leader = grid_staff(connection, grid_id), grid_staff(connection, grid_id, "leader_id")
-    phones = whole_phones(connection, "id IN (:a, :b)", a=worker, b=leader)
+    personal_phones = whole_phones(connection, "id IN (:a, :b)", a=worker, b=leader)
+    published = published_phones(connection, (worker, leader))
+    # The demo publishes a work phone for every 网格员 and 网格长, not their own number.
+    assert all(published.values()) and set(published.values()).isdisjoint(personal_phones.values())
     html = client.get(f"/lookup/at?lon={lon}&lat={lat}").get_data(as_text=True)
-    assert f'href="tel:{phones[worker]}"' in html and f'href="tel:{phones[leader]}"' in html
+    assert f'href="tel:{published[worker]}"' in html and f'href="tel:{published[leader]}"' in html
+    for number in personal_phones.values():
+        assert number not in html and mask_phone(number) not in html
     assert "gAAAAA" not in html
+
+
+def test_a_grid_contact_without_a_published_phone_shows_no_number(client, connection):
+    lon, lat, grid_id = a_compound_point(connection)
+    worker = grid_staff(connection, grid_id)
+    number = whole_phones(connection, "id = :i", i=worker)[worker]
+    published = published_phones(connection, [worker])[worker]
+    connection.execute(
+        text("UPDATE staff_person SET public_phone = NULL WHERE id = :i"), {"i": worker}
+    )
+    html = client.get(f"/lookup/at?lon={lon}&lat={lat}").get_data(as_text=True)
+    name = connection.execute(
+        text("SELECT name FROM staff_person WHERE id = :i"), {"i": worker}
+    ).scalar()
+    assert name in html  # still named: the grid has a worker
+    assert published not in html and number not in html and mask_phone(number) not in html
+
+
+def test_publishing_a_phone_is_a_field_of_the_staff_form(as_user, connection):
+    center = as_user("center")
+    lon, lat, grid_id = a_compound_point(connection)
+    worker = grid_staff(connection, grid_id)
+    html = center.get(f"/manage/staff/{worker}/edit", headers=HX).get_data(as_text=True)
+    assert "公示电话" in html and "身边服务" in html  # the help says where it is shown
+    data = form_of(center, f"/manage/staff/{worker}/edit")
+    data["public_phone"] = "0532-87650000"
+    assert center.post(f"/manage/staff/{worker}/edit", data=data, headers=HX).status_code == 200
+    assert published_phones(connection, [worker])[worker] == "0532-87650000"
+    html = center.get(f"/manage/staff/{worker}", headers=HX).get_data(as_text=True)
+    assert "0532-87650000" in html  # published, so not masked
+    public = center.get(f"/lookup/at?lon={lon}&lat={lat}").get_data(as_text=True)
+    assert 'href="tel:0532-87650000"' in public
+    data = form_of(center, f"/manage/staff/{worker}/edit")
+    data["public_phone"] = "abc"
+    response = center.post(f"/manage/staff/{worker}/edit", data=data, headers=HX)
+    assert response.status_code == 422 and "只能包含数字" in response.get_data(as_text=True)

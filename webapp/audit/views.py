@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user, login_required
@@ -20,14 +21,55 @@ from webapp.audit import queries
 from webapp.auditing import record_request_event
 from webapp.db import get_session
 from webapp.map.shell import map_page
+from webapp.models import AuditEntry
 
 bp = Blueprint("audit", __name__, url_prefix="/manage/audit")
 
 
-def init_app(app: Flask, entity_kinds: Mapping[str, str]) -> None:
+def init_app(
+    app: Flask,
+    entity_kinds: Mapping[str, str],
+    personal_fields: Mapping[str, tuple[str, ...]] | None = None,
+    mask: Callable[[str], str] | None = None,
+) -> None:
     """Name the kinds of record the page filters by: ``entity_kinds`` (key → label) and the
-    kinds that are not map entities."""
+    kinds that are not map entities; and each kind's personal fields with how to mask them."""
     app.extensions["audit_kinds"] = {**entity_kinds, **queries.KINDS}
+    app.extensions["audit_personal"] = (dict(personal_fields or {}), mask)
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    """An entry as the page shows it, its personal fields masked.
+
+    Writes record masks already (webapp.entities.queries.masked); this covers entries written
+    before a field was treated as personal (place contacts' phones), which the append-only,
+    hash-chained log cannot rewrite.
+    """
+
+    entry: AuditEntry
+    before: dict | None
+    after: dict | None
+
+    def __getattr__(self, name: str):
+        return getattr(self.entry, name)
+
+
+def shown(entry: AuditEntry) -> AuditEntry | ShownEntry:
+    fields, mask = current_app.extensions["audit_personal"]
+    personal = fields.get(entry.entity, ())
+    if not personal or mask is None:
+        return entry
+
+    def hide(values: dict | None) -> dict | None:
+        if not isinstance(values, dict):
+            return values
+        return {
+            k: mask(v) if k in personal and isinstance(v, str) and v else v
+            for k, v in values.items()
+        }
+
+    return ShownEntry(entry, hide(entry.before), hide(entry.after))
 
 
 @bp.before_request
@@ -52,7 +94,7 @@ def log():
     return map_page(
         "audit/log.html",
         push_url=request.full_path.rstrip("?"),
-        entries=entries,
+        entries=[shown(entry) for entry in entries],
         more=more,
         page=page,
         entities=kinds,

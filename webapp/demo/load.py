@@ -7,8 +7,9 @@ Grids and staff point at each other (grid.leader_id → staff_person, staff_pers
 grid), so grids are copied without their 网格长/网格员 first and given them by one UPDATE after
 the staff are in.
 
-Staff phones are personal data: they are encrypted with DATA_KEY (Fernet) on their way into COPY,
-as the ORM would store them (about 13 µs a row: some 14 s for the million staff of scale 1000).
+Staff phones and place contacts' phones are personal data: they are encrypted with DATA_KEY
+(Fernet) on their way into COPY, as the ORM would store them (about 13 µs a row: some 14 s for
+the million staff of scale 1000). A staff person's published work phone (公示电话) is not.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFERRED_COLUMNS = {"grid": ("leader_id", "worker_id")}
 
 # Personal data, stored encrypted (webapp.crypto.EncryptedString on the models).
-ENCRYPTED_COLUMNS = {"staff_person": ("phone",)}
+ENCRYPTED_COLUMNS = {"staff_person": ("phone",), "place": ("phone",)}
 
 
 class DemoError(Exception):
@@ -63,7 +64,7 @@ def load_demo(
     table that references them is emptied too). Login accounts survive a replace unless they
     are bound to a community or grid: those point into the old data and are deleted (the caller
     recreates them, e.g. with its demo-account seeding). Everything happens in one transaction:
-    on any error the database is left as it was. Staff phones are encrypted with ``key``, by
+    on any error the database is left as it was. Personal phones are encrypted with ``key``, by
     default DATA_KEY as webapp.config reads it (the key the app will read them with).
 
     Raises:

@@ -39,8 +39,9 @@ class Field:
 
     ``kind``: text, textarea, int, decimal, bool, date, choice (``choices`` an enum of Chinese
     values), ref (a foreign key to ``ref``: community, grid, compound, staff, facility_type).
-    ``personal``: a person's own phone (个人信息): stored encrypted, shown masked, whole only on an
-    audited reveal; the audit log keeps the mask.
+    ``personal``: a person's own phone (个人信息: a staff person's, a place contact's): stored
+    encrypted, shown masked, whole only on an audited reveal (webapp.security.personal); the
+    audit log keeps the mask, and only those who may see it whole export it.
     """
 
     name: str
@@ -112,7 +113,8 @@ PHONE = Field(
 COMMUNITY = Field("community_id", "所属社区", "ref", required=True, ref="community")
 GRID = Field("grid_id", "所属网格", "ref", ref="grid", help="留空则按位置自动确定")
 COMPOUND = Field("compound_id", "所属小区", "ref", ref="compound")
-# A person's own number, unlike the office numbers of police rooms, facilities and places.
+# A person's own number (a staff person's, a place contact's), unlike the office numbers of
+# police rooms and facilities.
 PERSONAL_PHONE = Field(
     "phone",
     "联系电话",
@@ -122,6 +124,16 @@ PERSONAL_PHONE = Field(
     pattern=PHONE_PATTERN,
     pattern_message=PHONE_MESSAGE,
     help="修改时只显示号码的部分数字,留空则不修改",
+)
+# The work number published for a 网格员 or 网格长 (公示): a decision, not their own phone.
+PUBLIC_PHONE = Field(
+    "public_phone",
+    "公示电话",
+    max_length=30,
+    code=True,
+    pattern=PHONE_PATTERN,
+    pattern_message=PHONE_MESSAGE.replace("联系电话", "公示电话"),
+    help="对外公示的工作电话,将显示在公开的“身边服务”页面上;留空则不公示电话",
 )
 
 
@@ -289,7 +301,7 @@ ENTITIES: dict[str, Entity] = {
                 Field("kind", "场所类型", "choice", required=True, choices=PlaceKind),
                 ADDRESS,
                 Field("contact", "联系人", max_length=50),
-                PHONE,
+                PERSONAL_PHONE,
                 GRID,
             ),
             ("name", "kind", "address", "grid_id"),
@@ -321,6 +333,7 @@ ENTITIES: dict[str, Entity] = {
                 Field("name", "姓名", required=True, max_length=50),
                 Field("role", "职务", "choice", required=True, choices=StaffRole),
                 PERSONAL_PHONE,
+                PUBLIC_PHONE,
                 Field("community_id", "所属社区", "ref", ref="community"),
                 Field("grid_id", "所属网格", "ref", ref="grid"),
                 Field("note", "备注", "textarea", max_length=200),

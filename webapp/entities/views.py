@@ -163,14 +163,14 @@ def _load(entity: Entity, entity_id: int, *, for_write: bool):
 
 
 def _details(entity: Entity, obj) -> list[tuple[str, object]]:
-    """Label and shown value per field; a staff phone is a StaffPhone (masked, with 查看 where
-    the user may see it whole)."""
+    """Label and shown value per field; a personal field is a PersonalValue (masked, with 查看
+    where the user may see it whole)."""
     labels = queries.ref_labels(get_session(), entity, [obj], [f.name for f in entity.fields])
     return [
         (
             spec.label,
-            personal.StaffPhone.of(obj)
-            if spec.personal and entity.key == "staff"
+            personal.PersonalValue.of(entity.key, obj, spec.name)
+            if spec.personal
             else queries.display(entity, spec.name, getattr(obj, spec.name), labels),
         )
         for spec in entity.fields

@@ -2,9 +2,9 @@
 grid notice board, the police room, the service station and the services within walking reach.
 
 Every query here selects named public columns only — never cameras, never staff other than the
-published 网格员/网格长 and 社区民警, never counts or internal fields. The 网格员's and 网格长's
-phones are stored encrypted like every staff phone; this page shows them whole because they are
-published on the grid notice board (公示), and shows no other staff phone.
+published 网格员/网格长 and 社区民警, never counts or internal fields. For the 网格员 and 网格长 it
+shows the work phone chosen for the grid notice board (公示电话, ``staff_person.public_phone``),
+nothing when none is chosen; never anyone's own phone, which is personal data (encrypted).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from gis.coords import in_china
 from gis.errors import UserError
 from gis.geometry_input import outside_china_message
 from webapp.circles.catchments import reachable_facilities
-from webapp.crypto import decrypt
 from webapp.domain.life_circle import Requirement, missing
 from webapp.sql import ENVELOPE, bbox_params
 
@@ -70,7 +69,8 @@ def check_point(lon: float, lat: float) -> None:
 _AREA = text(
     "SELECT c.id AS community_id, c.name AS community, c.address AS community_address,"
     " c.phone AS community_phone, g.id AS grid_id, g.name AS grid, g.code AS grid_code,"
-    " w.name AS worker, w.phone AS worker_phone, l.name AS leader, l.phone AS leader_phone"
+    " w.name AS worker, w.public_phone AS worker_phone, l.name AS leader,"
+    " l.public_phone AS leader_phone"
     " FROM grid g JOIN community c ON c.id = g.community_id"
     " LEFT JOIN staff_person w ON w.id = g.worker_id"
     " LEFT JOIN staff_person l ON l.id = g.leader_id"
@@ -138,9 +138,9 @@ def answer_at(conn: Connection, lon: float, lat: float, place: str = "") -> Answ
             "name": area["grid"],
             "code": area["grid_code"],
             "worker": area["worker"],
-            "worker_phone": _published(area["worker_phone"]),
+            "worker_phone": area["worker_phone"],
             "leader": area["leader"],
-            "leader_phone": _published(area["leader_phone"]),
+            "leader_phone": area["leader_phone"],
         },
         police_room=dict(room) if room else None,
         service_station={**dict(station), **by_id.get(station["id"], {})} if station else None,
@@ -148,11 +148,6 @@ def answer_at(conn: Connection, lon: float, lat: float, place: str = "") -> Answ
         within_15=[f for f in reached if 8 < f["minutes"] <= 15],
         missing=missing(nearest),
     )
-
-
-def _published(stored: str | None) -> str | None:
-    """A grid contact's phone as the notice board shows it (raw SQL reads the ciphertext)."""
-    return None if stored is None else decrypt(stored)
 
 
 _PLACE = {

@@ -1,9 +1,9 @@
 """What a feature's side panel shows: details, parent chain, related features.
 
 Each builder takes a session and an id and returns a Panel of plain values (or None when the
-feature does not exist); the template renders any of them the same way. Staff phones are
-personal data: a field shows a StaffPhone (masked, with 查看 for those who may see it whole),
-a link its masked text.
+feature does not exist); the template renders any of them the same way. Staff phones and place
+contacts' phones are personal data: a field shows a PersonalValue (masked, with 查看 for those
+who may see it whole), a link its masked text.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from webapp.models import (
     StaffPerson,
     Subdistrict,
 )
-from webapp.security.personal import StaffPhone
+from webapp.security.personal import PersonalValue
 
 from .layers import LAYERS
 
@@ -80,12 +80,12 @@ def _link(layer: str, obj, note: str = "", label: str | None = None) -> Link:
 
 def _person(person: StaffPerson | None) -> str:
     """Name and masked phone, for link labels and notes."""
-    return "—" if person is None else str(StaffPhone.of(person))
+    return "—" if person is None else str(PersonalValue.staff(person))
 
 
-def _contact(person: StaffPerson | None) -> StaffPhone | str:
+def _contact(person: StaffPerson | None) -> PersonalValue | str:
     """A staff person as a field value: the template adds the reveal control."""
-    return "—" if person is None else StaffPhone.of(person)
+    return "—" if person is None else PersonalValue.staff(person)
 
 
 def _bounds(session: Session, geom) -> tuple[float, float, float, float]:
@@ -551,8 +551,8 @@ def place_panel(session: Session, feature_id: int) -> Panel | None:
         [
             ("类型", p.kind),
             ("地址", p.address or "—"),
-            ("联系人", p.contact or "—"),
-            ("电话", p.phone or "—"),
+            # The contact's own phone: masked, with the reveal control (personal data).
+            ("联系人", PersonalValue.of("place", p) if p.phone else p.contact or "—"),
         ],
         chain=_chain(session, p.community_id, p.grid_id),
         related=[

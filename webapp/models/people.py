@@ -19,6 +19,9 @@ class StaffPerson(Versioned, Base):
     name: Mapped[str] = mapped_column(String(50), index=True)
     # Personal data: stored encrypted (Fernet, DATA_KEY), shown masked (webapp.security.personal).
     phone: Mapped[str | None] = mapped_column(EncryptedString(300), comment="加密存储")
+    # The work phone published on the grid notice board and the public lookup page (公示电话):
+    # not personal, and published only where someone has entered it.
+    public_phone: Mapped[str | None] = mapped_column(String(30), comment="公示电话")
     role: Mapped[str] = mapped_column(String(8))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     # use_alter: grids point at their staff and staff at their grid.

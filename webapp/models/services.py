@@ -6,6 +6,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.crypto import EncryptedString
 from webapp.domain.choices import PlaceKind
 
 from .base import Base, InGrid, Versioned, choice_check, geometry_column, valid_geometry_check
@@ -64,5 +65,7 @@ class Place(InGrid, Versioned, Base):
     kind: Mapped[str] = mapped_column(String(8))
     address: Mapped[str | None] = mapped_column(String(200))
     contact: Mapped[str | None] = mapped_column(String(50))
-    phone: Mapped[str | None] = mapped_column(String(30))
+    # The contact's own phone (联系人电话), personal data like a staff phone: stored encrypted
+    # (Fernet, DATA_KEY), shown masked (webapp.security.personal).
+    phone: Mapped[str | None] = mapped_column(EncryptedString(300), comment="加密存储")
     geom: Mapped[WKBElement] = geometry_column("GEOMETRY")

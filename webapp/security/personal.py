@@ -1,28 +1,31 @@
-"""Personal data (个人信息保护法): staff phones are masked wherever they are shown, and whole only
-on an explicit reveal by someone responsible for that person, which the audit log records.
+"""Personal data (个人信息保护法): a person's own phone — a staff person's, a place contact's
+(重点场所 联系人) — is masked wherever it is shown, and whole only on an explicit reveal by
+someone responsible for that area, which the audit log records.
 
-Who may see a staff person's whole number (webapp.access, REVEAL_PERSONAL): center staff
-anyone's; community staff those of their community; grid workers those of their grid.
-Administrators, the 安全管理员 and 审计管理员 duty roles and patrol planners run the system, not
-the neighbourhood: they see masks only.
+Which fields are personal the entity registry says (``Field(personal=True)``), handed over at
+app set-up (``init_app``: this package does not import the entities package, which masks with
+it); one reveal serves them all: ``POST /personal/<kind>/<id>/<field>``. Who may see a number
+whole (webapp.access, REVEAL_PERSONAL): center staff anyone's; community staff those of their
+community; grid workers those of their grid. Administrators, the 安全管理员 and 审计管理员
+duty roles and patrol planners run the system, not the neighbourhood: they see masks only.
 
-The public lookup page is the exception: it shows the 网格员 and 网格长 numbers that are
-published on the grid notice board anyway.
+The public lookup page shows no personal number: for the 网格员 and 网格长 it shows the work phone
+chosen for the grid notice board (公示电话, ``staff_person.public_phone``), which is not personal.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp import access
 from webapp.access import Action
 from webapp.auditing import record_event
 from webapp.db import get_session
-from webapp.models import StaffPerson
 
 bp = Blueprint("personal", __name__, url_prefix="/personal")
 
@@ -63,36 +66,66 @@ def unchanged(submitted) -> bool:
     return submitted is None or str(submitted).strip() == "" or MASK in str(submitted)
 
 
-def may_reveal(user, staff) -> bool:
-    """Whether ``user`` may see the whole phone number of ``staff`` (anything with
-    ``community_id`` and ``grid_id``: a StaffPerson, a StaffPhone)."""
+@dataclass(frozen=True)
+class PersonalKind:
+    """A kind of record with personal fields, as the entity registry describes it."""
+
+    model: type
+    label: str  # 工作人员, 场所
+    fields: Mapping[str, str]  # each personal field's name → its label
+
+
+def init_app(app: Flask, kinds: Mapping[str, PersonalKind]) -> None:
+    """Name the kinds of record (by their registry key) whose personal fields may be revealed."""
+    app.extensions["personal_kinds"] = dict(kinds)
+
+
+def may_reveal(user, value) -> bool:
+    """Whether ``user`` may see the whole number behind ``value`` (anything with
+    ``community_id`` and ``grid_id``: a PersonalValue, a StaffPerson)."""
     return access.may(
-        user, Action.REVEAL_PERSONAL, community_id=staff.community_id, grid_id=staff.grid_id
+        user, Action.REVEAL_PERSONAL, community_id=value.community_id, grid_id=value.grid_id
     )
 
 
 @dataclass(frozen=True)
-class StaffPhone:
-    """A staff person's phone as pages show it: masked, with what the reveal control needs."""
+class PersonalValue:
+    """A personal field as pages show it: masked, with what the reveal control needs."""
 
-    staff_id: int
-    name: str
+    kind: str  # the entity's key in the registry: staff, place
+    record_id: int
+    field: str
+    owner: str  # whose number it is: the person's name, or the place's contact (or name)
     masked: str | None
     community_id: int | None
     grid_id: int | None
 
     @classmethod
-    def of(cls, person: StaffPerson) -> StaffPhone:
+    def of(cls, kind: str, obj, field: str = "phone") -> PersonalValue:
+        """``obj``'s ``field`` (``kind``: its registry key); every record with personal data
+        belongs to an area (``community_id``, ``grid_id``), which decides who may reveal it."""
         return cls(
-            person.id,
-            person.name,
-            mask_phone(person.phone) or None,
-            person.community_id,
-            person.grid_id,
+            kind,
+            obj.id,
+            field,
+            getattr(obj, "contact", None) or obj.name,  # a place's number is its contact's
+            mask_phone(getattr(obj, field)) or None,
+            obj.community_id,
+            obj.grid_id,
+        )
+
+    @classmethod
+    def staff(cls, person) -> PersonalValue:
+        return cls.of("staff", person)
+
+    @property
+    def reveal_url(self) -> str:
+        return url_for(
+            "personal.reveal", kind=self.kind, record_id=self.record_id, field=self.field
         )
 
     def __str__(self) -> str:
-        return f"{self.name}({self.masked})" if self.masked else self.name
+        return f"{self.owner}({self.masked})" if self.masked else self.owner
 
 
 @bp.before_request
@@ -101,44 +134,60 @@ def _require_login():
     """Staff only."""
 
 
+@bp.app_template_test("personal")
+def is_personal(value) -> bool:
+    """For templates: ``{% if value is personal %}`` — a masked number with its reveal."""
+    return isinstance(value, PersonalValue)
+
+
 @bp.app_template_global()
-def may_reveal_phone(staff) -> bool:
+def may_reveal_phone(value) -> bool:
     """For templates: whether the signed-in user gets a 查看 button next to this mask."""
-    return current_user.is_authenticated and may_reveal(current_user, staff)
+    return current_user.is_authenticated and may_reveal(current_user, value)
 
 
-@bp.post("/staff/<int:staff_id>/phone")
-def reveal_staff_phone(staff_id: int):
+def _personal_kind(kind: str, field: str) -> PersonalKind:
+    known = current_app.extensions["personal_kinds"].get(kind)
+    if known is None or field not in known.fields:
+        abort(404, "没有这项个人信息。")
+    return known
+
+
+@bp.post("/<kind>/<int:record_id>/<field>")
+def reveal(kind: str, record_id: int, field: str):
     """The whole number, to an authorised user, once per click; every click is audited,
     refusals too. POST (with the CSRF token) because it writes the audit entry."""
+    known = _personal_kind(kind, field)
     session = get_session()
-    person = session.get(StaffPerson, staff_id)
-    if person is None:
-        abort(404, "该工作人员不存在。")
-    allowed = may_reveal(current_user, person)
+    obj = session.get(known.model, record_id)
+    if obj is None:
+        abort(404, f"该{known.label}不存在。")
+    value = PersonalValue.of(kind, obj, field)
+    allowed = may_reveal(current_user, value)
     record_event(
         session,
         action="reveal",
-        entity="staff",
+        entity=kind,
         username=current_user.username,
         user_id=current_user.id,
         address=request.remote_addr,
-        entity_id=person.id,
-        summary=f"查看工作人员“{person.name}”的完整电话",
+        entity_id=obj.id,
+        summary=f"查看{known.label}“{obj.name}”的完整{known.fields[field]}",
         outcome="success" if allowed else "denied",
     )
     session.commit()
     if allowed:
-        body = render_template("security/_phone.html", revealed=person.phone)
+        body = render_template("security/_phone.html", revealed=getattr(obj, field))
         status = 200
     else:
-        body = render_template("security/_phone.html", refusal=_refusal(person))
+        refusal = _refusal(known.label, known.fields[field])
+        body = render_template("security/_phone.html", refusal=refusal)
         status = 403
     # The whole number must not stay in a shared or browser cache.
     return body, status, {"Cache-Control": "no-store", "Vary": "HX-Request"}
 
 
-def _refusal(person: StaffPerson) -> str:
+def _refusal(kind_label: str, field_label: str) -> str:
     if not access.allowed(current_user, Action.REVEAL_PERSONAL):
-        return "您的账号无权查看工作人员的完整电话。"
-    return "该工作人员不在您负责的区域内,不能查看其完整电话。"
+        return f"您的账号无权查看{kind_label}的完整{field_label}。"
+    return f"该{kind_label}不在您负责的区域内,不能查看其完整{field_label}。"

@@ -78,6 +78,8 @@ class City:
 
     def __init__(self, seed: int, table_names: Iterable[str]) -> None:
         self.rng = random.Random(seed)
+        # Published work phones (公示电话), drawn apart so they leave self.rng's stream alone.
+        self.work_phone_rng = random.Random(f"{seed}:work phones")
         self.to_wgs84 = Transformer.from_crs(
             f"+proj=aeqd +lat_0={CENTRE_LAT} +lon_0={CENTRE_LON} +datum=WGS84 +units=m",
             "EPSG:4326",

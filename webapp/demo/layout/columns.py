@@ -55,6 +55,7 @@ TABLE_COLUMNS: dict[str, Columns] = {
         ("id", ID),
         ("name", PERSON),
         ("phone", PHONE),
+        ("public_phone", PHONE),
         ("role", PLAIN),
         ("community_id", ref("community")),
         ("grid_id", ref("grid")),

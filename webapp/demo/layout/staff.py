@@ -11,15 +11,27 @@ from webapp.domain.choices import StaffRole
 from .. import names
 from .city import City
 
+# Who has a work phone published on the grid notice board and the public lookup (公示电话).
+PUBLISHED_ROLES = (StaffRole.GRID_LEADER, StaffRole.GRID_WORKER)
+
 
 def add_staff(
     city: City, role: StaffRole, community: int | None, grid: int | None, note=None
 ) -> int:
-    """A person of ``role`` in a community and grid (0-based indexes, or None); their id."""
+    """A person of ``role`` in a community and grid (0-based indexes, or None); their id.
+
+    网格长 and 网格员 get a published work phone besides their own, drawn from a stream of its
+    own so that every other value of the city stays as it was."""
+    name = city.rng.randrange(names.NAME_POOL_SIZE)
+    phone = names.mobile(city.rng)
+    public_phone = None
+    while role in PUBLISHED_ROLES and public_phone in (None, phone):
+        public_phone = names.mobile(city.work_phone_rng)
     return city.add(
         "staff_person",
-        name=city.rng.randrange(names.NAME_POOL_SIZE),
-        phone=names.mobile(city.rng),
+        name=name,
+        phone=phone,
+        public_phone=public_phone,
         role=role.value,
         community_id=None if community is None else community + 1,
         grid_id=None if grid is None else grid + 1,
