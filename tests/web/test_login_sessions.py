@@ -235,3 +235,18 @@ def test_a_login_tells_when_and_where_the_last_one_was_and_the_failures_since(ap
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     login(client, "planner")
     assert "次登录失败" not in client.get("/patrol").get_data(as_text=True)
+
+
+def test_a_logout_ends_every_copy_at_once_in_every_worker_process(app, client, connection):
+    """Two apps stand for two worker processes on one database: a copy of the cookie used on
+    the other worker (which has just seen it alive) stops working the moment its owner logs out
+    on this one, with no cache to outlive the login."""
+    other_worker = create_app({**TEST_SETTINGS, "DATABASE_URL": app.config["DATABASE_URL"]})
+    other_worker.extensions["db_sessionmaker"] = app.extensions["db_sessionmaker"]
+    other_worker.extensions["db_read"] = app.extensions["db_read"]
+    login(client, "center")
+    thief = copy_of(other_worker, client)
+    assert signed_in(thief)  # the other worker has just loaded this login
+    page = client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert not signed_in(thief)
