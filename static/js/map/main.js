@@ -61,6 +61,8 @@ gm.init = function (map, config) {
     map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
   }
   L.control.scale({ imperial: false }).addTo(map);
+  // A list panel widens the sidebar (map.css): the map follows its container's size.
+  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
   buildLayers();
   addControls();
   showOwnArea();
