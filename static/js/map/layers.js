@@ -8,10 +8,11 @@ import {
   STYLES, PANE_OF, pointLayer, cameraStyle, tileStyle, clusterIcon,
 } from "./styles.js";
 import { featureClicked } from "./picking.js";
+import { LABEL_ZOOM, gridLabel, scheduleLabels } from "./labels.js";
 
 function bindFeature(def, feature, layer) {
   const p = feature.properties;
-  const name = def.key === "grid" ? `${p.name}(${p.code})` : (p.name || def.label);
+  const name = def.key === "grid" ? `${gridLabel(p)}(${p.code})` : (p.name || def.label);
   layer.bindTooltip(name, { sticky: def.key === "road" || def.key === "circle" });
   if (def.key === "circle") {
     layer.setTooltipContent(p.estimate
@@ -63,16 +64,7 @@ export function refreshGeojson(layer) {
     url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
   }
   load(def.key, layer, url).then((data) => {
-    if (data && def.key === "grid" && zoom >= 15) addGridLabels(layer, data);
-  });
-}
-
-function addGridLabels(layer, data) {
-  data.features.forEach((f) => {
-    layer.addLayer(L.marker([f.properties.label_lat, f.properties.label_lon], {
-      interactive: false, keyboard: false,
-      icon: L.divIcon({ className: "gm-grid-label", html: f.properties.code.slice(-3) + "网格", iconSize: null }),
-    }));
+    if (data && def.key in LABEL_ZOOM) scheduleLabels();
   });
 }
 

@@ -14,6 +14,7 @@
  *   editing.js   leaflet-geoman drawing and pasted geometry for management forms
  *   stops.js     patrol planning: picking stops, showing a route
  *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
+ *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
  */
 
 import "./leaflet-fixes.js";
@@ -26,6 +27,7 @@ import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
+import { scheduleLabels } from "./labels.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
@@ -73,6 +75,7 @@ gm.init = function (map, config) {
     timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
   });
   map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
+  map.on("zoomend overlayadd overlayremove resize", scheduleLabels);
   map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
   refreshAll(false);
   panelChanged();
