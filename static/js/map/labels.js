@@ -1,18 +1,16 @@
 /*
- * Names on the map, from the data the layers already load (no tile server): grids, compounds,
- * places, police rooms, facilities, and roads along their line.
+ * Names on a Leaflet map, from the GeoJSON its layers already load (no tile server): areas at a
+ * point inside them, points beside their badge, and roads along their line. Used by the staff
+ * map (layers.js: grids, compounds, places, police rooms, facilities, roads) and the public
+ * lookup map (compounds and streets); it keeps no state of its own.
  *
- * Each kind shows from its own zoom. Labels are placed in screen pixels in priority order and a
+ * Each source shows from its own zoom. Labels are placed in screen pixels in priority order and a
  * label that would overlap one already placed is left out, so a crowded view stays readable. A
  * street's segments are joined end to end by name and named along the joined line every few
  * hundred pixels, turned to the street's angle there (never upside down). Labels are divIcon
  * markers in their own pane, not interactive (clicks go to the features below).
  */
 
-import { gm } from "./state.js";
-
-// Lowest zoom at which each layer's names show, in the order they claim room.
-export const LABEL_ZOOM = { police_room: 17, grid: 15, compound: 16, place: 17, facility: 17, road: 15 };
 const FONT_PX = 12;
 const ROAD_REPEAT_PX = 320;  // a road's name again only this far from its last label
 const POINT_OFFSET_PX = 14;  // beside a 22 px badge
@@ -34,10 +32,6 @@ function escapeHtml(text) {
 export function gridLabel(p) {
   const name = p.name || p.code || "";
   return p.community && !name.startsWith(p.community) ? `${p.community} ${name}` : name;
-}
-
-function labelText(key, p) {
-  return key === "grid" ? gridLabel(p) : p.name;
 }
 
 function overlaps(box, placed) {
@@ -86,10 +80,10 @@ function along(pts, cum, d) {
 }
 
 // Spots along each street, one every ROAD_REPEAT_PX, turned to the street there (upright).
-function roadCandidates(overlay) {
+function roadCandidates(map, source) {
   const byName = {};
-  overlay.eachLayer((layer) => {
-    const name = layer.feature && layer.feature.properties.name;
+  source.layer.eachLayer((layer) => {
+    const name = layer.feature && source.text(layer.feature.properties);
     if (!name) return;
     const lines = layer.getLatLngs();
     (Array.isArray(lines[0]) ? lines : [lines]).forEach((line) => (byName[name] = byName[name] || []).push(line));
@@ -98,7 +92,7 @@ function roadCandidates(overlay) {
   Object.entries(byName).forEach(([text, lines]) => {
     const w = textWidth(text);
     chains(lines).forEach((chain) => {
-      const pts = chain.map((ll) => gm.map.latLngToContainerPoint(ll));
+      const pts = chain.map((ll) => map.latLngToContainerPoint(ll));
       const cum = [0];
       for (let i = 1; i < pts.length; i += 1) cum.push(cum[i - 1] + pts[i].distanceTo(pts[i - 1]));
       const total = cum[cum.length - 1];
@@ -126,26 +120,26 @@ function turned(point, angle, w) {
 }
 
 // Where one feature's label goes: { point, angle, box, anchor } in container pixels, or null.
-function placement(layer, text) {
+function placement(map, layer, text) {
   const w = textWidth(text);
   const h = FONT_PX + 4;
   const p = layer.feature.properties;
   if (layer.getLatLng) {  // a point: the name beside its badge
-    const c = gm.map.latLngToContainerPoint(layer.getLatLng());
+    const c = map.latLngToContainerPoint(layer.getLatLng());
     return { point: c, angle: 0, anchor: "right",
       box: { x1: c.x + POINT_OFFSET_PX - 2, x2: c.x + POINT_OFFSET_PX + w, y1: c.y - h / 2, y2: c.y + h / 2 } };
   }
   const at = p.label_lat != null ? L.latLng(p.label_lat, p.label_lon) : layer.getBounds().getCenter();
-  const c = gm.map.latLngToContainerPoint(at);
+  const c = map.latLngToContainerPoint(at);
   return { point: c, angle: 0, anchor: "center",
     box: { x1: c.x - w / 2, x2: c.x + w / 2, y1: c.y - h / 2, y2: c.y + h / 2 } };
 }
 
-function labelMarker(key, text, where) {
+function labelMarker(map, key, text, where) {
   const move = where.anchor === "right"
     ? `translate(${POINT_OFFSET_PX}px, -50%)`
     : `translate(-50%, -50%) rotate(${where.angle.toFixed(1)}deg)`;
-  return L.marker(gm.map.containerPointToLatLng(where.point), {
+  return L.marker(map.containerPointToLatLng(where.point), {
     pane: "gm-labels", interactive: false, keyboard: false,
     icon: L.divIcon({
       className: `gm-label gm-label-${key}`, iconSize: null,
@@ -154,34 +148,32 @@ function labelMarker(key, text, where) {
   });
 }
 
-function placeLabels() {
-  gm.labelTimer = null;
-  if (!gm.labels) gm.labels = L.layerGroup().addTo(gm.map);
-  gm.labels.clearLayers();
-  const zoom = gm.map.getZoom();
-  const size = gm.map.getSize();
+/**
+ * Put the names of ``sources`` on ``map`` into the layer group ``target`` (emptied first).
+ *
+ * Each source is { key, minZoom, layer, text(properties) → name or "" (not labelled), road }:
+ * sources earlier in the list claim room first; ``road`` names a line along it.
+ */
+export function placeLabels(map, target, sources) {
+  if (!map.getPane("gm-labels")) map.createPane("gm-labels").style.zIndex = 630;
+  target.clearLayers();
+  const zoom = map.getZoom();
+  const size = map.getSize();
   const placed = [];
-  Object.keys(LABEL_ZOOM).forEach((key) => {
-    const overlay = gm.overlays[key];
-    if (!overlay || zoom < LABEL_ZOOM[key] || !gm.map.hasLayer(overlay)) return;
+  sources.forEach((source) => {
+    if (zoom < source.minZoom || !map.hasLayer(source.layer)) return;
     const candidates = [];
-    if (key === "road") candidates.push(...roadCandidates(overlay));
-    else overlay.eachLayer((layer) => {
-      const text = layer.feature && labelText(key, layer.feature.properties);
-      if (text) candidates.push({ text: text, where: placement(layer, text) });
+    if (source.road) candidates.push(...roadCandidates(map, source));
+    else source.layer.eachLayer((layer) => {
+      const text = layer.feature && source.text(layer.feature.properties);
+      if (text) candidates.push({ text: text, where: placement(map, layer, text) });
     });
     candidates.forEach(({ text, where }) => {
       const { box } = where;
       if (box.x2 < 0 || box.y2 < 0 || box.x1 > size.x || box.y1 > size.y) return;
       if (overlaps(box, placed)) return;
       placed.push(box);
-      gm.labels.addLayer(labelMarker(key, text, where));
+      target.addLayer(labelMarker(map, source.key, text, where));
     });
   });
-}
-
-/** Place the names again once the layers have settled (called after loads, zooms, toggles). */
-export function scheduleLabels() {
-  if (gm.labelTimer) return;
-  gm.labelTimer = setTimeout(placeLabels, 30);
 }

@@ -8,7 +8,24 @@ import {
   STYLES, PANE_OF, pointLayer, cameraStyle, tileStyle, clusterIcon,
 } from "./styles.js";
 import { featureClicked } from "./picking.js";
-import { LABEL_ZOOM, gridLabel, scheduleLabels } from "./labels.js";
+import { gridLabel, placeLabels } from "./labels.js";
+
+// Lowest zoom at which each layer's names show, in the order they claim room.
+const LABEL_ZOOM = { police_room: 17, grid: 15, compound: 16, place: 17, facility: 17, road: 15 };
+
+/** Name the map's features again once the layers have settled (after loads, zooms, toggles). */
+export function scheduleLabels() {
+  if (gm.labelTimer) return;
+  gm.labelTimer = setTimeout(() => {
+    gm.labelTimer = null;
+    if (!gm.labels) gm.labels = L.layerGroup().addTo(gm.map);
+    const sources = Object.entries(LABEL_ZOOM).filter(([key]) => gm.overlays[key]).map(([key, minZoom]) => ({
+      key: key, minZoom: minZoom, layer: gm.overlays[key], road: key === "road",
+      text: key === "grid" ? gridLabel : (p) => p.name,
+    }));
+    placeLabels(gm.map, gm.labels, sources);
+  }, 30);
+}
 
 function bindFeature(def, feature, layer) {
   const p = feature.properties;

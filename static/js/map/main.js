@@ -21,13 +21,12 @@ import "./leaflet-fixes.js";
 import { gm } from "./state.js";
 import * as hub from "./hub.js";
 import { PANES } from "./styles.js";
-import { buildLayers, refresh, refreshAll } from "./layers.js";
+import { buildLayers, refresh, refreshAll, scheduleLabels } from "./layers.js";
 import { addControls, loadCounts, showCounts, showOwnArea } from "./controls.js";
 import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
-import { scheduleLabels } from "./labels.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {

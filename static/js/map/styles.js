@@ -14,7 +14,7 @@ export const PLACE_COLOR = "#9333ea";
 export const PANES = [
   // Each kind of area in its own pane: paths that reload must not cover a finer layer.
   ["gm-communities", 404], ["gm-grids", 406], ["gm-circles", 408], ["gm-compounds", 410], ["gm-buildings", 415],
-  ["gm-lines", 420], ["gm-highlight", 450], ["gm-cameras", 620], ["gm-labels", 630], ["gm-edit", 640],
+  ["gm-lines", 420], ["gm-highlight", 450], ["gm-cameras", 620], ["gm-edit", 640],
 ];
 
 export function badge(text, color, extra) {
