@@ -22,7 +22,7 @@ import { gm } from "./state.js";
 import * as hub from "./hub.js";
 import { PANES } from "./styles.js";
 import { buildLayers, refresh, refreshAll, scheduleLabels } from "./layers.js";
-import { addControls, loadCounts, showCounts, showOwnArea } from "./controls.js";
+import { addControls, fitLayerControl, loadCounts, showCounts, showOwnArea } from "./controls.js";
 import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
@@ -63,7 +63,10 @@ gm.init = function (map, config) {
   }
   L.control.scale({ imperial: false }).addTo(map);
   // A list panel widens the sidebar (map.css): the map follows its container's size.
-  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
+  new ResizeObserver(() => {
+    map.invalidateSize({ pan: false });
+    fitLayerControl();
+  }).observe(map.getContainer());
   buildLayers();
   addControls();
   showOwnArea();
