@@ -1,6 +1,7 @@
 /*
  * The map's layers, loaded by viewport from the server: GeoJSON for a bbox, or vector tiles
- * (cameras and buildings), with camera counts per cell below the tiles' minimum zoom.
+ * (cameras and buildings), with camera counts per cell below the tiles' minimum zoom; and which
+ * of them are named from which zoom (labels.js places the names).
  */
 
 import { gm, bboxParam } from "./state.js";
