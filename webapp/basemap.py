@@ -51,6 +51,13 @@ class BaseMap:
         if not self.shifted:
             return text
         moved = map_geojson(json.loads(text), wgs84_to_gcj02)
+        for feature in moved.get("features", ()):
+            props = feature.get("properties") or {}
+            if props.get("label_lon") is not None and props.get("label_lat") is not None:
+                # A label point (webapp/map/layers.py LABEL_POINT) moves with its shape.
+                props["label_lon"], props["label_lat"] = wgs84_to_gcj02(
+                    props["label_lon"], props["label_lat"]
+                )
         return json.dumps(moved, ensure_ascii=False, separators=(",", ":"))
 
     def bounds(self, bounds):

@@ -1,83 +1,133 @@
 /*
- * gridmap — the public lookup page's map: community and grid outlines with compound names,
- * a click (or the browser's location) asks for the answer at that point over htmx, and the
- * answer's facilities appear as markers with their walking minutes.
+ * gridmap — the public lookup page's map: community and grid outlines, compounds and streets
+ * with their names, and a legend; a click (or the browser's location) asks for the answer at
+ * that point over htmx, and the answer's facilities appear as markers with their walking
+ * minutes. On a phone the answer, below the map, is scrolled into view once it arrives.
+ *
+ * An ES module (it shares static/js/map/labels.js with the staff map): it runs deferred, so the
+ * page's inline script calls gridmapLookup.init on DOMContentLoaded.
  */
-(function () {
-  "use strict";
+import { placeLabels } from "./map/labels.js";
 
-  const lookup = { map: null, config: null, areas: null, marker: null, facilities: null };
-  window.gridmapLookup = lookup;
+const lookup = { map: null, config: null, areas: null, marker: null, facilities: null };
+window.gridmapLookup = lookup;
 
-  const STYLE = {
-    community: { color: "#b42318", weight: 2.5, fill: false },
-    grid: { color: "#2563eb", weight: 1, dashArray: "4 4", fill: false },
-    compound: { color: "#d97706", weight: 1, fillColor: "#fbbf24", fillOpacity: 0.2 },
+const STYLE = {
+  community: { color: "#b42318", weight: 2.5, fill: false },
+  grid: { color: "#2563eb", weight: 1, dashArray: "4 4", fill: false },
+  compound: { color: "#d97706", weight: 1, fillColor: "#fbbf24", fillOpacity: 0.2 },
+  road: { color: "#94a3b8", weight: 3, opacity: 0.9 },
+};
+const LABELS = [
+  { key: "compound", minZoom: 16, text: (p) => (p.kind === "compound" ? p.name : "") },
+  { key: "road", minZoom: 15, road: true, text: (p) => (p.kind === "road" ? p.name : "") },
+];
+// The answer sits below the map on a phone (lookup.css): bring it up when it arrives.
+const STACKED = window.matchMedia("(max-width: 899px)");
+
+function bbox() {
+  const b = lookup.map.getBounds();
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
+}
+
+async function loadAreas() {
+  const res = await fetch(`${lookup.config.areas}?bbox=${bbox()}`);
+  if (!res.ok) return;
+  const data = await res.json();
+  lookup.areas.clearLayers();
+  lookup.areas.addData(data);
+  placeLabels(lookup.map, lookup.labels, LABELS.map((l) => ({ ...l, layer: lookup.areas })));
+}
+
+function addLegend() {
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    const div = L.DomUtil.create("div", "lookup-legend");
+    div.innerHTML = `<details${STACKED.matches ? "" : " open"}><summary>图例</summary><ul>
+      <li><i class="ln" style="border-color:#b42318"></i>社区边界</li>
+      <li><i class="ln dashed" style="border-color:#2563eb"></i>网格</li>
+      <li><i class="sq" style="background:#fbbf24;border-color:#d97706"></i>住宅小区</li>
+      <li><i class="ln" style="border-color:#94a3b8"></i>道路</li>
+      <li><i class="dot" style="background:#b42318"></i>所选位置</li>
+      <li><i class="dot" style="background:#16a34a"></i>8分钟内可达设施</li>
+      <li><i class="dot" style="background:#65a30d"></i>15分钟内可达设施</li>
+    </ul></details>`;
+    L.DomEvent.disableClickPropagation(div);
+    return div;
   };
+  legend.addTo(lookup.map);
+}
 
-  function bbox() {
-    const b = lookup.map.getBounds();
-    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
-  }
+// On a phone, a pick folds the list of places and brings the answer into view.
+function showAnswer() {
+  if (!STACKED.matches) return;
+  const places = document.getElementById("places");
+  if (places) places.hidden = true;
+  const result = document.getElementById("result");
+  if (result) result.scrollIntoView({ block: "start" });
+}
 
-  async function loadAreas() {
-    const res = await fetch(`${lookup.config.areas}?bbox=${bbox()}`);
-    if (!res.ok) return;
-    const data = await res.json();
-    lookup.areas.clearLayers();
-    lookup.areas.addData(data);
-  }
+function ask(lon, lat) {
+  htmx.ajax("GET", `${lookup.config.at}?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`,
+    { target: "#result", swap: "outerHTML" });
+}
 
-  function ask(lon, lat) {
-    htmx.ajax("GET", `${lookup.config.at}?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`,
-      { target: "#result", swap: "outerHTML" });
-  }
-
-  function showResult(fly) {
-    const result = document.getElementById("result");
-    lookup.facilities.clearLayers();
-    if (!result || !result.dataset.lon) return;
-    const here = [Number(result.dataset.lat), Number(result.dataset.lon)];
-    if (lookup.marker) lookup.marker.setLatLng(here);
-    else lookup.marker = L.circleMarker(here, { radius: 9, color: "#fff", weight: 3, fillColor: "#b42318", fillOpacity: 1 }).addTo(lookup.map);
-    result.querySelectorAll("li[data-facility]").forEach((li) => {
-      const minutes = li.querySelector("[data-minutes]").dataset.minutes;
-      L.circleMarker([Number(li.dataset.lat), Number(li.dataset.lon)], {
-        radius: 6, color: "#fff", weight: 2, fillColor: minutes <= 8 ? "#16a34a" : "#65a30d", fillOpacity: 1,
-      }).bindTooltip(`${li.querySelector(".name").textContent} · 步行${minutes}分钟`).addTo(lookup.facilities);
-    });
-    if (fly) lookup.map.setView(here, Math.max(lookup.map.getZoom(), 15));
-  }
-
-  lookup.init = function (map, config) {
-    lookup.map = map;
-    lookup.config = config;
-    L.control.scale({ imperial: false }).addTo(map);
-    lookup.areas = L.geoJSON(null, {
-      style: (f) => STYLE[f.properties.kind],
-      onEachFeature: (f, layer) => {
-        if (f.properties.kind === "compound") layer.bindTooltip(f.properties.name);
-      },
-    }).addTo(map);
-    lookup.facilities = L.layerGroup().addTo(map);
-    map.on("moveend", loadAreas);
-    map.on("click", (e) => ask(e.latlng.lng, e.latlng.lat));
-    loadAreas();
-    showResult(true);
-    const locate = document.getElementById("locate");
-    if (locate) {
-      locate.addEventListener("click", () => {
-        if (!navigator.geolocation) { alert("此浏览器不支持定位,请搜索小区名称或在地图上点选。"); return; }
-        navigator.geolocation.getCurrentPosition(
-          (pos) => ask(pos.coords.longitude, pos.coords.latitude),
-          () => alert("无法获取您的位置,请搜索小区名称或在地图上点选。"),
-          { enableHighAccuracy: true, timeout: 10000 });
-      });
-    }
-  };
-
-  document.addEventListener("htmx:afterSettle", (e) => {
-    if (e.detail.target && e.detail.target.id === "result") showResult(true);
+function showResult(fly) {
+  const result = document.getElementById("result");
+  lookup.facilities.clearLayers();
+  if (!result || !result.dataset.lon) return;
+  const here = [Number(result.dataset.lat), Number(result.dataset.lon)];
+  if (lookup.marker) lookup.marker.setLatLng(here);
+  else lookup.marker = L.circleMarker(here, { radius: 9, color: "#fff", weight: 3, fillColor: "#b42318", fillOpacity: 1 }).addTo(lookup.map);
+  result.querySelectorAll("li[data-facility]").forEach((li) => {
+    const minutes = li.querySelector("[data-minutes]").dataset.minutes;
+    L.circleMarker([Number(li.dataset.lat), Number(li.dataset.lon)], {
+      radius: 6, color: "#fff", weight: 2, fillColor: minutes <= 8 ? "#16a34a" : "#65a30d", fillOpacity: 1,
+    }).bindTooltip(`${li.querySelector(".name").textContent} · 步行${minutes}分钟`).addTo(lookup.facilities);
   });
-  document.addEventListener("htmx:historyRestore", () => showResult(true));
-})();
+  if (fly) lookup.map.setView(here, Math.max(lookup.map.getZoom(), 15));
+}
+
+lookup.init = function (map, config) {
+  lookup.map = map;
+  lookup.config = config;
+  L.control.scale({ imperial: false }).addTo(map);
+  lookup.areas = L.geoJSON(null, {
+    style: (f) => STYLE[f.properties.kind],
+    onEachFeature: (f, layer) => {
+      if (f.properties.kind === "compound" || f.properties.kind === "road") {
+        layer.bindTooltip(f.properties.name || "", { sticky: f.properties.kind === "road" });
+      }
+    },
+  }).addTo(map);
+  lookup.labels = L.layerGroup().addTo(map);
+  addLegend();
+  lookup.facilities = L.layerGroup().addTo(map);
+  map.on("moveend", loadAreas);
+  map.on("click", (e) => ask(e.latlng.lng, e.latlng.lat));
+  loadAreas();
+  showResult(true);
+  const locate = document.getElementById("locate");
+  if (locate) {
+    locate.addEventListener("click", () => {
+      if (!navigator.geolocation) { alert("此浏览器不支持定位,请搜索小区名称或在地图上点选。"); return; }
+      navigator.geolocation.getCurrentPosition(
+        (pos) => ask(pos.coords.longitude, pos.coords.latitude),
+        () => alert("无法获取您的位置,请搜索小区名称或在地图上点选。"),
+        { enableHighAccuracy: true, timeout: 10000 });
+    });
+  }
+};
+
+document.addEventListener("htmx:afterSettle", (e) => {
+  if (e.detail.target && e.detail.target.id === "result") {
+    showResult(true);
+    showAnswer();
+  }
+});
+document.addEventListener("htmx:historyRestore", () => showResult(true));
+// Typing again shows the list again (a new list replaces the folded one too).
+document.addEventListener("focusin", (e) => {
+  const places = document.getElementById("places");
+  if (places && e.target.id === "place-box") places.hidden = false;
+});

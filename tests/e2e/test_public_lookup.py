@@ -17,9 +17,20 @@ def test_type_a_compound_and_see_grid_worker_and_walking_minutes(page, requests_
         ).one()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.goto("/lookup")
+    # The map names its streets along the line and has a legend (folded on a phone).
+    expect(page.locator(".gm-label-road").first).to_be_attached()
+    legend = page.locator(".lookup-legend")
+    legend.locator("summary").click()
+    expect(legend).to_contain_text("住宅小区")
+    expect(legend).to_contain_text("道路")
     page.get_by_label("小区或楼栋名称").fill(name)
     page.locator("#places a").filter(has_text=name).first.click()
     result = page.locator("#result")
+    # The list of places folds and the answer, below the map, is brought into view.
+    expect(page.locator("#places")).to_be_hidden()
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('result').getBoundingClientRect().top) < 2"
+    )
     expect(result).to_contain_text(grid)
     expect(result.locator('[data-field="worker"]')).to_have_text(worker)
     expect(result.locator(".facilities [data-minutes]").first).to_contain_text("分钟")

@@ -53,6 +53,18 @@ def test_gcj02_tiles_shift_every_coordinate_for_display():
     assert moved["properties"] == {"name": "网格"}
 
 
+def test_gcj02_tiles_move_a_label_point_with_its_shape():
+    base = from_config({"TILE_URL": "http://amap.intranet/{z}/{x}/{y}.png", "TILE_CRS": "gcj02"})
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [120.39, 36.31]},
+        "properties": {"name": "正阳花园", "label_lon": 120.39, "label_lat": 36.31},
+    }
+    text = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    props = json.loads(base.geojson(text))["features"][0]["properties"]
+    assert [props["label_lon"], props["label_lat"]] == list(wgs84_to_gcj02(120.39, 36.31))
+
+
 def test_a_display_viewport_is_queried_as_a_covering_wgs84_box():
     base = from_config({"TILE_URL": "x", "TILE_CRS": "gcj02"})
     display = BBox(120.39, 36.30, 120.41, 36.32)

@@ -108,6 +108,19 @@ def test_public_areas_carry_kind_and_name_only(client):
     assert {frozenset(f["properties"]) for f in body["features"]} == {frozenset({"kind", "name"})}
 
 
+def test_the_public_map_shows_compound_outlines_and_named_streets(client, connection):
+    body = client.get("/lookup/api/areas.geojson?bbox=120.3,36.25,120.5,36.4").get_json()
+    kinds = {f["properties"]["kind"] for f in body["features"]}
+    assert {"community", "grid", "compound", "road"} <= kinds
+    streets = {
+        f["properties"]["name"] for f in body["features"] if f["properties"]["kind"] == "road"
+    }
+    named = set(
+        connection.execute(text("SELECT name FROM road_segment WHERE name <> ''")).scalars()
+    )
+    assert streets >= named
+
+
 def test_a_point_has_a_shareable_url(client, connection):
     lon, lat = connection.execute(
         text(

@@ -53,6 +53,24 @@ def test_a_layer_returns_what_is_in_the_viewport(logged_in, connection, layer):
     assert expected > 0
 
 
+def test_layers_carry_what_their_map_labels_need(logged_in, connection):
+    """Grid names repeat across communities ("001网格"): the grid carries its community's
+    name; areas carry a point inside them to put their name on."""
+    grids = logged_in.get(f"/api/layers/grid.geojson?bbox={DEMO_BBOX}&zoom=16").get_json()
+    communities = dict(connection.execute(text("SELECT id, name FROM community")).all())
+    owner = dict(connection.execute(text("SELECT id, community_id FROM grid")).all())
+    for feature in grids["features"]:
+        props = feature["properties"]
+        assert props["community"] == communities[owner[props["id"]]]
+    for layer in ("compound", "place"):
+        body = logged_in.get(f"/api/layers/{layer}.geojson?bbox={DEMO_BBOX}&zoom=16").get_json()
+        assert all(
+            isinstance(f["properties"]["label_lon"], float)
+            and isinstance(f["properties"]["label_lat"], float)
+            for f in body["features"]
+        )
+
+
 def test_a_layer_keeps_to_its_feature_budget(db):
     from dataclasses import replace
 

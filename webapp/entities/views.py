@@ -88,6 +88,20 @@ def _list_query(entity: Entity) -> ListQuery:
     )
 
 
+# What each area or reference filter is called above its dropdown (choice filters are named by
+# their field).
+_FILTER_LABELS = {"community": "社区", "grid": "网格", "compound": "小区", "type": "设施类型"}
+
+
+def _filter_labels(entity: Entity) -> dict[str, str]:
+    return {
+        key: entity.field(CHOICE_FILTERS[key]).label
+        if key in CHOICE_FILTERS
+        else _FILTER_LABELS.get(key, key)
+        for key in entity.filters
+    }
+
+
 def _filter_options(entity: Entity, session) -> dict[str, list[tuple]]:
     from .forms import ref_choices
 
@@ -137,6 +151,7 @@ def list_view(key: str):
         query=query,
         result=result,
         options=_filter_options(entity, session),
+        filter_labels=_filter_labels(entity),
         may_write=access.may_write_kind(current_user, entity),
     )
 

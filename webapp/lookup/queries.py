@@ -199,13 +199,17 @@ def search_places(conn: Connection, query: str) -> list[dict]:
     return [dict(r) for r in rows][: SEARCH_LIMIT * 2]
 
 
-# Outlines for the public map: kind, name and code only, at most a few hundred features.
+# Outlines and streets for the public map: kind and name only, at most a few hundred compounds
+# and a few thousand street segments (their names are on every street sign).
 PUBLIC_AREAS = text(
     "SELECT json_build_object('type', 'FeatureCollection', 'features',"
     " coalesce(json_agg(json_build_object('type', 'Feature', 'geometry',"
     " ST_AsGeoJSON(q.geom, 6)::json, 'properties', json_build_object('kind', q.kind,"
     " 'name', q.name))), '[]'))::text"
-    " FROM (SELECT 'community' AS kind, name, geom FROM community"
+    # Streets first, so the outlines are drawn over them.
+    " FROM ((SELECT 'road' AS kind, name, geom FROM road_segment"
+    f"  WHERE geom && {ENVELOPE} LIMIT 3000)"
+    " UNION ALL SELECT 'community', name, geom FROM community"
     f"  WHERE geom && {ENVELOPE}"
     " UNION ALL SELECT 'grid', name, geom FROM grid"
     f"  WHERE geom && {ENVELOPE}"
@@ -216,5 +220,6 @@ PUBLIC_AREAS = text(
 
 
 def public_areas(conn: Connection, bbox: BBox) -> str:
-    """Community, grid and compound outlines in ``bbox`` for the public map, as GeoJSON text."""
+    """Community, grid and compound outlines and the streets in ``bbox`` for the public map,
+    as GeoJSON text."""
     return conn.execute(PUBLIC_AREAS, bbox_params(bbox)).scalar_one()

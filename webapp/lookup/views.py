@@ -133,7 +133,8 @@ def search():
 
 @bp.get("/api/areas.geojson")
 def areas():
-    """Community and grid outlines and compound names for the public map: nothing else."""
+    """Community and grid outlines, compound names and streets for the public map: nothing
+    else."""
     try:
         bbox = parse_bbox(request.args.get("bbox"))
     except BoundsError as err:

@@ -78,16 +78,19 @@ class GridmapLayers(JSCSSMixin, MacroElement):
 
 
 class PublicLayers(GridmapLayers):
-    """The public lookup page's map: static/js/lookup.js instead of the staff map's layers."""
+    """The public lookup page's map: static/js/lookup.js (a module too: it shares the map's
+    labels) instead of the staff map's layers."""
 
-    default_js = [("lookup", "/static/js/lookup.js")]
-    default_modules = []
+    default_js = []
+    default_modules = [("lookup", "/static/js/lookup.js")]
     default_css = []
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            gridmapLookup.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+            document.addEventListener("DOMContentLoaded", function () {
+                gridmapLookup.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+            });
         {% endmacro %}
         """
     )

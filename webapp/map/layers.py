@@ -27,6 +27,12 @@ class Layer:
     extra: dict = field(default_factory=dict)
 
 
+# Where an area's name is drawn (static/js/map/labels.js): a point inside it, not its centroid.
+LABEL_POINT = (
+    "ST_X(ST_PointOnSurface(t.geom)) AS label_lon",
+    "ST_Y(ST_PointOnSurface(t.geom)) AS label_lat",
+)
+
 LAYERS: dict[str, Layer] = {
     layer.key: layer
     for layer in [
@@ -46,15 +52,18 @@ LAYERS: dict[str, Layer] = {
             "grid",
             "geojson",
             12,
-            (
-                "t.id",
-                "t.name",
-                "t.code",
-                "ST_X(ST_PointOnSurface(t.geom)) AS label_lon",
-                "ST_Y(ST_PointOnSurface(t.geom)) AS label_lat",
-            ),
+            # The community's name makes a grid's label unique ("001网格" is in every one).
+            ("t.id", "t.name", "t.code", "c.name AS community", *LABEL_POINT),
+            joins="JOIN community c ON c.id = t.community_id",
         ),
-        Layer("compound", "住宅小区", "compound", "geojson", 14, ("t.id", "t.name", "t.enclosure")),
+        Layer(
+            "compound",
+            "住宅小区",
+            "compound",
+            "geojson",
+            14,
+            ("t.id", "t.name", "t.enclosure", *LABEL_POINT),
+        ),
         Layer(
             "building",
             "楼栋",
@@ -81,7 +90,9 @@ LAYERS: dict[str, Layer] = {
             ("t.id", "t.name", "ft.code AS type_code", "ft.name AS type_name", "ft.category"),
             joins="JOIN facility_type ft ON ft.id = t.type_id",
         ),
-        Layer("place", "重点场所", "place", "geojson", 14, ("t.id", "t.name", "t.kind")),
+        Layer(
+            "place", "重点场所", "place", "geojson", 14, ("t.id", "t.name", "t.kind", *LABEL_POINT)
+        ),
         Layer(
             "road",
             "道路",

@@ -16,13 +16,28 @@ function layerLabel(def) {
 export function addControls() {
   const overlays = {};
   gm.config.layers.forEach((def) => { overlays[layerLabel(def)] = gm.overlays[def.key]; });
-  L.control.layers(null, overlays, { collapsed: gm.config.bigscreen, position: "topright" })
+  gm.layerControl = L.control.layers(null, overlays, { collapsed: gm.config.bigscreen, position: "topright" })
     .addTo(gm.map);
+  fitLayerControl();
   new L.Control.FullScreen({ position: "topleft", title: "全屏", titleCancel: "退出全屏" })
     .addTo(gm.map);
   addLegend();
   if (!gm.config.bigscreen) addCommunityFilter();
   loadCounts();
+}
+
+// Beside a wide list panel the map is narrow: the switcher folds to its icon (open on hover).
+const FOLD_BELOW_PX = 900;
+
+export function fitLayerControl() {
+  const ctl = gm.layerControl;
+  if (!ctl || gm.config.bigscreen) return;
+  const fold = gm.map.getSize().x < FOLD_BELOW_PX;
+  if (ctl.options.collapsed === fold) return;
+  ctl.options.collapsed = fold;
+  ctl.remove();
+  ctl.addTo(gm.map);
+  showCounts();
 }
 
 export async function loadCounts() {

@@ -1,6 +1,7 @@
 /*
  * The map's layers, loaded by viewport from the server: GeoJSON for a bbox, or vector tiles
- * (cameras and buildings), with camera counts per cell below the tiles' minimum zoom.
+ * (cameras and buildings), with camera counts per cell below the tiles' minimum zoom; and which
+ * of them are named from which zoom (labels.js places the names).
  */
 
 import { gm, bboxParam } from "./state.js";
@@ -8,10 +9,28 @@ import {
   STYLES, PANE_OF, pointLayer, cameraStyle, tileStyle, clusterIcon,
 } from "./styles.js";
 import { featureClicked } from "./picking.js";
+import { gridLabel, placeLabels } from "./labels.js";
+
+// Lowest zoom at which each layer's names show, in the order they claim room.
+const LABEL_ZOOM = { police_room: 17, grid: 15, compound: 16, place: 17, facility: 17, road: 15 };
+
+/** Name the map's features again once the layers have settled (after loads, zooms, toggles). */
+export function scheduleLabels() {
+  if (gm.labelTimer) return;
+  gm.labelTimer = setTimeout(() => {
+    gm.labelTimer = null;
+    if (!gm.labels) gm.labels = L.layerGroup().addTo(gm.map);
+    const sources = Object.entries(LABEL_ZOOM).filter(([key]) => gm.overlays[key]).map(([key, minZoom]) => ({
+      key: key, minZoom: minZoom, layer: gm.overlays[key], road: key === "road",
+      text: key === "grid" ? gridLabel : (p) => p.name,
+    }));
+    placeLabels(gm.map, gm.labels, sources);
+  }, 30);
+}
 
 function bindFeature(def, feature, layer) {
   const p = feature.properties;
-  const name = def.key === "grid" ? `${p.name}(${p.code})` : (p.name || def.label);
+  const name = def.key === "grid" ? `${gridLabel(p)}(${p.code})` : (p.name || def.label);
   layer.bindTooltip(name, { sticky: def.key === "road" || def.key === "circle" });
   if (def.key === "circle") {
     layer.setTooltipContent(p.estimate
@@ -63,16 +82,7 @@ export function refreshGeojson(layer) {
     url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
   }
   load(def.key, layer, url).then((data) => {
-    if (data && def.key === "grid" && zoom >= 15) addGridLabels(layer, data);
-  });
-}
-
-function addGridLabels(layer, data) {
-  data.features.forEach((f) => {
-    layer.addLayer(L.marker([f.properties.label_lat, f.properties.label_lon], {
-      interactive: false, keyboard: false,
-      icon: L.divIcon({ className: "gm-grid-label", html: f.properties.code.slice(-3) + "网格", iconSize: null }),
-    }));
+    if (data && def.key in LABEL_ZOOM) scheduleLabels();
   });
 }
 

@@ -14,14 +14,15 @@
  *   editing.js   leaflet-geoman drawing and pasted geometry for management forms
  *   stops.js     patrol planning: picking stops, showing a route
  *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
+ *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
  */
 
 import "./leaflet-fixes.js";
 import { gm } from "./state.js";
 import * as hub from "./hub.js";
 import { PANES } from "./styles.js";
-import { buildLayers, refresh, refreshAll } from "./layers.js";
-import { addControls, loadCounts, showCounts, showOwnArea } from "./controls.js";
+import { buildLayers, refresh, refreshAll, scheduleLabels } from "./layers.js";
+import { addControls, fitLayerControl, loadCounts, showCounts, showOwnArea } from "./controls.js";
 import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
@@ -61,6 +62,11 @@ gm.init = function (map, config) {
     map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
   }
   L.control.scale({ imperial: false }).addTo(map);
+  // A list panel widens the sidebar (map.css): the map follows its container's size.
+  new ResizeObserver(() => {
+    map.invalidateSize({ pan: false });
+    fitLayerControl();
+  }).observe(map.getContainer());
   buildLayers();
   addControls();
   showOwnArea();
@@ -71,6 +77,7 @@ gm.init = function (map, config) {
     timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
   });
   map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
+  map.on("zoomend overlayadd overlayremove resize", scheduleLabels);
   map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
   refreshAll(false);
   panelChanged();
