@@ -2,11 +2,12 @@
 spots one by one, and the warnings on a route that leaves its team's area or its shift."""
 
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import HX
+from tests.helpers import HX, csrf_token
 
 
 @pytest.fixture
@@ -33,3 +34,82 @@ def test_buildings_beyond_reach_are_named_with_their_compound(planner, connectio
         connection.execute(text("SELECT name FROM building WHERE compound_id IS NULL")).scalars()
     )
     assert any(" " in name for name in names)
+
+
+def plan_form(client) -> str:
+    return client.get("/patrol/plan", headers=HX).get_data(as_text=True)
+
+
+def save(client, connection, stops, **fields):
+    team_id = connection.execute(
+        text("SELECT id FROM patrol_team WHERE community_id = 1 ORDER BY id LIMIT 1")
+    ).scalar()
+    data = {
+        "csrf_token": csrf_token(plan_form(client)),
+        "stop": stops,
+        "mode": "步行",
+        "dwell": "2",
+        "name": "细节测试路线",
+        "team_id": str(team_id),
+        "day": ["2"],
+        "start_time": "19:00",
+        **fields,
+    }
+    return client.post("/patrol/routes", data=data, headers=HX)
+
+
+# How far each camera of community 1 lies from its nearest walkable junction.
+SET_BACK_SQL = """
+SELECT c.id, (SELECT ST_Distance(n.geom::geography, c.geom::geography) FROM road_node n
+              WHERE EXISTS (SELECT 1 FROM road_segment r WHERE r.walkable
+                            AND (r.source = n.id OR r.target = n.id))
+              ORDER BY n.geom <-> c.geom LIMIT 1) AS access_m
+FROM camera c WHERE c.community_id = 1 ORDER BY c.id
+"""
+
+
+def _points(attr: str) -> list[tuple[float, float]]:
+    return [tuple(map(float, pair.split(","))) for pair in attr.split()]
+
+
+def test_the_route_sheet_map_fills_its_frame_and_draws_the_walk_to_set_back_stops(
+    planner, connection
+):
+    access = dict(connection.execute(text(SET_BACK_SQL)).all())
+    back = [i for i, m in access.items() if 20 < m < 140][:2]
+    assert len(back) == 2
+    # Two spots on junctions of the community's streets: not set back.
+    near = (
+        connection.execute(
+            text(
+                "SELECT 'point:' || ST_X(n.geom) || ',' || ST_Y(n.geom) FROM road_node n"
+                " JOIN community c ON c.id = 1 AND ST_Contains(c.geom, n.geom)"
+                " WHERE EXISTS (SELECT 1 FROM road_segment r WHERE r.walkable AND r.source = n.id)"
+                " ORDER BY n.id LIMIT 2"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    response = save(planner, connection, near + [f"camera:{i}" for i in back])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    route_id = connection.execute(text("SELECT max(id) FROM patrol_route")).scalar()
+    sheet = planner.get(f"/patrol/routes/{route_id}/sheet").get_data(as_text=True)
+    svg = ET.fromstring(sheet[sheet.index("<svg") : sheet.index("</svg>") + 6])
+    ns = "{http://www.w3.org/2000/svg}"
+    _x0, _y0, width, height = map(float, svg.get("viewBox").split())
+    lines = svg.findall(f"{ns}polyline")
+    route = next(el for el in lines if el.get("stroke-width") == "4")
+    stops = [(float(c.get("cx")), float(c.get("cy"))) for c in svg.findall(f"{ns}circle")]
+    shown = _points(route.get("points")) + stops
+    xs, ys = [x for x, _ in shown], [y for _, y in shown]
+    assert 0 <= min(xs) < width / 2 < max(xs) <= width  # both halves used
+    assert 0 <= min(ys) < height / 2 < max(ys) <= height
+    assert abs((min(xs) + max(xs)) / 2 - width / 2) < 15  # centred
+    assert abs((min(ys) + max(ys)) / 2 - height / 2) < 15
+    assert max(xs) - min(xs) > 0.6 * width or max(ys) - min(ys) > 0.6 * height
+    walks = [el for el in lines if el.get("class") == "access"]
+    assert len(walks) == sum(access[i] >= 5 for i in back) == 2
+    assert all(w.get("stroke-dasharray") for w in walks)
+    ends = {(round(x), round(y)) for x, y in stops}
+    assert all(tuple(map(round, _points(w.get("points"))[-1])) in ends for w in walks)
