@@ -141,4 +141,6 @@ def from_environment() -> dict:
         # Inspection photos and PDFs: outside the web root, served only to staff.
         "ATTACHMENT_DIR": os.environ.get("ATTACHMENT_DIR", str(LOCAL_DIR / "attachments")),
         "ATTACHMENT_MAX_MB": int(os.environ.get("ATTACHMENT_MAX_MB", "10")),
+        # A patrol route longer than this (moving and dwelling) is flagged, not refused.
+        "PATROL_SHIFT_MINUTES": int(os.environ.get("PATROL_SHIFT_MINUTES", "120")),
     }

@@ -113,3 +113,65 @@ def test_the_route_sheet_map_fills_its_frame_and_draws_the_walk_to_set_back_stop
     assert all(w.get("stroke-dasharray") for w in walks)
     ends = {(round(x), round(y)) for x, y in stops}
     assert all(tuple(map(round, _points(w.get("points"))[-1])) in ends for w in walks)
+
+
+def _cameras(connection, community_id: int, n: int) -> list[str]:
+    ids = connection.execute(
+        text("SELECT id FROM camera WHERE community_id = :c ORDER BY id LIMIT :n"),
+        {"c": community_id, "n": n},
+    ).scalars()
+    return [f"camera:{i}" for i in ids]
+
+
+def _plan(client, stops, dwell="2") -> str:
+    data = {"csrf_token": csrf_token(plan_form(client)), "stop": stops, "mode": "步行"}
+    response = client.post("/patrol/plan", data={**data, "dwell": dwell}, headers=HX)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def _warnings(html: str) -> list[str]:
+    return re.findall(r'<p class="notice warn" role="alert">([^<]+)</p>', html)
+
+
+def test_a_normal_route_plans_and_saves_without_a_warning(planner, connection):
+    stops = _cameras(connection, 1, 3)
+    assert _warnings(_plan(planner, stops)) == []
+    saved = save(planner, connection, stops)
+    assert "路线已保存" in saved.get_data(as_text=True)
+    assert _warnings(saved.get_data(as_text=True)) == []
+
+
+def test_a_stop_outside_the_teams_community_is_warned_before_and_after_saving(planner, connection):
+    stops = _cameras(connection, 1, 2) + _cameras(connection, 2, 1)
+    before = _warnings(_plan(planner, stops))
+    other = connection.execute(text("SELECT name FROM community WHERE id = 2")).scalar()
+    assert len(before) == 1 and "分布在 2 个社区" in before[0] and other in before[0]
+    saved = save(planner, connection, stops)  # a community-1 team: saved, with a warning
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "路线已保存" in html
+    home = connection.execute(text("SELECT name FROM community WHERE id = 1")).scalar()
+    label = connection.execute(
+        text("SELECT name FROM camera WHERE id = :id"), {"id": int(stops[2].split(":")[1])}
+    ).scalar()
+    (warning,) = _warnings(html)
+    assert f"1 个巡逻点不在队伍所属的{home}" in warning and label in warning
+    route_id = connection.execute(text("SELECT max(id) FROM patrol_route")).scalar()
+    panel = planner.get(f"/patrol/routes/{route_id}", headers=HX).get_data(as_text=True)
+    assert _warnings(panel) == [warning]  # kept on the saved route's panel
+
+
+def test_a_route_longer_than_a_shift_is_warned_before_and_after_saving(
+    planner, connection, app, monkeypatch
+):
+    stops = _cameras(connection, 1, 3)
+    (before,) = _warnings(_plan(planner, stops, dwell="45"))  # 135 minutes of stops alone
+    assert "超过一个班次(120 分钟)" in before
+    saved = save(planner, connection, stops, dwell="45")
+    assert "路线已保存" in saved.get_data(as_text=True)
+    route_id = connection.execute(text("SELECT max(id) FROM patrol_route")).scalar()
+    panel = planner.get(f"/patrol/routes/{route_id}", headers=HX).get_data(as_text=True)
+    assert _warnings(panel) == [before]
+    monkeypatch.setitem(app.config, "PATROL_SHIFT_MINUTES", 480)  # the shift is a setting
+    panel = planner.get(f"/patrol/routes/{route_id}", headers=HX).get_data(as_text=True)
+    assert _warnings(panel) == []
