@@ -1,8 +1,10 @@
 """Patrol details (issue 14, item 8): the route sheet's map, the reach panel's names, blind
 spots one by one, and the warnings on a route that leaves its team's area or its shift."""
 
+import json
 import re
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import pytest
 from sqlalchemy import text
@@ -175,3 +177,16 @@ def test_a_route_longer_than_a_shift_is_warned_before_and_after_saving(
     monkeypatch.setitem(app.config, "PATROL_SHIFT_MINUTES", 480)  # the shift is a setting
     panel = planner.get(f"/patrol/routes/{route_id}", headers=HX).get_data(as_text=True)
     assert _warnings(panel) == []
+
+
+def test_blind_spots_are_listed_apart_and_each_shows_on_the_map(planner, connection):
+    html = planner.get("/patrol/plan-coverage?community=1", headers=HX).get_data(as_text=True)
+    entries = re.findall(r'data-overlay-ref="([^"]+)"\s+title="[^"]*">([^<]+)</button>', html)
+    assert len(entries) > 5
+    labels = [re.sub(r"^\d+\. ", "", label) for _, label in entries]
+    assert len(set(labels)) == len(labels)  # apart without their numbers
+    overlay = json.loads(unescape(re.search(r'data-overlay="([^"]+)"', html).group(1)))
+    refs = {f["properties"].get("ref") for f in overlay["features"]}
+    assert {ref for ref, _ in entries} <= refs  # each entry finds its shape on the map
+    streets = [label for ref, label in entries if ref.startswith("street-")]
+    assert any("近" in label or "段" in label for label in streets)

@@ -390,6 +390,25 @@ def reach_panel(room_id: int):
 VISIT_M = 30.0  # a route passing this close to a blind spot or camera visits it
 
 
+def _number_spots(conn, features: list[dict]) -> None:
+    """Number the blind spots per kind and label each so that five pieces of 青威路 read
+    apart ("青威路 180 米(西起 420–600 米,近城阳小区)"); ``ref`` ties a list entry to its
+    shape on the map."""
+    streets = [f for f in features if f["properties"]["kind"] == "street"]
+    for number, (f, place) in enumerate(
+        zip(streets, queries.spot_places(conn, streets), strict=True), start=1
+    ):
+        props = f["properties"]
+        where = f"({place})" if place else ""
+        props["label"] = f"{props['name'] or '无名道路'} {props['length_m']:.0f} 米{where}"
+        props["ref"], props["number"] = f"street-{number}", number
+    grounds = [f for f in features if f["properties"]["kind"] == "compound"]
+    for number, f in enumerate(grounds, start=1):
+        props = f["properties"]
+        props["label"] = f"{props['name']} {props['area_m2']:.0f} m²"
+        props["ref"], props["number"] = f"ground-{number}", number
+
+
 @bp.get("/plan-coverage")
 def plan_coverage():
     """Blind spots and offline cameras of a community that no route of the week passes."""
@@ -405,6 +424,7 @@ def plan_coverage():
     conn = session.connection()
     spots = coverage.blind_spots(conn, box, limit=coverage.BLIND_SPOT_LIMIT)["features"]
     unvisited = queries.unvisited(conn, spots, VISIT_M)
+    _number_spots(conn, unvisited)
     cameras = queries.unvisited_cameras(conn, community_id, VISIT_M)
     overlay = {
         "type": "FeatureCollection",
