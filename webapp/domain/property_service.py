@@ -79,15 +79,20 @@ def label(period: str) -> str:
     return f"{year}年第{quarter}季度"
 
 
-def _ratings_by_period(history: Iterable[tuple[str, str]]) -> dict[str, Rating]:
-    ratings: dict[str, Rating] = {}
+def _checked(history: Iterable[tuple[str, str]]) -> Iterable[tuple[str, Rating]]:
+    """(period, rating) pairs with the period normalised and the rating checked."""
     for period, rating in history:
         key = format_period(*parse_period(period))
         try:
-            value = Rating(rating)
+            yield key, Rating(rating)
         except ValueError:
             names = "、".join(Rating)
             raise PropertyServiceError(f"考核等次“{rating}”无效,应为{names}之一。") from None
+
+
+def _ratings_by_period(history: Iterable[tuple[str, str]]) -> dict[str, Rating]:
+    ratings: dict[str, Rating] = {}
+    for key, value in _checked(history):
         if key in ratings:
             raise PropertyServiceError(f"{label(key)}有两条考核记录,请先删除重复的一条。")
         ratings[key] = value
@@ -148,13 +153,7 @@ def company_history(compound_ratings: Iterable[tuple[str, str]]) -> list[tuple[s
         PropertyServiceError: for a bad period or rating.
     """
     worst: dict[str, Rating] = {}
-    for period, rating in compound_ratings:
-        key = format_period(*parse_period(period))
-        try:
-            value = Rating(rating)
-        except ValueError:
-            names = "、".join(Rating)
-            raise PropertyServiceError(f"考核等次“{rating}”无效,应为{names}之一。") from None
+    for key, value in _checked(compound_ratings):
         if key not in worst or _WORST_FIRST.index(value) < _WORST_FIRST.index(worst[key]):
             worst[key] = value
     return sorted(((p, r.value) for p, r in worst.items()), key=lambda pr: parse_period(pr[0]))

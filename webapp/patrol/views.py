@@ -229,7 +229,9 @@ def clock(route: PatrolRoute, minutes: float) -> str:
 def _route_page(route: PatrolRoute, *, saved: str = ""):
     geojson = sheets.route_feature_collection(route)
     stops = [
-        (f["properties"]["label"], *f["geometry"]["coordinates"]) for f in geojson["features"][1:]
+        (f["properties"]["label"], *f["geometry"]["coordinates"])
+        for f in geojson["features"]
+        if f["properties"]["kind"] == "stop"
     ]
     return map_page(
         "patrol/route.html",
