@@ -143,4 +143,6 @@ def from_environment() -> dict:
         "ATTACHMENT_MAX_MB": int(os.environ.get("ATTACHMENT_MAX_MB", "10")),
         # Uploaded import files waiting for the job worker (unset: the instance folder).
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER"),
+        # A patrol route longer than this (moving and dwelling) is flagged, not refused.
+        "PATROL_SHIFT_MINUTES": int(os.environ.get("PATROL_SHIFT_MINUTES", "120")),
     }

@@ -6,6 +6,7 @@ from webapp.domain.property_service import (
     Consequence,
     PropertyServiceError,
     Rating,
+    company_history,
     consequence,
     failing_streak,
     label,
@@ -204,3 +205,24 @@ def test_a_bad_total_area_is_refused_by_the_requirement_too():
         service_room_required_m2(None)
     with pytest.raises(ValueError, match="不能为负数"):
         service_room_required_m2(-10)
+
+
+def test_a_companys_quarter_fails_when_any_of_its_compounds_fails():
+    ratings = [
+        ("2026Q1", GOOD),
+        ("2026Q1", FAIL),  # one compound of two failed: the company failed
+        ("2026Q2", PASS),
+        ("2026Q2", FAIL),
+        ("2026Q3", FAIL),
+        ("2026Q3", GOOD),
+        ("2026Q3", "优秀"),
+    ]
+    history = company_history(ratings)
+    assert history == [("2026Q1", FAIL), ("2026Q2", FAIL), ("2026Q3", FAIL)]
+    assert failing_streak(history) == 3 and consequence(history) is Consequence.UNWELCOME
+    # Failures moving between compounds still run; a quarter nobody was rated in ends the run.
+    assert company_history([("2026Q1", GOOD), ("2026Q1", PASS)]) == [("2026Q1", PASS)]
+    gap = company_history([("2025Q4", FAIL), ("2026Q2", FAIL), ("2026Q3", FAIL)])
+    assert consequence(gap) is Consequence.SUMMONS
+    with pytest.raises(PropertyServiceError, match="等次"):
+        company_history([("2026Q1", "差")])

@@ -67,3 +67,23 @@ def test_pick_four_checkpoints_plan_save_and_see_the_route(page, requests_seen, 
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM patrol_route WHERE name = '浏览器夜巡'"))
+
+
+def test_a_blind_spot_in_the_plan_coverage_list_shows_on_the_map(page):
+    login(page, "planner")
+    open_page(page, "/patrol/plan-coverage?community=1")
+    page.wait_for_function("() => gridmap.overlay && Object.keys(gridmap.overlayRefs).length > 3")
+    before = page.evaluate("gridmap.map.getZoom()")
+    entry = page.locator("button[data-overlay-ref^='street-']").nth(2)
+    ref = entry.get_attribute("data-overlay-ref")
+    entry.click()
+    expect(entry).to_have_attribute("aria-current", "true")
+    page.wait_for_function(
+        "(ref) => { const l = gridmap.overlayRefs[ref];"
+        " return l.options.color === '#facc15'"
+        " && gridmap.map.getBounds().contains(l.getBounds()); }",
+        arg=ref,
+    )
+    assert page.evaluate("gridmap.map.getZoom()") > before  # zoomed in on that piece
+    tooltip = page.evaluate(f"gridmap.overlayRefs['{ref}'].getTooltip().getContent()")
+    assert tooltip.startswith("盲区 3:")

@@ -1,5 +1,7 @@
 """红色物业: quarterly ratings, summons and listing, the service-room standard, the notice."""
 
+import re
+
 import pytest
 from sqlalchemy import text
 
@@ -104,3 +106,58 @@ def test_the_public_notice_needs_no_login_and_shows_no_internal_field(client, co
     html = client.get("/notice/property").get_data(as_text=True)
     assert "优秀" in html and "测试物业" in html
     assert "内部说明" not in html and "center" not in html
+
+
+def _direct_company_streaks(connection) -> dict[str, int]:
+    """Per company, straight from the table: quarters running back from its latest rated one
+    in which at least one of its compounds was rated 不合格."""
+    rows = connection.execute(
+        text(
+            "SELECT btrim(company), period, bool_or(rating = '不合格') FROM property_rating"
+            " WHERE btrim(coalesce(company, '')) <> '' GROUP BY 1, 2"
+        )
+    ).all()
+    failed: dict[str, dict[int, bool]] = {}
+    for company, period, any_failed in rows:
+        failed.setdefault(company, {})[int(period[:4]) * 4 + int(period[5]) - 1] = any_failed
+    streaks = {}
+    for company, quarters in failed.items():
+        quarter, streak = max(quarters), 0
+        while quarters.get(quarter):
+            streak, quarter = streak + 1, quarter - 1
+        streaks[company] = streak
+    return streaks
+
+
+def test_companies_have_their_own_streak_and_consequence(center, connection):
+    connection.execute(
+        text(
+            "INSERT INTO property_rating (compound_id, period, rating, company, username) VALUES"
+            " (1, '2031Q1', '不合格', '甲物业', 'c'), (2, '2031Q1', '良好', '甲物业', 'c'),"
+            " (2, '2031Q2', '不合格', '甲物业', 'c'), (1, '2031Q2', '合格', '甲物业', 'c'),"
+            " (3, '2031Q2', '不合格', '乙物业', 'c')"
+        )
+    )
+    html = center.get("/property", headers=HX).get_data(as_text=True)
+    shown = dict(re.findall(r'<tr data-company="([^"]+)">.*?data-streak="(\d+)"', html, re.S))
+    assert {k: int(v) for k, v in shown.items()} == _direct_company_streaks(connection)
+    # 甲物业 failed in two quarters running, at a different compound each time: 约谈.
+    row = html.split('<tr data-company="甲物业">')[1].split("</tr>")[0]
+    assert 'data-consequence="约谈"' in row and "2031年第2季度" in row
+    assert 'data-consequence="无"' in html.split('<tr data-company="乙物业">')[1].split("</tr>")[0]
+    notice = center.get("/notice/property").get_data(as_text=True)
+    assert "物业公司评定" in notice and "甲物业" in notice
+
+
+def test_the_notice_lists_an_unwelcome_company_with_its_failing_compounds(client, connection):
+    names = dict(connection.execute(text("SELECT id, name FROM compound WHERE id IN (1, 2)")).all())
+    connection.execute(
+        text(
+            "INSERT INTO property_rating (compound_id, period, rating, company, username) VALUES"
+            " (1, '2031Q1', '不合格', '丙物业', 'c'), (2, '2031Q2', '不合格', '丙物业', 'c'),"
+            " (1, '2031Q3', '不合格', '丙物业', 'c'), (2, '2031Q3', '优秀', '丙物业', 'c')"
+        )
+    )
+    html = client.get("/notice/property").get_data(as_text=True)
+    listed = html.split("<h2>不受街道欢迎的物业</h2>")[1].split("</ul>")[0]
+    assert f"丙物业(连续 3 个季度不合格;{names[1]}不合格)" in listed

@@ -79,15 +79,20 @@ def label(period: str) -> str:
     return f"{year}年第{quarter}季度"
 
 
-def _ratings_by_period(history: Iterable[tuple[str, str]]) -> dict[str, Rating]:
-    ratings: dict[str, Rating] = {}
+def _checked(history: Iterable[tuple[str, str]]) -> Iterable[tuple[str, Rating]]:
+    """(period, rating) pairs with the period normalised and the rating checked."""
     for period, rating in history:
         key = format_period(*parse_period(period))
         try:
-            value = Rating(rating)
+            yield key, Rating(rating)
         except ValueError:
             names = "、".join(Rating)
             raise PropertyServiceError(f"考核等次“{rating}”无效,应为{names}之一。") from None
+
+
+def _ratings_by_period(history: Iterable[tuple[str, str]]) -> dict[str, Rating]:
+    ratings: dict[str, Rating] = {}
+    for key, value in _checked(history):
         if key in ratings:
             raise PropertyServiceError(f"{label(key)}有两条考核记录,请先删除重复的一条。")
         ratings[key] = value
@@ -127,6 +132,31 @@ def consequence(history: Iterable[tuple[str, str]]) -> Consequence:
     if streak >= SUMMONS_STREAK:
         return Consequence.SUMMONS
     return Consequence.NONE
+
+
+# Worst first: a company's quarter takes the worst rating any of its compounds got.
+_WORST_FIRST = (Rating.FAILING, Rating.ADEQUATE, Rating.GOOD, Rating.EXCELLENT)
+
+
+def company_history(compound_ratings: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A property company's (period, rating) per quarter, from the ratings of its compounds.
+
+    The rule: a company's quarter is 不合格 when **any** of its compounds rated that quarter is
+    不合格 (more generally it takes the worst rating among them). The plan summons the company,
+    and a company is answerable for each compound it serves; so the company's streak is never
+    shorter than any of its compounds' streaks, and failures that move from one compound to
+    another in consecutive quarters count too. A quarter none of its compounds was rated in
+    is missing, and ends the run as for a compound. Feed the result to ``failing_streak`` and
+    ``consequence``.
+
+    Raises:
+        PropertyServiceError: for a bad period or rating.
+    """
+    worst: dict[str, Rating] = {}
+    for key, value in _checked(compound_ratings):
+        if key not in worst or _WORST_FIRST.index(value) < _WORST_FIRST.index(worst[key]):
+            worst[key] = value
+    return sorted(((p, r.value) for p, r in worst.items()), key=lambda pr: parse_period(pr[0]))
 
 
 ROOM_RATIO_MIN = Decimal("0.003")  # 千分之三

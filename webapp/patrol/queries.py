@@ -4,6 +4,7 @@ route from a planned one, and what the routes of the week leave unvisited."""
 from __future__ import annotations
 
 import json
+import math
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString, Point
@@ -183,3 +184,59 @@ def unvisited_cameras(conn: Executor, community_id: int, visit_m: float) -> list
         .mappings()
         .all()
     )
+
+
+# ---- telling blind spots apart ------------------------------------------------------------------
+
+NEAR_M = 300.0  # a compound this close names the spot ("近城阳小区")
+
+# Per street blind spot (a JSON array of GeoJSON features): the nearest compound within
+# :near_m, the spot's extent and the extent of its whole named road.
+SPOT_PLACES_SQL = """
+SELECT near.name, ST_XMin(p.geom), ST_YMin(p.geom), ST_XMax(p.geom), ST_YMax(p.geom),
+       ST_XMin(road.box), ST_YMin(road.box), ST_XMax(road.box), ST_YMax(road.box)
+FROM json_array_elements(CAST(:features AS json)) WITH ORDINALITY AS s(f, n)
+CROSS JOIN LATERAL (
+    SELECT ST_GeomFromGeoJSON(s.f -> 'geometry') AS geom,
+           CAST(s.f -> 'properties' ->> 'segment_id' AS int) AS segment_id) p
+LEFT JOIN LATERAL (
+    SELECT c.name FROM compound c
+    WHERE ST_DWithin(c.geom::geography, p.geom::geography, :near_m)
+    ORDER BY c.geom <-> p.geom LIMIT 1) near ON true
+LEFT JOIN LATERAL (
+    SELECT ST_Extent(r.geom)::geometry AS box FROM road_segment r
+    JOIN road_segment me ON me.id = p.segment_id AND me.name = r.name) road ON true
+ORDER BY s.n
+"""
+M_PER_DEG = 111_320.0
+
+
+def _extent(spot: tuple, road: tuple) -> str | None:
+    """Where along its road a piece lies, from the road's west (or south) end, in metres
+    rounded to 10: "西起 420–600 米". Roads here are near straight; a bent road reads roughly."""
+    if None in road:
+        return None
+    x0, y0, x1, y1 = road
+    kx = math.cos(math.radians((y0 + y1) / 2))
+    if (x1 - x0) * kx >= y1 - y0:  # runs east–west
+        start, end, side = (spot[0] - x0) * kx, (spot[2] - x0) * kx, "西起"
+    else:
+        start, end, side = spot[1] - y0, spot[3] - y0, "南起"
+    start, end = (round(max(v, 0) * M_PER_DEG, -1) for v in (start, end))
+    return f"{side} {start:.0f}–{end:.0f} 米"
+
+
+def spot_places(conn: Executor, streets: list[dict]) -> list[str]:
+    """What tells each street blind spot apart from others on the same road: where along the
+    road it lies and the nearest compound ("西起 420–600 米,近城阳小区"); "" when neither is
+    known."""
+    if not streets:
+        return []
+    rows = conn.execute(
+        text(SPOT_PLACES_SQL), {"features": json.dumps(streets), "near_m": NEAR_M}
+    ).all()
+    places = []
+    for near, *box in rows:
+        extent = _extent(tuple(box[:4]), tuple(box[4:]))
+        places.append(",".join(p for p in (extent, f"近{near}" if near else None) if p))
+    return places

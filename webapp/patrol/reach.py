@@ -84,7 +84,9 @@ class Band:
 
 @dataclass(frozen=True)
 class BeyondBuilding:
-    """A building of the community over the limit; ``minutes`` is None when unreachable."""
+    """A building of the community over the limit; ``minutes`` is None when unreachable.
+
+    ``name`` leads with the building's compound, if any ("城阳小区 11号楼")."""
 
     id: int
     name: str
@@ -221,9 +223,13 @@ WITH reach AS (
     SELECT * FROM unnest(CAST(:nodes AS bigint[]), CAST(:minutes AS float8[])) AS r(node, minutes)
 ),
 candidates AS (
-    SELECT b.id, b.name, b.community_id = :community_id AS own, b.geom,
-           ST_PointOnSurface(b.geom) AS spot
+    SELECT b.id, b.community_id = :community_id AS own, b.geom,
+           ST_PointOnSurface(b.geom) AS spot,
+           -- "11号楼" repeats across compounds: name the compound too ("城阳小区 11号楼").
+           CASE WHEN c.name IS NULL OR starts_with(b.name, c.name) THEN b.name
+                ELSE c.name || ' ' || b.name END AS name
     FROM building b
+    LEFT JOIN compound c ON c.id = b.compound_id
     WHERE b.community_id = :community_id
        OR b.geom && ST_MakeEnvelope(:near_x0, :near_y0, :near_x1, :near_y1, 4326)
 )

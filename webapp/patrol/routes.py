@@ -218,7 +218,7 @@ def _usable(mode: str) -> str:
 
 
 SNAP_SQL = """
-SELECT n.id, ST_Distance(n.geom::geography, p.geom::geography)
+SELECT n.id, ST_Distance(n.geom::geography, p.geom::geography), ST_X(n.geom), ST_Y(n.geom)
 FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p
 CROSS JOIN LATERAL (
     SELECT n.id, n.geom FROM road_node n
@@ -238,7 +238,18 @@ def _snap(conn, stops: list[Stop], mode: str) -> None:
                 f"第 {number} 个巡逻点“{stop.label}”不在路网上{where},"
                 f"请选择距道路 {SNAP_LIMIT_M:g} 米以内的位置。"
             )
-        stop.node_id, stop.access_m = row
+        stop.node_id, stop.access_m = row[0], row[1]
+
+
+def junctions(conn, points: list[tuple[float, float]], mode: str) -> list[tuple | None]:
+    """The street junction each (lon, lat) is walked to from, as the route times count it:
+    (lon, lat, access_m), or None when no usable junction lies within SNAP_LIMIT_M."""
+    sql = text(SNAP_SQL.format(usable=_usable(mode)))
+    found = []
+    for lon, lat in points:
+        row = conn.execute(sql, {"lon": lon, "lat": lat}).one_or_none()
+        found.append(None if row is None or row[1] > SNAP_LIMIT_M else (row[2], row[3], row[1]))
+    return found
 
 
 def _box(stops: list[Stop]) -> tuple[float, float, float, float]:

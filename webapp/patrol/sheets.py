@@ -1,7 +1,8 @@
 """A saved route on paper and in files: an SVG map for the A4 sheet, GeoJSON and GPX 1.1.
 
 The sheet's map is drawn on the server as SVG (the streets around the route, the route, the
-numbered stops), so it prints the same in any browser and needs neither tiles nor script.
+walk to each stop set back from the street, the numbered stops), so it prints the same in any
+browser and needs neither tiles nor script.
 """
 
 from __future__ import annotations
@@ -10,15 +11,19 @@ import math
 import xml.etree.ElementTree as ET
 
 from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
+from shapely.geometry import Point, mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from webapp.sql import ENVELOPE, bbox_params
 
+from .routes import junctions
+
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 SVG_WIDTH, SVG_HEIGHT = 720, 460  # px; printed 180 mm wide
 SVG_MARGIN = 24
+SET_BACK_M = 5.0  # a stop farther than this from its junction gets its walk drawn
+ON_LINE_DEG = 0.0001  # ≈ 10 m: a junction this close to the line is on the route
 STREETS_SQL = text(f"SELECT ST_AsText(geom) FROM road_segment WHERE geom && {ENVELOPE} LIMIT 5000")
 
 
@@ -27,21 +32,56 @@ def _lines(wkt: str) -> list[list[tuple[float, float]]]:
     return [[tuple(float(v) for v in pair.split()) for pair in body.split(",")]]
 
 
+def _fit(
+    bounds: tuple[float, float, float, float], kx: float
+) -> tuple[tuple[float, float, float, float], float]:
+    """``bounds`` padded and widened (or heightened) to the frame's aspect ratio, centred, and
+    the scale in px per degree of latitude; ``kx`` shrinks longitude degrees to latitude ones."""
+    west, south, east, north = bounds
+    pad = max((east - west) * kx, north - south) * 0.06 + 0.0003
+    west, east = west - pad / kx, east + pad / kx
+    south, north = south - pad, north + pad
+    inner_w, inner_h = SVG_WIDTH - 2 * SVG_MARGIN, SVG_HEIGHT - 2 * SVG_MARGIN
+    width, height = (east - west) * kx, north - south
+    if width / height < inner_w / inner_h:  # too tall for the frame: widen it
+        grow = (height * inner_w / inner_h - width) / 2 / kx
+        west, east = west - grow, east + grow
+    else:  # too wide: heighten it
+        grow = (width * inner_h / inner_w - height) / 2
+        south, north = south - grow, north + grow
+    return (west, south, east, north), inner_h / (north - south)
+
+
+def _access_paths(session: Session, route, line) -> list[tuple[tuple, tuple]]:
+    """(from, to) per stop set back from the line: from its street junction (where the route
+    times start the walk, found as the planner found it) to the stop; from the nearest point of
+    the line when that junction is no longer on the route (the streets changed since)."""
+    points = [to_shape(stop.geom) for stop in route.stops]
+    found = junctions(session.connection(), [(p.x, p.y) for p in points], route.mode)
+    paths = []
+    for point, junction in zip(points, found, strict=True):
+        if junction is not None and junction[2] < SET_BACK_M:
+            continue
+        start = Point(junction[0], junction[1]) if junction is not None else None
+        if start is None or line.distance(start) > ON_LINE_DEG:
+            start = line.interpolate(line.project(point))
+            if start.distance(point) * 111_320 < SET_BACK_M:
+                continue
+        paths.append(((start.x, start.y), (point.x, point.y)))
+    return paths
+
+
 def route_svg(session: Session, route) -> str:
+    """The route's map for the A4 sheet: the route and its stops fill the frame (its aspect
+    ratio kept, centred), with a dashed walk from the street to each stop set back from it."""
     line = to_shape(route.geom)
     stops = [(stop.seq, to_shape(stop.geom)) for stop in route.stops]
-    west, south, east, north = line.bounds
-    for _seq, point in stops:
-        west, south = min(west, point.x), min(south, point.y)
-        east, north = max(east, point.x), max(north, point.y)
-    pad = max(east - west, north - south) * 0.08 + 0.0005
-    west, south, east, north = west - pad, south - pad, east + pad, north + pad
+    paths = _access_paths(session, route, line)
+    xs = [x for x, _ in line.coords] + [p.x for _, p in stops]
+    ys = [y for _, y in line.coords] + [p.y for _, p in stops]
     # Equal metres both ways: longitude degrees shrink with the cosine of the latitude.
-    kx = math.cos(math.radians((south + north) / 2))
-    scale = min(
-        (SVG_WIDTH - 2 * SVG_MARGIN) / ((east - west) * kx),
-        (SVG_HEIGHT - 2 * SVG_MARGIN) / (north - south),
-    )
+    kx = math.cos(math.radians((min(ys) + max(ys)) / 2))
+    (west, south, east, north), scale = _fit((min(xs), min(ys), max(xs), max(ys)), kx)
 
     def xy(lon: float, lat: float) -> str:
         return (
@@ -65,6 +105,11 @@ def route_svg(session: Session, route) -> str:
         f'<polyline points="{route_points}" fill="none" stroke="#b42318" stroke-width="4"'
         ' stroke-linejoin="round" opacity="0.85"/>'
     )
+    for start, stop in paths:
+        parts.append(
+            f'<polyline class="access" points="{xy(*start)} {xy(*stop)}" fill="none"'
+            ' stroke="#b42318" stroke-width="2" stroke-dasharray="5 4"/>'
+        )
     for seq, point in stops:
         x, y = xy(point.x, point.y).split(",")
         parts.append(

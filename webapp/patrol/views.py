@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from gis.bbox import BoundsError
@@ -18,7 +18,7 @@ from webapp.map.layers import LAYERS
 from webapp.map.shell import current_basemap, map_page, viewport_geojson
 from webapp.models import PatrolRoute, PatrolTeam
 
-from . import coverage, queries, sheets
+from . import checks, coverage, queries, sheets
 from . import reach as reach_module
 from .forms import RouteForm
 from .routes import DEFAULT_DWELL_MIN, MAX_STOPS, RouteError, plan, stops_from_tokens
@@ -77,11 +77,32 @@ def index():
 # ---- planning -------------------------------------------------------------------------------
 
 
+def _warnings(stops, total_min: float, community_id: int | None) -> list[str]:
+    return checks.route_warnings(
+        get_session().connection(),
+        stops,
+        total_min,
+        community_id=community_id,
+        shift_min=current_app.config["PATROL_SHIFT_MINUTES"],
+    )
+
+
+def _planned_warnings(planned) -> list[str]:
+    """Before saving: against the team chosen in the form, else the planner's community."""
+    team_id = request.form.get("team_id", "")
+    team = get_session().get(PatrolTeam, int(team_id)) if team_id.isdigit() else None
+    community_id = team.community_id if team is not None else current_user.community_id
+    stops = [(s.label, s.lon, s.lat) for s in planned.stops]
+    return _warnings(stops, planned.total_min, community_id)
+
+
 def _plan_page(status=200, *, planned=None, error=None, tokens=(), **context):
     route_geojson = None
+    warnings = []
     if planned is not None:
         route_geojson = current_basemap().geojson(json.dumps(planned.geojson()))
         stop_items = [(stop.token, stop.label) for stop in planned.stops]
+        warnings = _planned_warnings(planned)
     else:
         # The picks as they came (an error keeps them), with the labels the page showed.
         labels = request.form.getlist("stop_label")
@@ -94,6 +115,7 @@ def _plan_page(status=200, *, planned=None, error=None, tokens=(), **context):
         push_url=url_for("patrol.plan_form") if request.method == "GET" else None,
         planned=planned,
         error=error,
+        warnings=warnings,
         stop_items=stop_items,
         route_geojson=route_geojson,
         candidates=queries.candidates(get_session(), current_user.community_id),
@@ -206,11 +228,17 @@ def clock(route: PatrolRoute, minutes: float) -> str:
 
 def _route_page(route: PatrolRoute, *, saved: str = ""):
     geojson = sheets.route_feature_collection(route)
+    stops = [
+        (f["properties"]["label"], *f["geometry"]["coordinates"])
+        for f in geojson["features"]
+        if f["properties"]["kind"] == "stop"
+    ]
     return map_page(
         "patrol/route.html",
         push_url=url_for("patrol.route_detail", route_id=route.id),
         route=route,
         saved=saved,
+        warnings=_warnings(stops, route.travel_min + route.dwell_min, route.team.community_id),
         clock=clock,
         weekdays=WEEKDAYS,
         route_geojson=current_basemap().geojson(json.dumps(geojson)),
@@ -364,6 +392,25 @@ def reach_panel(room_id: int):
 VISIT_M = 30.0  # a route passing this close to a blind spot or camera visits it
 
 
+def _number_spots(conn, features: list[dict]) -> None:
+    """Number the blind spots per kind and label each so that five pieces of 青威路 read
+    apart ("青威路 180 米(西起 420–600 米,近城阳小区)"); ``ref`` ties a list entry to its
+    shape on the map."""
+    streets = [f for f in features if f["properties"]["kind"] == "street"]
+    for number, (f, place) in enumerate(
+        zip(streets, queries.spot_places(conn, streets), strict=True), start=1
+    ):
+        props = f["properties"]
+        where = f"({place})" if place else ""
+        props["label"] = f"{props['name'] or '无名道路'} {props['length_m']:.0f} 米{where}"
+        props["ref"], props["number"] = f"street-{number}", number
+    grounds = [f for f in features if f["properties"]["kind"] == "compound"]
+    for number, f in enumerate(grounds, start=1):
+        props = f["properties"]
+        props["label"] = f"{props['name']} {props['area_m2']:.0f} m²"
+        props["ref"], props["number"] = f"ground-{number}", number
+
+
 @bp.get("/plan-coverage")
 def plan_coverage():
     """Blind spots and offline cameras of a community that no route of the week passes."""
@@ -379,6 +426,7 @@ def plan_coverage():
     conn = session.connection()
     spots = coverage.blind_spots(conn, box, limit=coverage.BLIND_SPOT_LIMIT)["features"]
     unvisited = queries.unvisited(conn, spots, VISIT_M)
+    _number_spots(conn, unvisited)
     cameras = queries.unvisited_cameras(conn, community_id, VISIT_M)
     overlay = {
         "type": "FeatureCollection",

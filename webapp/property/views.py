@@ -160,6 +160,7 @@ def overview():
         push_url=request.path,
         latest=latest,
         consequences=consequences,
+        companies=queries.companies(session),
         label=rules.label,
         none=rules.Consequence.NONE,
     )
@@ -169,12 +170,24 @@ def overview():
 @limiter.limit(lambda: "120 per minute")
 def notice():
     """张榜公示: the latest rating of every compound's property service, for residents."""
-    latest, consequences = queries.board(get_session())
-    unwelcome = [r for r in latest if consequences.get(r["id"]) is rules.Consequence.UNWELCOME]
+    session = get_session()
+    latest, consequences = queries.board(session)
+    companies = queries.companies(session)
+    # A company's streak is never shorter than its compounds' (any 不合格 compound fails it);
+    # a compound rated with no company on record is listed by itself.
+    unwelcome = [c for c in companies if c["consequence"] is rules.Consequence.UNWELCOME]
+    unnamed = [
+        r
+        for r in latest
+        if not (r["property_company"] or "").strip()
+        and consequences.get(r["id"]) is rules.Consequence.UNWELCOME
+    ]
     return page(
         "property/notice.html",
         latest=latest,
+        companies=companies,
         unwelcome=unwelcome,
+        unnamed=unnamed,
         label=rules.label,
         today=date.today(),
     )
