@@ -3,7 +3,7 @@
 Panels open beside the map (htmx swaps ``#panel``; the map never reloads) and every URL also
 works as a full page. Writes answer 422 with the form and its messages, 409 with both versions
 side by side on a stale save, 403 outside the user's area; nothing is written unless all holds.
-After a write an ``HX-Trigger`` tells static/js/map.js which layer to refresh.
+After a write an ``HX-Trigger`` tells the map modules (static/js/map/hub.js) which layer to refresh.
 """
 
 from __future__ import annotations

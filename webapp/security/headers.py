@@ -85,7 +85,7 @@ def policy(nonce: str | None, img_origins: list[str]) -> str:
     directives = [
         "default-src 'self'",
         script,
-        # Inline style attributes and <style> from Leaflet/folium/map.js: see the module docstring.
+        # Inline style attributes and <style> from Leaflet, folium and our map modules: see above.
         "style-src 'self' 'unsafe-inline'",
         " ".join(["img-src 'self' data: blob:", *img_origins]),
         "connect-src 'self'",
