@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import session as flask_session
 
-from webapp.db import get_session
+from webapp.db import read
 from webapp.extensions import login_manager
 
 from . import sessions
@@ -26,4 +26,7 @@ def load_user(user_id: str) -> CurrentUser | None:
     token = flask_session.get("sid")
     if not user_id.isdigit() or not isinstance(token, str):
         return None
-    return current_user_row(get_session(), int(user_id), sessions.token_hash(token))
+    key = sessions.token_hash(token)
+    # On the read pool: one round trip (autocommit, no ping, no BEGIN/ROLLBACK), as the map's
+    # many small requests need; a write later in the request opens its own session.
+    return read(lambda conn: current_user_row(conn, int(user_id), key))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import UserError
@@ -80,7 +81,9 @@ _CURRENT_USER_SQL = text(
 )
 
 
-def current_user_row(session: Session, user_id: int, token_hash: str) -> CurrentUser | None:
+def current_user_row(
+    session: Session | Connection, user_id: int, token_hash: str
+) -> CurrentUser | None:
     """Every request loads its user, through a live login (``user_session``): one plain query
     keeps that cheap."""
     row = session.execute(
