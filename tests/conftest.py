@@ -109,3 +109,13 @@ def runner(app):
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture(autouse=True)
+def real_clock():
+    """Every test starts and ends on the real time, whatever an earlier one shifted."""
+    from webapp import clock
+
+    clock.reset()
+    yield
+    clock.reset()
