@@ -13,6 +13,7 @@ from .campaigns import (
     InspectionResult,
 )
 from .circles import CatchmentMethod, FacilityCatchment
+from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
 from .housing import Building, Compound
 from .job import Job, JobState
 from .network import RoadNode, RoadSegment
@@ -36,10 +37,16 @@ __all__ = [
     "ChecklistItem",
     "Community",
     "Compound",
+    "Department",
+    "EventCategory",
+    "EventParty",
+    "EventPhoto",
+    "EventStep",
     "Facility",
     "FacilityCatchment",
     "FacilityType",
     "Grid",
+    "GridEvent",
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",
