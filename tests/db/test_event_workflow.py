@@ -24,7 +24,8 @@ def kind(db, name: str = "垃圾堆放") -> EventCategory:
 def inside(db, grid_id: int) -> tuple[float, float]:
     return db.execute(
         text(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid WHERE id = :id) q"
+            "SELECT ST_X(p), ST_Y(p)"
+            " FROM (SELECT ST_PointOnSurface(geom) p FROM grid WHERE id = :id) q"
         ),
         {"id": grid_id},
     ).one()
@@ -52,8 +53,9 @@ def step(db, event, name, who, **extra):
 def test_a_point_gets_its_grid_community_compound_and_building(db):
     building = db.execute(
         text(
-            "SELECT b.id, b.grid_id, b.community_id, b.compound_id, ST_X(p), ST_Y(p) FROM building b,"
-            " LATERAL ST_PointOnSurface(b.geom) p WHERE b.compound_id IS NOT NULL ORDER BY b.id LIMIT 1"
+            "SELECT b.id, b.grid_id, b.community_id, b.compound_id, ST_X(p), ST_Y(p)"
+            " FROM building b, LATERAL ST_PointOnSurface(b.geom) p"
+            " WHERE b.compound_id IS NOT NULL ORDER BY b.id LIMIT 1"
         )
     ).one()
     place = locate(db, building[4], building[5])
