@@ -46,8 +46,21 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -74,7 +87,7 @@ class RedisServer:
 
         return redis.Redis.from_url(self.url, decode_responses=True)
 
-    def keys(self) -> list[str]:
+    def counters(self) -> list[str]:
         """The rate-limit counters (``LIMITS:LIMITER/<prefix>/<address>/…``)."""
         return sorted(self.client().scan_iter("*LIMITER*"))
 
@@ -144,7 +157,7 @@ def test_two_app_instances_share_one_budget(database_url, connection, redis_serv
     client = _app(database_url, connection, redis_server.url).test_client()
     # Two of the three were spent by the other instance.
     assert [client.get(SEARCH).status_code for _ in range(2)] == [200, 429]
-    assert redis_server.keys(), "the limiter counted somewhere other than Redis"
+    assert redis_server.counters(), "the limiter counted somewhere other than Redis"
 
 
 def test_each_address_behind_the_proxy_has_its_own_budget(database_url, connection, redis_server):
@@ -157,7 +170,7 @@ def test_each_address_behind_the_proxy_has_its_own_budget(database_url, connecti
     assert [from_address("10.1.0.7") for _ in range(4)] == [200, 200, 200, 429]
     # Another resident behind the same proxy (the test client's 127.0.0.1) starts afresh.
     assert [from_address("10.1.0.8") for _ in range(3)] == [200, 200, 200]
-    keys = redis_server.keys()
+    keys = redis_server.counters()
     assert any("10.1.0.7" in key for key in keys) and any("10.1.0.8" in key for key in keys)
     assert not any("127.0.0.1" in key for key in keys)
 
@@ -165,11 +178,10 @@ def test_each_address_behind_the_proxy_has_its_own_budget(database_url, connecti
 def test_a_forged_forwarded_for_is_ignored_without_a_proxy(database_url, connection, redis_server):
     client = _app(database_url, connection, redis_server.url, PROXY_HOPS=0).test_client()
     statuses = [
-        client.get(SEARCH, headers={"X-Forwarded-For": f"10.2.0.{n}"}).status_code
-        for n in range(4)
+        client.get(SEARCH, headers={"X-Forwarded-For": f"10.2.0.{n}"}).status_code for n in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
-    assert all("10.2.0." not in key for key in redis_server.keys())
+    assert all("10.2.0." not in key for key in redis_server.counters())
 
 
 def test_a_redis_that_goes_away_is_no_500(database_url, connection, own_redis, caplog):
@@ -187,7 +199,7 @@ def test_a_redis_that_goes_away_is_no_500(database_url, connection, own_redis, c
     # Redis back: the limiter returns to it (it probes with a growing back-off, 2 s at first).
     own_redis.start()
     deadline = time.monotonic() + 15
-    while not own_redis.keys() and time.monotonic() < deadline:
+    while not own_redis.counters() and time.monotonic() < deadline:
         assert client.get(SEARCH).status_code in (200, 429)
         time.sleep(0.25)
-    assert own_redis.keys(), "the limiter did not go back to Redis"
+    assert own_redis.counters(), "the limiter did not go back to Redis"
