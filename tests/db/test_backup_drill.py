@@ -188,3 +188,15 @@ def test_a_failed_restore_leaves_nothing_behind(archive, empty_database, tmp_pat
     assert table_count(empty_database) == 0
     assert not files.exists() or not any(files.iterdir())
     assert not list(tmp_path.glob(".attachments-restore-*"))
+
+
+def test_a_restore_keeps_to_extensions_the_dba_created_already(archive, empty_database, tmp_path):
+    """The README's way: the superuser creates the database and its extensions first."""
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION postgis"))
+        conn.execute(text("CREATE EXTENSION pgrouting"))
+    engine.dispose()
+    result = gridmap(empty_database, tmp_path / "attachments", "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    assert table_count(empty_database) > 10

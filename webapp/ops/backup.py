@@ -288,11 +288,12 @@ def _restore_list(pg_restore: str, dump: Path, skip_extensions: set[str], env) -
     listing = _run([pg_restore, "--list", str(dump)], env, "reading the dump")
     kept = []
     for line in listing.splitlines():
+        # "3; 3079 16385 EXTENSION - postgis" and "4255; 0 0 COMMENT - EXTENSION postgis": the
+        # name follows the word EXTENSION (after the owner-less "-", if any).
         words = line.split()
-        is_extension = "EXTENSION" in words and words.index("EXTENSION") + 2 < len(words)
-        if is_extension:
-            name = words[words.index("EXTENSION") + 2]
-            if name in skip_extensions:
+        if not line.startswith(";") and "EXTENSION" in words:
+            rest = [w for w in words[words.index("EXTENSION") + 1 :] if w != "-"]
+            if rest and rest[0] in skip_extensions:
                 continue
         kept.append(line)
     return "\n".join(kept) + "\n"
