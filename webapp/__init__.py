@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import access, db, errors, hooks, render
+from . import access, db, errors, hooks, http_cache, render
 from . import config as config_module
 from .auth import logins
 from .extensions import csrf, htmx, limiter, login_manager
@@ -42,11 +42,14 @@ def create_app(config: dict | None = None) -> Flask:
     logins.register()
     limiter.init_app(app)
     if app.config.get("PROXY_HOPS"):
-        # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For.
+        # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For
+        # (the limiter keys on it) and the scheme from X-Forwarded-Proto (TLS ends at nginx).
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     errors.init_app(app)
+    http_cache.init_app(app)
     render.init_app(app)
     access.init_app(app)
     from . import crypto
