@@ -2,7 +2,7 @@
 # Install the Debian packages gridmap needs, only those that are missing.
 # Usage: scripts/system-packages.sh [run|test]
 #   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm
-#   test  the same plus Chromium and a Chinese font for the end-to-end tests
+#   test  the same plus Chromium and a Chinese font for the end-to-end tests, and gdal-bin
 set -euo pipefail
 purpose=${1:-run}
 
@@ -20,6 +20,8 @@ if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # Chinese glyphs for headless Chromium's screenshots (a user's browser brings its own fonts).
   have_pkg fonts-wqy-microhei || need+=(fonts-wqy-microhei)
+  # GDAL's own OGC API client (ogrinfo OAPIF:) reads the API in the tests.
+  have_pkg gdal-bin || need+=(gdal-bin)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
