@@ -176,3 +176,12 @@ def test_bad_token_names_are_refused(client, auth, connection):
         )
         assert response.status_code == 400
     assert connection.execute(text("SELECT count(*) FROM api_token")).scalar_one() == before
+
+
+def test_a_token_also_reads_the_vector_tiles(client, auth):
+    token = make_token(client, auth)
+    anonymous = client.get("/api/tiles/building/15/27295/12648.pbf")
+    assert anonymous.status_code in (302, 401)
+    tile = client.get("/api/tiles/building/15/27295/12648.pbf", headers=bearer(token))
+    assert tile.status_code == 200
+    assert tile.mimetype == "application/vnd.mapbox-vector-tile"
