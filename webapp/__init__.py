@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import access, db, errors, hooks, http_cache, render
 from . import config as config_module
-from .auth import logins
+from .auth import logins, tokens
 from .extensions import csrf, htmx, limiter, login_manager
 
 
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
     logins.register()
+    tokens.register()
     limiter.init_app(app)
     if app.config.get("PROXY_HOPS"):
         # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .jobs import views as job_views
     from .lookup import views as lookup_views
     from .map import views as map_views
+    from .ogcapi import views as ogcapi_views
     from .patrol import views as patrol_views
     from .property import views as property_views
     from .security import personal
@@ -91,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
         attachment_views.bp,
         property_views.bp,
         job_views.bp,
+        ogcapi_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

@@ -27,7 +27,7 @@ def _alias(item: str) -> str:
     return alias if head else item.rsplit(".", 1)[-1]
 
 
-def _props(items) -> str:
+def props_object(items) -> str:
     """A ``json_build_object`` of select-list items, keyed by their column names."""
     pairs = ", ".join(f"'{_alias(item)}', {item.rpartition(' AS ')[0] or item}" for item in items)
     return f"json_build_object({pairs})"
@@ -35,7 +35,8 @@ def _props(items) -> str:
 
 def layer_sql(layer: Layer) -> str:
     inner = (
-        f"SELECT t.id, {_props(layer.properties)} AS props, t.geom, row_number() OVER () AS rn"
+        f"SELECT t.id, {props_object(layer.properties)} AS props, t.geom,"
+        " row_number() OVER () AS rn"
         f" FROM {layer.table} t {layer.joins}"
         f" WHERE t.geom && {ENVELOPE}"
         " LIMIT :budget + 1"
