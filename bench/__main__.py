@@ -134,6 +134,8 @@ def measure(scale: int) -> dict[str, float]:
         app = create_app({"DATABASE_URL": dbadmin.url_string(url), "PUBLIC_CACHE_SECONDS": 0})
         client = logged_in_client(app)
         figures["map_page_bytes"] = len(client.get("/map").data)
+        figures["counts_ms"] = median_ms(lambda: client.get("/api/layers/counts"))
+        figures["communities_ms"] = median_ms(lambda: client.get("/api/communities"))
         floor_engine = make_engine(
             dbadmin.url_string(url), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
         )
@@ -254,6 +256,11 @@ def main() -> None:
         print(f"map_page_bytes_scale{scale}: {results[scale]['map_page_bytes']:.0f}")
     ratio = results[large]["map_page_bytes"] / results[small]["map_page_bytes"]
     print(f"map_page_bytes_ratio_scale{large}_to_scale{small}: {ratio:.3f} (≤ 1.2)")
+    for name in ("counts", "communities"):
+        for scale in scales:
+            print(f"{name}_endpoint_scale{scale}_ms: {results[scale][f'{name}_ms']:.2f}")
+        ratio = results[large][f"{name}_ms"] / results[small][f"{name}_ms"]
+        print(f"{name}_endpoint_ratio_scale{large}_to_scale{small}: {ratio:.2f} (≤ 1.5)")
     for scale in scales:
         figures = results[scale]
         print(f"catchments_recompute_all_scale{scale}_s: {figures['recompute_all_s']:.1f}")
