@@ -12,7 +12,7 @@ from .campaigns import (
     InspectionAttachment,
     InspectionResult,
 )
-from .circles import CatchmentMethod, FacilityCatchment
+from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
 from .housing import Building, Compound
 from .job import Job, JobState
@@ -45,6 +45,7 @@ __all__ = [
     "EventStep",
     "Facility",
     "FacilityCatchment",
+    "FacilitySnap",
     "FacilityType",
     "Grid",
     "GridEvent",
