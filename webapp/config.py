@@ -132,6 +132,14 @@ def from_environment() -> dict:
         "READ_LOCK_TIMEOUT_MS": int(os.environ.get("READ_LOCK_TIMEOUT_MS", "1000")),
         "STATEMENT_TIMEOUT_MS": int(os.environ.get("STATEMENT_TIMEOUT_MS", "20000")),
         "LOCK_TIMEOUT_MS": int(os.environ.get("LOCK_TIMEOUT_MS", "5000")),
+        # Streaming replicas (comma-separated URLs) that map layers, tiles, the public page and
+        # the OGC API read from (webapp/replicas.py). One that is down, is not a replica, or
+        # lags more than REPLICA_MAX_LAG_S is skipped; a user's reads go to the primary for
+        # REPLICA_STICKY_S after their own write, so they see what they saved.
+        "READ_REPLICA_URLS": os.environ.get("READ_REPLICA_URLS", ""),
+        "REPLICA_MAX_LAG_S": float(os.environ.get("REPLICA_MAX_LAG_S", "10")),
+        "REPLICA_CHECK_S": float(os.environ.get("REPLICA_CHECK_S", "5")),
+        "REPLICA_STICKY_S": float(os.environ.get("REPLICA_STICKY_S", "15")),
         # Seconds a request waits for a free pooled connection before a 503.
         "DB_POOL_TIMEOUT_S": float(os.environ.get("DB_POOL_TIMEOUT_S", "5")),
         # Concurrent logins of one account; a new login ends the oldest beyond it.

@@ -168,6 +168,34 @@ def redis_problems(uri: str) -> list[str]:
     return []
 
 
+def replica_problems(urls: str, max_lag_s: float) -> list[str]:
+    """Each READ_REPLICA_URLS entry must answer, be a replica, and keep up."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from webapp.db import make_engine
+    from webapp.replicas import LAG_SQL
+
+    found = []
+    for url in (u.strip() for u in urls.split(",") if u.strip()):
+        shown = make_url(url).render_as_string(hide_password=True)
+        engine = make_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                in_recovery, lag_s = conn.execute(LAG_SQL).one()
+        except SQLAlchemyError as err:
+            reason = str(getattr(err, "orig", err)).strip().splitlines()
+            found.append(f"read replica {shown} does not answer: {reason[0] if reason else err}")
+            continue
+        finally:
+            engine.dispose()
+        if not in_recovery:
+            found.append(f"READ_REPLICA_URLS entry {shown} is not a replica (it accepts writes)")
+        elif float(lag_s) > max_lag_s:
+            found.append(f"read replica {shown} lags {float(lag_s):.0f} s (REPLICA_MAX_LAG_S)")
+    return found
+
+
 def database_problems(session) -> list[str]:
     """Accounts that still sign in with the demo's published password, and a missing schema."""
     from sqlalchemy import inspect, select
