@@ -327,7 +327,10 @@ def worker(nice: int, once: bool) -> None:
             click.echo(f"ran {job_worker.run_pending()} jobs")
         else:
             click.echo("gridmap: job worker started (Ctrl-C stops it)")
-            job_worker.serve(app.extensions["db_engine"])
+            # LISTEN needs PostgreSQL itself: a transaction pooler cannot carry it.
+            direct = app.config.get("DIRECT_DATABASE_URL")
+            listen = make_engine(direct) if direct else app.extensions["db_engine"]
+            job_worker.serve(listen)
     finally:
         app.extensions["db_engine"].dispose()
 

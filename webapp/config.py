@@ -132,6 +132,13 @@ def from_environment() -> dict:
         "READ_LOCK_TIMEOUT_MS": int(os.environ.get("READ_LOCK_TIMEOUT_MS", "1000")),
         "STATEMENT_TIMEOUT_MS": int(os.environ.get("STATEMENT_TIMEOUT_MS", "20000")),
         "LOCK_TIMEOUT_MS": int(os.environ.get("LOCK_TIMEOUT_MS", "5000")),
+        # Behind pgbouncer in transaction mode (DB_POOLER=pgbouncer; deploy/pgbouncer.ini):
+        # DATABASE_URL and READ_DATABASE_URL name its two pools (the read one read-only, with
+        # shorter timeouts), and DIRECT_DATABASE_URL reaches PostgreSQL itself for what a
+        # transaction pool cannot carry: LISTEN (the job worker, data versions) and migrations.
+        "DB_POOLER": os.environ.get("DB_POOLER", ""),
+        "READ_DATABASE_URL": normalise_url(os.environ.get("READ_DATABASE_URL", "")),
+        "DIRECT_DATABASE_URL": normalise_url(os.environ.get("DIRECT_DATABASE_URL", "")),
         # Streaming replicas (comma-separated URLs) that map layers, tiles, the public page and
         # the OGC API read from (webapp/replicas.py). One that is down, is not a replica, or
         # lags more than REPLICA_MAX_LAG_S is skipped; a user's reads go to the primary for

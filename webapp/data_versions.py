@@ -11,8 +11,8 @@ may have been missed) ``version`` answers None and callers fall back to computin
 When it (re)connects it starts every table at the sequence's current value, so an ETag issued
 before the gap never matches again.
 
-pgbouncer in transaction mode cannot carry LISTEN: the listener uses DATABASE_URL directly
-(or DATA_VERSION_LISTEN_URL when set).
+pgbouncer in transaction mode cannot carry LISTEN: the listener uses DIRECT_DATABASE_URL when
+set (or DATA_VERSION_LISTEN_URL), else DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -117,7 +117,12 @@ def conninfo(url: str) -> str:
 
 def init_app(app: Flask) -> None:
     """One ``Versions`` per app (its thread starts at the first request that asks)."""
-    url = app.config.get("DATA_VERSION_LISTEN_URL") or app.config.get("DATABASE_URL")
+    config = app.config
+    url = (
+        config.get("DATA_VERSION_LISTEN_URL")
+        or config.get("DIRECT_DATABASE_URL")
+        or config.get("DATABASE_URL")
+    )
     if url and app.config.get("DATA_VERSIONS", True):
         app.extensions["gridmap_data_versions"] = Versions(conninfo(url))
 

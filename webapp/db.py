@@ -54,17 +54,19 @@ def init_app(app: Flask) -> None:
         app.extensions["db_engine"] = make_engine(
             url,
             pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
-            connect_args={
-                "connect_timeout": 5,
-                "options": limits(
-                    config.get("STATEMENT_TIMEOUT_MS", 20000), config.get("LOCK_TIMEOUT_MS", 5000)
-                ),
-            },
+            connect_args=connect_args(
+                config,
+                5,
+                config.get("STATEMENT_TIMEOUT_MS", 20000),
+                config.get("LOCK_TIMEOUT_MS", 5000),
+            ),
         )
         app.extensions["db_sessionmaker"] = sessionmaker(
             app.extensions["db_engine"], expire_on_commit=False
         )
-        app.extensions["db_read_engine"] = read_engine(url, config)
+        app.extensions["db_read_engine"] = read_engine(
+            config.get("READ_DATABASE_URL") or url, config
+        )
         app.extensions["db_read"] = app.extensions["db_read_engine"].connect
         # A replica that does not answer is skipped: it must not hold a request for long.
         replicas.init_app(app, lambda replica_url: read_engine(replica_url, config, 2))
@@ -83,15 +85,28 @@ def read_engine(url: str, config, connect_timeout_s: int = 5) -> Engine:
         # write: ``read`` runs a statement again, which only a read makes safe.
         pool_recycle=1800,
         pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
-        connect_args={
-            "connect_timeout": connect_timeout_s,
-            "options": limits(
-                config.get("READ_STATEMENT_TIMEOUT_MS", 5000),
-                config.get("READ_LOCK_TIMEOUT_MS", 1000),
-                "default_transaction_read_only=on",
-            ),
-        },
+        connect_args=connect_args(
+            config,
+            connect_timeout_s,
+            config.get("READ_STATEMENT_TIMEOUT_MS", 5000),
+            config.get("READ_LOCK_TIMEOUT_MS", 1000),
+            "default_transaction_read_only=on",
+        ),
     )
+
+
+def connect_args(config, connect_timeout_s: int, statement_ms: int, lock_ms: int, *settings):
+    """How a pool connects: its timeouts (and read-only flag) as session settings sent at
+    connect time — or, behind pgbouncer in transaction mode (DB_POOLER=pgbouncer), none: a
+    server connection serves many clients, so the settings live in pgbouncer's per-database
+    ``connect_query`` (deploy/pgbouncer.ini), and psycopg must not prepare statements (a
+    prepared statement exists on one server connection only)."""
+    if config.get("DB_POOLER") == "pgbouncer":
+        return {"connect_timeout": connect_timeout_s, "prepare_threshold": None}
+    return {
+        "connect_timeout": connect_timeout_s,
+        "options": limits(statement_ms, lock_ms, *settings),
+    }
 
 
 def get_session() -> Session:

@@ -92,6 +92,16 @@ def settings_problems(
             "DATABASE_URL is not set: the app would use the project-local demo cluster; "
             "set DATABASE_URL=postgresql://gridmap@/gridmap"
         )
+    if config.get("DB_POOLER") == "pgbouncer" and not config.get("DIRECT_DATABASE_URL"):
+        found.append(
+            "DB_POOLER=pgbouncer without DIRECT_DATABASE_URL: the job worker and the tiles'"
+            " data versions need LISTEN, which a transaction pool cannot carry; set"
+            " DIRECT_DATABASE_URL to PostgreSQL itself"
+        )
+    elif config.get("DB_POOLER") not in ("", None, "pgbouncer"):
+        found.append(
+            f"DB_POOLER={config.get('DB_POOLER')!r} is unknown: leave it empty or set pgbouncer"
+        )
     found += _folder_problems(config)
     if not config.get("CSP_ENABLED"):
         found.append("the Content-Security-Policy is off (CSP_ENABLED=0): make sure nginx sets one")
