@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from . import clitools, config, crypto, hooks, migrate
 from .circles.cli import circles
 from .db import make_engine
+from .hotline.cli import hotline
 from .roads.cli import roads
 
 
@@ -317,6 +318,7 @@ def worker(nice: int, once: bool) -> None:
 
 main.add_command(circles)
 main.add_command(roads)
+main.add_command(hotline)
 
 
 def run() -> None:

@@ -14,6 +14,7 @@ from .campaigns import (
 )
 from .circles import CatchmentMethod, FacilityCatchment
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
+from .hotline import HotlineClient
 from .housing import Building, Compound
 from .job import Job, JobState
 from .network import RoadNode, RoadSegment
@@ -47,6 +48,7 @@ __all__ = [
     "FacilityType",
     "Grid",
     "GridEvent",
+    "HotlineClient",
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",
