@@ -145,7 +145,13 @@ def test_a_ticket_becomes_an_event_once(client, db, connection):
         ),
         {"n": created["service_request_id"]},
     ).one()
-    assert row[:5] == ("12345热线", "市12345热线平台", "GD202612070001", "待受理", "正阳路 12 号门前")
+    assert row[:5] == (
+        "12345热线",
+        "市12345热线平台",
+        "GD202612070001",
+        "待受理",
+        "正阳路 12 号门前",
+    )
     assert "13800001111" not in row.reporter_phone and "李" not in row.reporter_name
 
 
@@ -183,6 +189,7 @@ def test_gcj02_coordinates_are_converted(client, db, connection):
         ({"service_code": None}, 400, "service_code"),
         ({"service_code": "99999"}, 422, "事件类别"),
         ({"service_code": "abc"}, 422, "事件类别"),
+        ({"service_code": "99999999999"}, 422, "事件类别"),
         ({"lat": None}, 400, "lat"),
         ({"long": "nan"}, 400, "long"),
         ({"lat": "30.0", "long": "100.0"}, 422, "不在本街道范围内"),
@@ -235,9 +242,10 @@ def test_a_client_reads_only_its_own_requests(client, db, connection):
         text("SELECT number FROM grid_event WHERE hotline_system IS NULL LIMIT 1")
     ).scalar()
     if staff_number:
-        assert client.get(
-            f"{API}/requests/{staff_number}.json", headers=bearer(ours)
-        ).status_code == 404
+        assert (
+            client.get(f"{API}/requests/{staff_number}.json", headers=bearer(ours)).status_code
+            == 404
+        )
 
 
 def test_a_client_limited_to_a_community_may_not_report_elsewhere(client, db, connection):
@@ -310,6 +318,10 @@ def test_the_status_follows_the_loop_to_closed_with_the_outcome(client, db, conn
 
 def test_bad_query_parameters_are_400(client, db):
     token = make_client(db)
+    big = client.get(
+        API + "/requests.json", query_string={"service_code": "9" * 12}, headers=bearer(token)
+    )
+    assert big.status_code == 200 and big.get_json() == []
     for query in ({"status": "pending"}, {"start_date": "yesterday"}, {"service_code": "x"}):
         response = client.get(API + "/requests.json", query_string=query, headers=bearer(token))
         assert response.status_code == 400
@@ -320,7 +332,9 @@ def test_the_api_is_rate_limited_per_token(app, client, db):
     token = make_client(db)
     app.config["HOTLINE_RATE_LIMIT"] = "3 per minute"
     limiter.reset()
-    codes = [client.get(API + "/services.json", headers=bearer(token)).status_code for _ in range(4)]
+    codes = [
+        client.get(API + "/services.json", headers=bearer(token)).status_code for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     flooded = client.get(API + "/services.json", headers=bearer(token))
     assert flooded.get_json()[0]["code"] == 429
@@ -356,9 +370,7 @@ def test_the_center_makes_a_client_and_sees_its_token_once(client, auth, connect
     )
     assert revoked.status_code == 200
     assert client.get(API + "/services.json", headers=bearer(token)).status_code == 403
-    assert count(
-        connection, "SELECT count(*) FROM audit_log WHERE entity = 'hotline_client'"
-    ) >= 2
+    assert count(connection, "SELECT count(*) FROM audit_log WHERE entity = 'hotline_client'") >= 2
 
 
 def test_a_client_name_with_markup_or_twice_is_refused(client, auth):
@@ -376,3 +388,47 @@ def test_a_client_name_with_markup_or_twice_is_refused(client, auth):
 def test_only_the_center_manages_clients(client, auth, username):
     auth.login(username)
     assert client.get("/hotline/clients").status_code == 403
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+def test_the_command_line_adds_and_revokes_a_client(database_url, monkeypatch, app):
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine
+
+    from webapp.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT code FROM community ORDER BY id LIMIT 1")).scalar()
+    runner = CliRunner()
+    try:
+        added = runner.invoke(main, ["hotline", "add-client", "命令行热线", "--community", code])
+        assert added.exit_code == 0, added.output
+        token = added.output.strip().splitlines()[-1]
+        assert queries.TOKEN_PATTERN.match(token)
+        with engine.connect() as conn:
+            stored, everywhere = conn.execute(
+                text("SELECT token_hash, all_communities FROM hotline_client WHERE name = :n"),
+                {"n": "命令行热线"},
+            ).one()
+        assert stored == queries.hash_token(token) and not everywhere
+        listed = runner.invoke(main, ["hotline", "list"])
+        assert "命令行热线\tactive" in listed.output and token not in listed.output
+        again = runner.invoke(main, ["hotline", "add-client", "命令行热线"])
+        assert again.exit_code == 1 and "已有名为" in again.output
+        unknown = runner.invoke(main, ["hotline", "add-client", "另一个", "--community", "nope"])
+        assert unknown.exit_code == 1 and "unknown community code" in unknown.output
+        revoked = runner.invoke(main, ["hotline", "revoke", "命令行热线"])
+        assert revoked.exit_code == 0, revoked.output
+        with engine.connect() as conn:
+            assert not conn.execute(
+                text("SELECT active FROM hotline_client WHERE name = '命令行热线'")
+            ).scalar()
+        assert runner.invoke(main, ["hotline", "revoke", "没有这个"]).exit_code == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM hotline_client WHERE name = '命令行热线'"))
+        engine.dispose()

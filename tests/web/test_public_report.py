@@ -65,9 +65,7 @@ def form(client, connection, **changes) -> dict:
 
 
 def post(client, data, **kwargs):
-    return client.post(
-        "/lookup/report", data=data, content_type="multipart/form-data", **kwargs
-    )
+    return client.post("/lookup/report", data=data, content_type="multipart/form-data", **kwargs)
 
 
 def receipt_of(response) -> str:
@@ -144,9 +142,7 @@ def test_the_receipt_follows_the_staff_steps_and_hides_their_words(
         dispatch=Dispatch("网格", grid_id=event.grid_id),
     )
     db.commit()
-    html = client.get("/lookup/receipt", query_string={"code": code.lower()}).get_data(
-        as_text=True
-    )
+    html = client.get("/lookup/receipt", query_string={"code": code.lower()}).get_data(as_text=True)
     assert "正在处置" in html
     assert html.index("上报") < html.index("受理") < html.index("派遣")
     assert "王小明" not in html and "center" not in html and "网格:" not in html
@@ -165,6 +161,7 @@ def test_the_receipt_follows_the_staff_steps_and_hides_their_words(
         ({"lon": "500", "lat": "36"}, 400, "坐标无效"),
         ({"category_id": "99999"}, 422, "有效的事件类别"),
         ({"category_id": "<b>"}, 422, "有效的事件类别"),
+        ({"category_id": "99999999999"}, 422, "有效的事件类别"),
         ({"description": "<script>alert(1)</script>"}, 400, "不能包含"),
         ({"description": "  "}, 400, "请填写问题描述"),
         ({"description": "长" * 501}, 400, "最多 500 字"),

@@ -242,7 +242,8 @@ def list_requests():
         session,
         g.hotline_client,
         status=status,
-        service_code=int(code) if code and int(code) < 2**31 else None,
+        # A code past the integer range names no kind: filter on one that matches nothing.
+        service_code=(int(code) if int(code) < 2**31 else 0) if code else None,
         start=start,
         end=end,
     )
