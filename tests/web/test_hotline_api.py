@@ -432,3 +432,28 @@ def test_the_command_line_adds_and_revokes_a_client(database_url, monkeypatch, a
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM hotline_client WHERE name = '命令行热线'"))
         engine.dispose()
+
+
+def test_two_pushes_of_one_ticket_at_once_make_one_event(client, db, connection, monkeypatch):
+    """The second push does not see the first one's event when it looks (they race): the
+    unique ticket refuses its insert, and it answers the first one's request."""
+    from webapp.hotline import open311
+
+    token = make_client(db)
+    first = client.post(API + "/requests.json", data=ticket_form(connection), headers=bearer(token))
+    real = open311.existing
+    looks = []
+
+    def late(session, hotline, ticket):
+        looks.append(ticket)
+        return None if len(looks) == 1 else real(session, hotline, ticket)
+
+    monkeypatch.setattr(open311, "existing", late)
+    before = count(connection, "SELECT count(*) FROM grid_event")
+    second = client.post(
+        API + "/requests.json", data=ticket_form(connection), headers=bearer(token)
+    )
+    assert second.status_code == 200, second.get_data(as_text=True)
+    assert second.get_json()[0]["service_request_id"] == first.get_json()[0]["service_request_id"]
+    assert len(looks) == 2
+    assert count(connection, "SELECT count(*) FROM grid_event") == before
