@@ -5,13 +5,14 @@
  * minutes. On a phone the answer, below the map, is scrolled into view once it arrives.
  *
  * On the 随手拍 page (config.pick) a click or the browser's location marks where the problem is
- * and fills the report form's lon/lat instead; a photo over the size limit is refused before
- * it is sent.
+ * and fills the report form's lon/lat instead; a camera photo is made smaller (and loses its
+ * EXIF data) before it is sent, one still over the size limit is refused in the page.
  *
  * An ES module (it shares static/js/map/labels.js with the staff map): it runs deferred, so the
  * page's inline script calls gridmapLookup.init on DOMContentLoaded.
  */
 import { placeLabels } from "./map/labels.js";
+import { replaceFile, shrinkPhoto } from "./report-photo.js";
 
 const lookup = { map: null, config: null, areas: null, marker: null, facilities: null };
 window.gridmapLookup = lookup;
@@ -160,20 +161,34 @@ function initPick() {
   });
   const photo = document.getElementById("report-photo");
   const form = photo?.form;
-  photo?.addEventListener("change", () => {
+  const submit = form?.querySelector("button[type=submit]");
+  photo?.addEventListener("change", async () => {
     const error = document.getElementById("photo-error");
-    const file = photo.files[0];
     const max = Number(form.dataset.maxBytes);
     error.hidden = true;
-    if (file && !["image/jpeg", "image/png"].includes(file.type)) {
+    let file = photo.files[0];
+    if (!file) return;
+    if (!["image/jpeg", "image/png"].includes(file.type)) {
       error.textContent = "只能上传 JPEG 或 PNG 格式的照片。";
-    } else if (file && file.size > max) {
-      error.textContent = `照片过大:请上传不超过 ${Math.round(max / 1048576)} MB 的照片。`;
-    } else {
+      error.hidden = false;
+      photo.value = "";
       return;
     }
-    error.hidden = false;
-    photo.value = "";
+    submit.disabled = true; // until the smaller copy is in place
+    try {
+      const smaller = await shrinkPhoto(file);
+      if (smaller !== file) {
+        replaceFile(photo, smaller);
+        file = smaller;
+      }
+    } finally {
+      submit.disabled = false;
+    }
+    if (file.size > max) {
+      error.textContent = `照片过大:请上传不超过 ${Math.round(max / 1048576)} MB 的照片。`;
+      error.hidden = false;
+      photo.value = "";
+    }
   });
 }
 
