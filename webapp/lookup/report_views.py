@@ -1,7 +1,8 @@
 """随手拍 on the public page: a resident reports a problem and follows it by receipt code.
 
 No login. The form carries a CSRF token like every form of the app (the session cookie holds
-it); one address may send PUBLIC_REPORT_RATE_LIMIT reports, a flood answers 429 in Chinese.
+it); one address may send PUBLIC_REPORT_RATE_LIMIT accepted reports, a flood answers 429 in
+Chinese.
 Every refusal answers the form's message slot (htmx) or the whole page, with a 4xx, and leaves
 nothing written: no event, no step, no photo file.
 """
@@ -83,7 +84,12 @@ def _coordinate(name: str) -> float:
 
 
 @bp.post("/report")
-@limiter.limit(lambda: current_app.config["PUBLIC_REPORT_RATE_LIMIT"])
+# Only accepted reports count: a resident who mistyped twice is not held back, and refused
+# posts write nothing (the page's own limit keeps those few).
+@limiter.limit(
+    lambda: current_app.config["PUBLIC_REPORT_RATE_LIMIT"],
+    deduct_when=lambda response: response.status_code < 400,
+)
 def submit():
     session = get_session()
     directory = current_app.config["ATTACHMENT_DIR"]
