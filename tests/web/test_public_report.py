@@ -241,3 +241,31 @@ def test_guessed_codes_and_event_numbers_show_nothing(client, connection, db, ph
         assert answer.status_code in (200, 400)
         assert their_number not in answer.get_data(as_text=True) or code == their_number
         assert "另一位居民" not in answer.get_data(as_text=True)
+
+
+def test_a_lookup_answer_offers_a_report_at_its_place(client, connection):
+    lon, lat = a_point(connection)
+    html = client.get("/lookup/at", query_string={"lon": lon, "lat": lat}).get_data(as_text=True)
+    link = re.search(r'href="(/lookup/report\?lon=[^"]+)"', html)
+    assert link, "no 随手拍 link in the answer"
+    page = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert f'value="{lon:.6f}"' in page and "已选择位置" in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("abcd-efgh-jkmn", "ABCDEFGHJKMN"), (" ABCD EFGH JKMN ", "ABCDEFGHJKMN")],
+)
+def test_a_receipt_code_may_be_typed_loosely(typed, stored):
+    from webapp.lookup.reports import normalise_receipt
+
+    assert normalise_receipt(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["ABCD-EFGH-JKM", "ABCD-EFGH-JKM0", "ABCD-EFGH-JKMI", "SJ2026"])
+def test_a_malformed_receipt_code_is_refused(typed):
+    from webapp.lookup.reports import ReportRefused, normalise_receipt
+
+    with pytest.raises(ReportRefused) as refused:
+        normalise_receipt(typed)
+    assert refused.value.status == 400
