@@ -457,3 +457,38 @@ def test_two_pushes_of_one_ticket_at_once_make_one_event(client, db, connection,
     assert second.get_json()[0]["service_request_id"] == first.get_json()[0]["service_request_id"]
     assert len(looks) == 2
     assert count(connection, "SELECT count(*) FROM grid_event") == before
+
+
+def push_and_load(client, db, connection, token, ticket, kind_name="道路破损"):
+    data = ticket_form(connection, ticket=ticket, service_code=str(kind(connection, kind_name)))
+    number = client.post(API + "/requests.json", data=data, headers=bearer(token)).get_json()[0][
+        "service_request_id"
+    ]
+    return number, db.scalars(select(GridEvent).where(GridEvent.number == number)).one()
+
+
+def test_a_refusal_and_a_dispute_close_with_their_reasons(client, db, connection):
+    token = make_client(db)
+    center = db.scalars(select(User).where(User.username == "center")).one()
+    refused, event = push_and_load(client, db, connection, token, "R-1")
+    take_step(db, event, Step.REJECT, center, version=event.version, comment="重复工单,已另案办理")
+    dispute, quarrel = push_and_load(client, db, connection, token, "R-2", "邻里纠纷")
+    for step, extra in (
+        (Step.ACCEPT, {"risk_grade": "黄"}),
+        (Step.DISPATCH, {"dispatch": Dispatch("社区", community_id=quarrel.community_id)}),
+        (Step.HANDLE, {"comment": "组织双方调解两次"}),
+        (Step.VERIFY, {}),
+        (Step.CLOSE, {"mediation": "调解失败", "referral": "司法"}),
+    ):
+        take_step(db, quarrel, step, center, version=quarrel.version, **extra)
+    db.commit()
+    answers = client.get(
+        API + "/requests.json",
+        query_string={"service_request_id": f"{refused},{dispute}"},
+        headers=bearer(token),
+    ).get_json()
+    notes = {a["service_request_id"]: (a["status"], a["status_notes"]) for a in answers}
+    assert notes[refused][0] == "closed"
+    assert "不予受理的理由:重复工单,已另案办理" in notes[refused][1]
+    assert notes[dispute][0] == "closed"
+    assert "调解结果:调解失败" in notes[dispute][1] and "已转办司法" in notes[dispute][1]
