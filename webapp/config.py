@@ -80,6 +80,22 @@ def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
+def ratelimit_storage_uri() -> str:
+    """Where the rate limits are counted: ``RATELIMIT_STORAGE_URI``, else ``REDIS_URL``, else the
+    process's memory (the demo's one server; several workers or hosts need a shared store)."""
+    return (
+        os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    ).strip()
+
+
+def _ratelimit_storage_options(uri: str) -> dict:
+    """A Redis that does not answer must cost a request half a second at most, not a hang: the
+    limiter then counts in memory until it is back (see webapp/extensions.py)."""
+    if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {}
+
+
 def from_environment() -> dict:
     """All settings the app reads, as a plain dict for ``app.config``."""
     return {
@@ -103,7 +119,16 @@ def from_environment() -> dict:
         ),
         "PUBLIC_PHOTO_MAX_MB": int(os.environ.get("PUBLIC_PHOTO_MAX_MB", "10")),
         "HOTLINE_RATE_LIMIT": os.environ.get("HOTLINE_RATE_LIMIT", "300 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage_uri(),
+        "RATELIMIT_STORAGE_OPTIONS": _ratelimit_storage_options(ratelimit_storage_uri()),
+        # Several sites may share one Redis: each counts under its own prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "gridmap"),
+        # A Redis that goes away: count in each worker's memory meanwhile (logged as a warning)
+        # and go back to Redis when it answers again, rather than answer 500 to everyone.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # Behind TLS in production: links the app writes (url_for(_external=True)) use https.
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         # How long a statement may run and wait for a lock, in milliseconds, per kind of work:
         # the map layers and the public page (the read pool) fail fast; pages and saves of

@@ -23,10 +23,11 @@ from .people import StaffPerson
 from .police import PoliceRoom
 from .property import PropertyRating, Rectification
 from .services import Facility, FacilityType, Place
-from .user import User, UserSession
+from .user import ApiToken, User, UserSession
 
 __all__ = [
     "SRID",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Building",
