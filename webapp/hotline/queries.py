@@ -1,13 +1,15 @@
 """Hotline API clients (接口账号) and the events they pushed, as plain values for the views.
 
-Tokens: ``gm_`` and 43 url-safe characters (256 random bits); the database keeps the SHA-256
-only, so a leaked table names no usable token. A client is a system (its name goes into
-``grid_event.hotline_system``); rotating its token keeps its events, revoking stops it.
+Tokens: ``gmh_`` and 43 url-safe characters (256 random bits), hashed like login cookies and
+personal API tokens (``webapp.auth.sessions.token_hash``, SHA-256): a leaked table names no
+usable token. The prefix tells a system's token from a person's (``gm_``) at a glance.
+
+A client is a system (its name goes into ``grid_event.hotline_system``); rotating its token
+keeps its events, revoking stops it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Iterable
@@ -18,11 +20,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from gis.errors import UserError
 from webapp import clock
+from webapp.auth.sessions import token_hash as hash_token
 from webapp.forms import MARKUP, hidden_characters
 from webapp.models import Community, HotlineClient
 
-TOKEN_PREFIX = "gm_"
-TOKEN_PATTERN = re.compile(r"^gm_[A-Za-z0-9_-]{43}$")
+TOKEN_PREFIX = "gmh_"
+TOKEN_PATTERN = re.compile(r"^gmh_[A-Za-z0-9_-]{43}$")
 NAME_MAX = 40
 # last_used_at is written at most this often (a busy client would write on every call).
 TOUCH_EVERY = timedelta(minutes=1)
@@ -32,10 +35,6 @@ class ClientError(UserError):
     """A refused client name, scope or state (422 unless said otherwise)."""
 
     status = 422
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:
