@@ -340,6 +340,14 @@ def test_the_api_is_rate_limited_per_token(app, client, db):
     assert flooded.get_json()[0]["code"] == 429
     assert "频繁" in flooded.get_json()[0]["description"]
 
+    # Made-up tokens from one address do not get round it.
+    limiter.reset()
+    made_up = [
+        client.get(API + "/services.json", headers=bearer(queries.new_token())).status_code
+        for _ in range(4)
+    ]
+    assert made_up == [401, 401, 401, 429]
+
 
 # ---- the center's page -----------------------------------------------------------------------
 

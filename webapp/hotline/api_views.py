@@ -59,6 +59,8 @@ def _rate_key() -> str:
 
 
 limiter.limit(lambda: current_app.config["HOTLINE_RATE_LIMIT"], key_func=_rate_key)(bp)
+# And per address: made-up tokens, each its own key above, must not buy a flood.
+limiter.limit(lambda: current_app.config["HOTLINE_RATE_LIMIT"], key_func=get_remote_address)(bp)
 
 
 def _fields() -> dict:
