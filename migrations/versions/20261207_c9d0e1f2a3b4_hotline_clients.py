@@ -1,7 +1,7 @@
 """12345 热线接口: API clients with a hashed token and a community scope
 
 Revision ID: c9d0e1f2a3b4
-Revises: b3c4d5e6f7a9
+Revises: c4d5e6f7a8b0
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c9d0e1f2a3b4"
-down_revision: str | None = "b3c4d5e6f7a9"
+down_revision: str | None = "c4d5e6f7a8b0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
