@@ -78,7 +78,7 @@ start() {
   chown "$owner" "$sock"
   if ! is_running; then
     as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 -o \
-      "-c listen_addresses='' -c unix_socket_directories='$sock' -c port=$(port) -c synchronous_commit=off -c wal_keep_size=512MB" \
+      "-c listen_addresses='' -c unix_socket_directories='$sock' -c port=$(port) -c synchronous_commit=off" \
       start >/dev/null || { echo "gridmap: PostgreSQL did not start; see $log" >&2; tail -5 "$log" >&2; exit 1; }
   fi
   if [ -z "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'gridmap'")" ]; then
@@ -107,8 +107,13 @@ replica_start() {
     mkdir -p "$replica"
     chown "$owner" "$replica"
     echo "gridmap: making a streaming replica of the cluster in $replica" >&2
+    # A replication slot keeps the WAL the replica has not received yet (a busy cluster —
+    # CREATE DATABASE writes whole databases to WAL — recycles it within seconds otherwise),
+    # at most max_slot_wal_keep_size of it, so a replica left stopped cannot fill the disk.
+    psql_admin -c "ALTER SYSTEM SET max_slot_wal_keep_size = '2GB'" -c "SELECT pg_reload_conf()" >/dev/null
+    psql_admin -tAc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'gridmap_replica'" >/dev/null
     as_owner "$pgbin/pg_basebackup" -D "$replica/data" -h "$sock" -p "$(port)" -U "$dbuser" \
-      -X stream -R -c fast >/dev/null
+      -X stream -R -C -S gridmap_replica -c fast >/dev/null
     echo $(( $(port) + 1000 )) > "$replica/port"
   fi
   mkdir -p "$replica_sock"
