@@ -15,7 +15,7 @@ from tests.helpers import TEST_SETTINGS, AuthActions, csrf_token
 from webapp import create_app
 from webapp.config import PROJECT_ROOT
 from webapp.db import read
-from webapp.replicas import WROTE_AT
+from webapp.replicas import LAG_SQL, WROTE_AT
 
 pytestmark = pytest.mark.slow
 
@@ -42,10 +42,13 @@ def replica_url(database_url) -> str:
     replica = make_url(out).set(database=url.database)
     engine = create_engine(replica)
     deadline = time.monotonic() + 60
-    while True:  # the test database was made after the base backup: wait for it to arrive
+    while True:  # the test database was made after the base backup: wait for it to arrive,
+        # and for the replica to have caught up (a fresh one replays the backup's WAL first)
         try:
             with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM grid")).scalar():
+                if conn.execute(text("SELECT count(*) FROM grid")).scalar() and (
+                    conn.execute(LAG_SQL).one()[1] < 1
+                ):
                     break
         except Exception:
             if time.monotonic() > deadline:
