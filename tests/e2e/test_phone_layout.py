@@ -1,0 +1,242 @@
+"""Every staff page on a phone (390×844, touch), for each role with a demo login: the crawl
+follows the links of the role's home page and menu (then the links those pages show, up to a
+cap) and measures each page as the phone lays it out. Then the map's bottom sheet, step by step.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import login
+from webapp.auth.queries import DEMO_ACCOUNTS
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
+PAGES_PER_ROLE = 12
+# Not pages: files, the public pages, the API, a job's polling and links that end the session.
+SKIP = ("/logout", "/api/", "/static/", "/lookup", "/notice/", "/healthz", "/livez")
+SKIP_ENDINGS = (".xlsx", ".csv", ".geojson", ".gpx", ".pbf", "/status", "/sheet")
+
+# What the phone shows, measured in the page: sideways overflow, the top bar's height, text
+# squeezed narrower than its characters (a line per one or two characters), the map's height
+# and a panel (bottom sheet) that scrolls sideways.
+MEASURE = """() => {
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const visible = (el) => {
+    const s = getComputedStyle(el);
+    return s.visibility !== 'hidden' && s.display !== 'none' && el.getClientRects().length > 0;
+  };
+  // The top bar and everything drawn from it (a bar whose items overflow it is as tall as they).
+  let barHeight = 0;
+  const bar = document.querySelector('.topbar');
+  if (bar && visible(bar)) {
+    const top = bar.getBoundingClientRect().top;
+    let bottom = bar.getBoundingClientRect().bottom;
+    for (const el of bar.querySelectorAll('*')) {
+      // An open menu drops over the page; it is not the bar.
+      if (!visible(el) || el.closest('[data-menu]')) continue;
+      bottom = Math.max(bottom, el.getBoundingClientRect().bottom);
+    }
+    barHeight = bottom - top;
+  }
+  // A text squeezed to a character or two per line: its line boxes outnumber half its
+  // characters. Text on the map itself (labels placed by Leaflet) is not page layout.
+  const squeezed = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const chars = node.textContent.replace(/\\s+/g, '').length;
+    const parent = node.parentElement;
+    if (chars < 2 || !parent || !visible(parent) || parent.closest('.leaflet-container, script, style, noscript, option, select, [aria-hidden=true]')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const tops = new Set();
+    for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) tops.add(Math.round(r.top));
+    if (tops.size >= 2 && tops.size > chars / 2) {
+      squeezed.push(`${parent.tagName.toLowerCase()}.${parent.className}: "${node.textContent.trim().slice(0, 20)}" in ${tops.size} lines`);
+    }
+  }
+  const map = document.querySelector('.folium-map');
+  const panel = document.querySelector('#panel');
+  let panelOverflow = 0;
+  if (panel && visible(panel)) {
+    // A wide table may scroll inside its own box; nothing else pushes the panel sideways.
+    panelOverflow = panel.scrollWidth - panel.clientWidth;
+  }
+  return {
+    scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    innerWidth: vw, innerHeight: vh, barHeight, squeezed: squeezed.slice(0, 8),
+    mapHeight: map ? map.getBoundingClientRect().height : null, panelOverflow,
+  };
+}"""
+
+LINKS = """() => [...document.querySelectorAll('a[href]')]
+  .filter(a => !a.hasAttribute('download') && a.target !== '_blank')
+  .map(a => a.href)"""
+
+
+def wanted(url: str, origin: str) -> bool:
+    parts = urlsplit(url)
+    path = parts.path
+    return (
+        url.startswith(origin)
+        and not any(path.startswith(s) for s in SKIP)
+        and not path.endswith(SKIP_ENDINGS)
+    )
+
+
+def page_key(url: str) -> str:
+    """One visit per page, whatever its sort order or fragment."""
+    parts = urlsplit(url)
+    return parts.path
+
+
+def open_menu_links(page) -> list[str]:
+    """The links of the role's menu, opened as a phone user would open it."""
+    toggle = page.locator(".topbar [aria-controls]")
+    if toggle.count():
+        toggle.click()
+    return page.evaluate(LINKS)
+
+
+def settle(page) -> None:
+    page.wait_for_load_state("load")
+    if page.locator(".folium-map").count():
+        page.wait_for_function("() => window.gridmap && window.gridmap.map")
+    page.wait_for_timeout(150)  # the sheet's and the lists' scripts have run
+
+
+def check(page, url: str) -> dict:
+    figures = page.evaluate(MEASURE)
+    where = f"{url} at 390×844"
+    assert figures["scrollWidth"] <= figures["innerWidth"], f"{where} scrolls sideways: {figures}"
+    assert figures["barHeight"] <= 0.25 * figures["innerHeight"], f"{where}: top bar {figures}"
+    assert not figures["squeezed"], f"{where}: text squeezed {figures['squeezed']}"
+    if figures["mapHeight"] is not None:
+        assert figures["mapHeight"] >= 0.5 * figures["innerHeight"], f"{where}: map {figures}"
+    assert figures["panelOverflow"] <= 1, f"{where}: the panel scrolls sideways {figures}"
+    return figures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("username", [account[0] for account in DEMO_ACCOUNTS])
+def test_every_page_of_a_role_fits_a_phone(browser, live_server, username):
+    context = browser.new_context(base_url=live_server, **PHONE)
+    page = context.new_page()
+    try:
+        login(page, username)
+        settle(page)
+        origin = live_server
+        home = page.url
+        queue = [home]
+        queue += [u for u in open_menu_links(page) if wanted(u, origin)]
+        seen: set[str] = set()
+        visited = []
+        while queue and len(visited) < PAGES_PER_ROLE:
+            url = urljoin(origin, queue.pop(0))
+            if page_key(url) in seen or not wanted(url, origin):
+                continue
+            seen.add(page_key(url))
+            response = page.goto(url)
+            assert response is not None and response.status < 500, f"{url}: {response}"
+            settle(page)
+            check(page, url)
+            visited.append(url)
+            queue += page.evaluate(LINKS)
+        assert len(visited) >= 2, f"{username} reached only {visited}"
+    finally:
+        context.close()
+
+
+def sheet_state(page) -> str:
+    return page.locator("#sheet").get_attribute("data-sheet")
+
+
+def visible_map_share(page) -> float:
+    """The share of the viewport's height where the map shows above the sheet."""
+    return page.evaluate(
+        """() => {
+      const map = document.querySelector('.folium-map').getBoundingClientRect();
+      const sheet = document.querySelector('#sheet').getBoundingClientRect();
+      return (Math.min(map.bottom, sheet.top) - map.top) / window.innerHeight;
+    }"""
+    )
+
+
+def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server):
+    context = browser.new_context(base_url=live_server, **PHONE)
+    page = context.new_page()
+    try:
+        login(page, "grid")
+        page.goto("/map")
+        settle(page)
+        # The map fills the screen under the bar; the empty sheet peeks.
+        assert sheet_state(page) == "peek"
+        assert visible_map_share(page) >= 0.7
+        handle = page.locator("#sheet [data-sheet-handle]")
+        expect(handle).to_have_attribute("aria-expanded", "false")
+        # The buttons move it between the three heights.
+        page.get_by_role("button", name="展开一半").click()
+        assert sheet_state(page) == "half"
+        page.get_by_role("button", name="全屏").click()
+        assert sheet_state(page) == "full"
+        expect(handle).to_have_attribute("aria-expanded", "true")
+        # A tap on the handle brings the map back.
+        handle.tap()
+        assert sheet_state(page) == "peek"
+        # A panel loaded by htmx opens the sheet to half; the map keeps the top half.
+        page.locator("#panel a[hx-get]").first.click()
+        page.wait_for_function("() => document.querySelector('#panel[data-layer]')")
+        page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'half'")
+        assert 0.3 <= visible_map_share(page) <= 0.65
+        # Full, then a tap on the map: back to peek.
+        page.get_by_role("button", name="全屏").click()
+        assert sheet_state(page) == "full"
+        page.get_by_role("button", name="收起").click()
+        assert sheet_state(page) == "peek"
+        page.get_by_role("button", name="展开一半").click()
+        box = page.locator(".folium-map").bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + 60)
+        page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'peek'")
+        # Dragging the handle up snaps to the nearest height.
+        grip = handle.bounding_box()
+        x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x, 844 * 0.45, steps=6)
+        page.mouse.up()
+        assert sheet_state(page) == "half"
+    finally:
+        context.close()
+
+
+def test_the_menu_folds_into_a_button_and_opens_with_the_keyboard(browser, live_server):
+    context = browser.new_context(base_url=live_server, **PHONE)
+    page = context.new_page()
+    try:
+        login(page, "center")
+        settle(page)
+        toggle = page.get_by_role("button", name="菜单")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(page.get_by_role("link", name="数据管理")).to_be_hidden()
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        link = page.get_by_role("link", name="数据管理")
+        expect(link).to_be_visible()
+        assert link.bounding_box()["height"] >= 40  # a finger's tap target
+        page.keyboard.press("Escape")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(link).to_be_hidden()
+        expect(toggle).to_be_focused()
+    finally:
+        context.close()
