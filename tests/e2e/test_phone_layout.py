@@ -185,9 +185,9 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server)
         handle = page.locator("#sheet [data-sheet-handle]")
         expect(handle).to_have_attribute("aria-expanded", "false")
         # The buttons move it between the three heights.
-        page.get_by_role("button", name="展开一半").click()
+        page.locator("#sheet").get_by_role("button", name="半屏", exact=True).click()
         assert sheet_state(page) == "half"
-        page.get_by_role("button", name="全屏").click()
+        page.locator("#sheet").get_by_role("button", name="全屏", exact=True).click()
         assert sheet_state(page) == "full"
         expect(handle).to_have_attribute("aria-expanded", "true")
         # A tap on the handle brings the map back.
@@ -199,11 +199,11 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server)
         page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'half'")
         assert 0.3 <= visible_map_share(page) <= 0.65
         # Full, then a tap on the map: back to peek.
-        page.get_by_role("button", name="全屏").click()
+        page.locator("#sheet").get_by_role("button", name="全屏", exact=True).click()
         assert sheet_state(page) == "full"
-        page.get_by_role("button", name="收起").click()
+        page.locator("#sheet").get_by_role("button", name="收起", exact=True).click()
         assert sheet_state(page) == "peek"
-        page.get_by_role("button", name="展开一半").click()
+        page.locator("#sheet").get_by_role("button", name="半屏", exact=True).click()
         box = page.locator(".folium-map").bounding_box()
         page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + 60)
         page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'peek'")

@@ -15,6 +15,7 @@
  *   stops.js     patrol planning: picking stops, showing a route
  *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
  *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
+ *   sheet.js     the sidebar as a bottom sheet on a phone (peek, half, full)
  */
 
 import "./leaflet-fixes.js";
@@ -27,6 +28,7 @@ import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
+import "./sheet.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
