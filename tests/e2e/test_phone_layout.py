@@ -158,6 +158,8 @@ def test_every_page_of_a_role_fits_a_phone(browser, live_server, username):
 
 
 def sheet_state(page) -> str:
+    """The sheet's state once it has stopped moving."""
+    page.wait_for_function("() => document.querySelector('#sheet').getAnimations().length === 0")
     return page.locator("#sheet").get_attribute("data-sheet")
 
 
@@ -197,6 +199,7 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server)
         page.locator("#panel a[hx-get]").first.click()
         page.wait_for_function("() => document.querySelector('#panel[data-layer]')")
         page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'half'")
+        assert sheet_state(page) == "half"
         assert 0.3 <= visible_map_share(page) <= 0.65
         # Full, then a tap on the map: back to peek.
         page.locator("#sheet").get_by_role("button", name="全屏", exact=True).click()
