@@ -28,7 +28,7 @@ import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
-import "./sheet.js";
+import { coveredBottom } from "./sheet.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
@@ -61,7 +61,9 @@ gm.init = function (map, config) {
   PANES.forEach(([name, z]) => { map.createPane(name).style.zIndex = z; });
   if (config.startBounds && !document.querySelector("#panel[data-bounds]")) {
     const [w, s, e, n] = config.startBounds;
-    map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
+    map.fitBounds([[s, w], [n, e]], {
+      paddingTopLeft: [10, 10], paddingBottomRight: [10, 10 + coveredBottom()], animate: false,
+    });
   }
   L.control.scale({ imperial: false }).addTo(map);
   // A list panel widens the sidebar (map.css): the map follows its container's size.

@@ -37,11 +37,12 @@ export function setSheet(next) {
   });
 }
 
-/** How many pixels at the bottom of the map the sheet covers (0 beside the map). */
+/** How many pixels at the bottom of the map the sheet covers once it has settled (0 beside
+ * the map): where to frame a feature while the sheet is still moving. */
 export function coveredBottom() {
   if (!phone()) return 0;
-  const map = sheet.parentElement.getBoundingClientRect();
-  return Math.max(0, map.bottom - sheet.getBoundingClientRect().top);
+  if (sheet.style.height) return sheet.getBoundingClientRect().height;
+  return snapHeights()[STATES.indexOf(state())];
 }
 
 function panelEmpty() {
@@ -62,6 +63,7 @@ function snapHeights() {
   });
   sheet.dataset.sheet = current;
   sheet.style.height = inline;
+  sheet.getBoundingClientRect();  // settle here, or the sheet would slide from the last tried
   if (!still) sheet.classList.remove("dragging");
   return heights;
 }
@@ -137,6 +139,9 @@ function init() {
   const search = sheet.querySelector("input[type=search]");
   if (search) search.addEventListener("focus", () => { if (phone()) setSheet("full"); });
   hub.on("panel", () => {
+    // A new panel reads from its top (the last one's scroll position means nothing to it).
+    const host = document.getElementById("panel-host");
+    if (host && phone()) host.scrollTop = 0;
     if (panelEmpty()) setSheet("peek");
     else if (state() === "peek") setSheet("half");
   });
