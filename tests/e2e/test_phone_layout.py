@@ -32,10 +32,8 @@ SKIP_ENDINGS = (".xlsx", ".csv", ".geojson", ".gpx", ".pbf", "/status", "/sheet"
 # and a panel (bottom sheet) that scrolls sideways.
 MEASURE = """() => {
   const vw = window.innerWidth, vh = window.innerHeight;
-  const visible = (el) => {
-    const s = getComputedStyle(el);
-    return s.visibility !== 'hidden' && s.display !== 'none' && el.getClientRects().length > 0;
-  };
+  const visible = (el) => el.checkVisibility({ visibilityProperty: true })
+    && el.getClientRects().length > 0;
   // The top bar and everything drawn from it (a bar whose items overflow it is as tall as they).
   let barHeight = 0;
   const bar = document.querySelector('.topbar');
@@ -71,6 +69,21 @@ MEASURE = """() => {
       squeezed.push(`${parent.tagName.toLowerCase()}.${parent.className}: "${text}" ${tops.size}`);
     }
   }
+  // Controls a finger must hit, under 40 px tall. A link inside a sentence is exempt (WCAG
+  // 2.5.8), as are check boxes and radio buttons (their labels are the target).
+  const small = [];
+  const controls = 'a[href], button, select, summary, textarea, '
+    + 'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
+  for (const el of document.querySelectorAll(controls)) {
+    if (!visible(el)) continue;
+    const text = el.parentElement ? el.parentElement.textContent.replace(/\\s+/g, '') : '';
+    if (el.tagName === 'A' && text !== el.textContent.replace(/\\s+/g, '')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.height < 39.5) {
+      const label = el.textContent.trim().slice(0, 12);
+      small.push(`${el.tagName.toLowerCase()}.${el.className} "${label}" ${Math.round(r.height)}`);
+    }
+  }
   const map = document.querySelector('.folium-map');
   const panel = document.querySelector('#panel');
   let panelOverflow = 0;
@@ -82,6 +95,7 @@ MEASURE = """() => {
     scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
     innerWidth: vw, innerHeight: vh, barHeight, squeezed: squeezed.slice(0, 8),
     mapHeight: map ? map.getBoundingClientRect().height : null, panelOverflow,
+    small: small.slice(0, 8),
   };
 }"""
 
@@ -135,6 +149,7 @@ def check(page, url: str) -> dict:
     if figures["mapHeight"] is not None:
         assert figures["mapHeight"] >= 0.5 * figures["innerHeight"], f"{where}: map {figures}"
     assert figures["panelOverflow"] <= 1, f"{where}: the panel scrolls sideways {figures}"
+    assert not figures["small"], f"{where}: tap targets under 40 px {figures['small']}"
     return figures
 
 
@@ -237,6 +252,7 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server)
         box = page.locator(".folium-map").bounding_box()
         page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + 60)
         page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'peek'")
+        assert sheet_state(page) == "peek"  # and it has stopped moving
         # Dragging the handle up snaps to the nearest height.
         grip = handle.bounding_box()
         x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2

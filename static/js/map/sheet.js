@@ -135,6 +135,10 @@ function init() {
     event.preventDefault();
     setSheet("peek");
   }, true);
+  // Drawing a shape needs the map: the sheet steps aside when the form asks to draw.
+  sheet.addEventListener("click", (event) => {
+    if (phone() && event.target.closest("[data-draw]")) setSheet("peek");
+  });
   // Typing a search needs the room for its results above the keyboard.
   const search = sheet.querySelector("input[type=search]");
   if (search) search.addEventListener("focus", () => { if (phone()) setSheet("full"); });
