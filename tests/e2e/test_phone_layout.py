@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from tests.helpers import login
 from webapp.auth.queries import DEMO_ACCOUNTS
@@ -216,7 +217,7 @@ def visible_map_share(page) -> float:
     )
 
 
-def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server):
+def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server, engine):
     context = browser.new_context(base_url=live_server, **PHONE)
     page = context.new_page()
     try:
@@ -261,6 +262,16 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server)
         page.mouse.move(x, 844 * 0.45, steps=6)
         page.mouse.up()
         assert sheet_state(page) == "half"
+        # A search takes the whole sheet (the keyboard covers the rest); its result, half.
+        with engine.connect() as conn:
+            compound = conn.execute(text("SELECT name FROM compound ORDER BY id LIMIT 1")).scalar()
+        page.locator("#search-box").tap()
+        assert sheet_state(page) == "full"
+        page.locator("#search-box").fill(compound)
+        page.locator("#search-results a[data-layer=compound]").first.click()
+        expect(page.locator("#panel")).to_have_attribute("data-layer", "compound")
+        assert sheet_state(page) == "half"
+        expect(page.locator("#search-box")).not_to_be_focused()
     finally:
         context.close()
 

@@ -17,6 +17,7 @@ const DRAG_PX = 6;  // a pointer that moves less is a tap
 
 const sheet = document.getElementById("sheet");
 let dragged = false;  // the click that ends a drag is not a tap
+let bySearch = false;  // the sheet went full for typing a search: a result brings it to half
 
 function phone() {
   return !!sheet && PHONE.matches;
@@ -28,6 +29,7 @@ function state() {
 
 export function setSheet(next) {
   if (!sheet || !STATES.includes(next)) return;
+  bySearch = false;
   sheet.dataset.sheet = next;
   sheet.style.height = "";
   const handle = sheet.querySelector("[data-sheet-handle]");
@@ -141,13 +143,20 @@ function init() {
   });
   // Typing a search needs the room for its results above the keyboard.
   const search = sheet.querySelector("input[type=search]");
-  if (search) search.addEventListener("focus", () => { if (phone()) setSheet("full"); });
+  if (search) {
+    search.addEventListener("focus", () => {
+      if (!phone()) return;
+      setSheet("full");
+      bySearch = true;
+    });
+  }
   hub.on("panel", () => {
     // A new panel reads from its top (the last one's scroll position means nothing to it).
     const host = document.getElementById("panel-host");
     if (host && phone()) host.scrollTop = 0;
     if (panelEmpty()) setSheet("peek");
-    else if (state() === "peek") setSheet("half");
+    else if (state() === "peek" || bySearch) setSheet("half");
+    if (search && document.activeElement === search) search.blur();  // the keyboard goes too
   });
 }
 
