@@ -24,13 +24,14 @@ PHONE = {
     "locale": "zh-CN",
 }
 PAGES_PER_ROLE = 12
-# Not pages: files, the public pages, the API, a job's polling and links that end the session.
+# Not staff pages on a phone: files, the public pages, the API, a job's polling, the patrol
+# route sheet (laid out for A4 paper, to print) and links that end the session.
 SKIP = ("/logout", "/api/", "/static/", "/lookup", "/notice/", "/healthz", "/livez")
 SKIP_ENDINGS = (".xlsx", ".csv", ".geojson", ".gpx", ".pbf", "/status", "/sheet")
 
 # What the phone shows, measured in the page: sideways overflow, the top bar's height, text
-# squeezed narrower than its characters (a line per one or two characters), the map's height
-# and a panel (bottom sheet) that scrolls sideways.
+# squeezed narrower than its characters (a line per one or two characters), the map's height,
+# a panel (bottom sheet) that scrolls sideways, and tap targets under 40 px.
 MEASURE = """() => {
   const vw = window.innerWidth, vh = window.innerHeight;
   const visible = (el) => el.checkVisibility({ visibilityProperty: true })
