@@ -31,6 +31,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import TelInput, TextInput
 
 from gis.coords import CoordinateSystem
 from gis.errors import UserError
@@ -120,7 +121,8 @@ def _validators(spec: Field) -> list:
 def _wtf_field(spec: Field):
     kwargs = {"label": spec.label, "validators": _validators(spec), "description": spec.help}
     if spec.kind in ("text",):
-        return StringField(filters=[strip], **kwargs)
+        widget = TelInput() if spec.input_type == "tel" else TextInput()
+        return StringField(filters=[strip], widget=widget, **kwargs)
     if spec.kind == "textarea":
         return TextAreaField(filters=[strip], **kwargs)
     if spec.kind == "int":

@@ -64,6 +64,8 @@ class Field:
     # A full check of the value (raising a UserError with the user's message), run as the user
     # types and again on save: e.g. a device code's parts, not only its length.
     check: Callable[[str], object] | None = None
+    # The HTML input type of a text field: "tel" brings up a phone's dial pad for numbers.
+    input_type: str = "text"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ PHONE = Field(
     pattern=PHONE_PATTERN,
     pattern_message=PHONE_MESSAGE,
     code=True,
+    input_type="tel",
 )
 COMMUNITY = Field("community_id", "所属社区", "ref", required=True, ref="community")
 GRID = Field("grid_id", "所属网格", "ref", ref="grid", help="留空则按位置自动确定")
@@ -124,6 +127,7 @@ PERSONAL_PHONE = Field(
     pattern=PHONE_PATTERN,
     pattern_message=PHONE_MESSAGE,
     help="修改时只显示号码的部分数字,留空则不修改",
+    input_type="tel",
 )
 # The work number published for a 网格员 or 网格长 (公示): a decision, not their own phone.
 PUBLIC_PHONE = Field(
@@ -134,6 +138,7 @@ PUBLIC_PHONE = Field(
     pattern=PHONE_PATTERN,
     pattern_message=PHONE_MESSAGE.replace("联系电话", "公示电话"),
     help="对外公示的工作电话,将显示在公开的“身边服务”页面上;留空则不公示电话",
+    input_type="tel",
 )
 
 

@@ -93,12 +93,15 @@ function addCommunityFilter() {
   const control = L.control({ position: "topleft" });
   control.onAdd = function () {
     const div = L.DomUtil.create("div", "gm-filter leaflet-bar");
-    div.innerHTML = `<label>社区 <select id="community-filter" aria-label="社区筛选">
+    // Folded on a phone (sheet.js's width): open, it would cover a third of the map.
+    const fold = window.matchMedia("(max-width: 47.99rem)").matches;
+    div.innerHTML = `<details${fold ? "" : " open"}><summary>筛选</summary>
+      <label>社区 <select id="community-filter" aria-label="社区筛选">
       <option value="">全部社区</option></select></label>
       <label>服务圈 <select id="circle-type" aria-label="服务圈设施类型"></select></label>
       <label>步行人群 <select id="circle-profile" aria-label="步行人群">
         <option value="standard">标准</option><option value="elderly">老年人</option>
-      </select></label>`;
+      </select></label></details>`;
     L.DomEvent.disableClickPropagation(div);
     return div;
   };

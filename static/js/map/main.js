@@ -15,6 +15,7 @@
  *   stops.js     patrol planning: picking stops, showing a route
  *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
  *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
+ *   sheet.js     the sidebar as a bottom sheet on a phone (peek, half, full)
  */
 
 import "./leaflet-fixes.js";
@@ -27,6 +28,7 @@ import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
+import { coveredBottom } from "./sheet.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
@@ -59,7 +61,9 @@ gm.init = function (map, config) {
   PANES.forEach(([name, z]) => { map.createPane(name).style.zIndex = z; });
   if (config.startBounds && !document.querySelector("#panel[data-bounds]")) {
     const [w, s, e, n] = config.startBounds;
-    map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
+    map.fitBounds([[s, w], [n, e]], {
+      paddingTopLeft: [10, 10], paddingBottomRight: [10, 10 + coveredBottom()], animate: false,
+    });
   }
   L.control.scale({ imperial: false }).addTo(map);
   // A list panel widens the sidebar (map.css): the map follows its container's size.

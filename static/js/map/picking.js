@@ -5,6 +5,7 @@
 
 import { gm, fill, panel } from "./state.js";
 import { pickFeature } from "./stops.js";
+import { coveredBottom } from "./sheet.js";
 
 function openPanel(layer, id) {
   // While a management form is open, clicks draw or edit: they must not replace the form.
@@ -35,7 +36,10 @@ export function showPanelFeature(fly) {
     if (w === e && s === n) {
       gm.map.flyTo([s, w], Math.max(gm.map.getZoom(), 17));
     } else {
-      gm.map.flyToBounds([[s, w], [n, e]], { maxZoom: 17, padding: [40, 40] });
+      // On a phone the feature is framed in the map above the sheet.
+      gm.map.flyToBounds([[s, w], [n, e]], {
+        maxZoom: 17, paddingTopLeft: [40, 40], paddingBottomRight: [40, 40 + coveredBottom()],
+      });
     }
   }
 }
