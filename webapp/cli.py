@@ -266,6 +266,32 @@ def audit_purge(days: int) -> None:
     click.echo(f"deleted {deleted} audit entries and {logins} login records older than {days} days")
 
 
+@main.group()
+def walks() -> None:
+    """巡查打卡 tracks."""
+
+
+@walks.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Delete walks that ended more than this many days ago (default WALK_RETENTION_DAYS).",
+)
+def walks_purge(days: int | None) -> None:
+    """Delete walks, their track points and check-ins past the retention age (by the app's
+    clock, webapp.clock)."""
+    from . import clock
+    from .field.queries import purge
+
+    days = days or config.from_environment()["WALK_RETENTION_DAYS"]
+    with _session() as session:
+        deleted = purge(session, days, clock.now())
+        session.commit()
+    click.echo(f"deleted {deleted} walks older than {days} days")
+
+
 @user.command("unlock")
 @click.argument("username")
 def user_unlock(username: str) -> None:

@@ -13,6 +13,7 @@ from .campaigns import (
     InspectionResult,
 )
 from .circles import CatchmentMethod, FacilityCatchment
+from .field import Walk, WalkCheckin, WalkPoint
 from .housing import Building, Compound
 from .job import Job, JobState
 from .network import RoadNode, RoadSegment
@@ -58,4 +59,7 @@ __all__ = [
     "Subdistrict",
     "User",
     "UserSession",
+    "Walk",
+    "WalkCheckin",
+    "WalkPoint",
 ]
