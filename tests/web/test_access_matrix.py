@@ -138,6 +138,9 @@ PROBES = [
     Probe(Action.MANAGE_ACCOUNTS, _post("/admin/accounts/{account}/unlock"), has_area=False),
     Probe(Action.GIVE_ROLES, _post("/admin/accounts/{account}/totp"), has_area=False),
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
+    Probe(Action.RECORD_WALKS, _get("/field/walk"), has_area=False),
+    # Whose walks in which area: tests/web/test_field.py (own, community, another community).
+    Probe(Action.READ_WALKS, _get("/field/walks"), has_area=False),
 ]
 # Not probed by a route: READ_CAMPAIGN_ATTACHMENTS needs a stored file (see
 # tests/web/test_campaign_attachments.py, which checks the planner's and other areas' access).

@@ -255,7 +255,7 @@ def walk_detail(walk_id: int):
         today=street_coverage(session, walk.grid_id, Period.day(today), buffer_m),
         week=street_coverage(session, walk.grid_id, Period.week_to(today), buffer_m),
         buffer_m=buffer_m,
-        walked=walked_time(session, [walk.user_id], today, _setting("WALK_MINUTES_PER_DAY"))[
+        time=walked_time(session, [walk.user_id], today, _setting("WALK_MINUTES_PER_DAY"))[
             walk.user_id
         ],
         grid_name=session.execute(

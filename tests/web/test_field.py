@@ -1,0 +1,205 @@
+"""巡查打卡 over HTTP: the phone's JSON endpoints, who sees a track, bad input, the 工作台, the
+manifest and the service worker."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tests.helpers import along_street, csrf_token, first_grid
+from webapp.auth.queries import create_user
+
+JSON = {"Accept": "application/json"}
+
+
+def _start(client) -> tuple[int, str]:
+    page = client.get("/field/walk").get_data(as_text=True)
+    token = csrf_token(page)
+    response = client.post("/field/walk/start", data={"csrf_token": token})
+    assert response.status_code == 303
+    page = client.get("/field/walk").get_data(as_text=True)
+    walk_id = int(re.search(r'data-walk-id="(\d+)"', page).group(1))
+    return walk_id, token
+
+
+def _points(connection, n=10, start_ms=None, first_seq=0):
+    import time
+
+    start_ms = start_ms or int(time.time() * 1000) - n * 10_000
+    grid, _ = first_grid(connection)
+    return [
+        {"seq": first_seq + i, "lon": lon, "lat": lat, "at": start_ms + i * 10_000, "accuracy": 6}
+        for i, (lon, lat) in enumerate(along_street(connection, grid, n))
+    ]
+
+
+def _post_json(client, url, token, body):
+    return client.post(url, json=body, headers={**JSON, "X-CSRFToken": token})
+
+
+@pytest.fixture
+def other_worker(db, connection):
+    """A second grid worker, in the second grid of the first community."""
+    grid, _community = connection.execute(
+        text("SELECT id, community_id FROM grid ORDER BY id OFFSET 1 LIMIT 1")
+    ).one()
+    user = create_user(
+        db,
+        username="grid_b",
+        password="Demo@2026x",
+        role="grid",
+        display_name="网格员乙",
+        community_id=None,
+        grid_id=grid,
+    )
+    db.execute(
+        text("UPDATE app_user SET must_change_password = false WHERE id = :id"), {"id": user.id}
+    )
+    db.commit()
+    return user
+
+
+def test_a_walk_end_to_end_over_http(client, auth, connection):
+    auth.login("grid")
+    walk_id, token = _start(client)
+    points = _points(connection)
+    sent = _post_json(client, f"/field/walk/{walk_id}/points", token, {"points": points[:6]})
+    assert sent.status_code == 200 and sent.json["stored"] == 6
+    again = _post_json(client, f"/field/walk/{walk_id}/points", token, {"points": points})
+    assert again.json == {**again.json, "stored": 4, "duplicates": 6}
+    assert again.json["walk"]["points"] == 10
+    lon, lat = points[3]["lon"], points[3]["lat"]
+    targets = client.get(f"/field/walk/{walk_id}/targets?lon={lon}&lat={lat}", headers=JSON)
+    assert targets.status_code == 200 and targets.json["targets"]
+    ended = client.post(
+        f"/field/walk/{walk_id}/end", data={"csrf_token": token, "note": "德阳路路灯不亮"}
+    )
+    assert ended.status_code == 303 and ended.location.endswith(f"/field/walks/{walk_id}")
+    detail = client.get(f"/field/walks/{walk_id}").get_data(as_text=True)
+    assert "德阳路路灯不亮" in detail and 'data-share="today"' in detail
+    late = _post_json(client, f"/field/walk/{walk_id}/points", token, {"points": points})
+    assert late.status_code == 409 and "已结束" in late.json["error"]
+
+
+def test_bad_input_answers_4xx_in_chinese(client, auth, connection):
+    auth.login("grid")
+    walk_id, token = _start(client)
+    url = f"/field/walk/{walk_id}/points"
+    bad = _post_json(
+        client, url, token, {"points": [{"seq": 0, "lon": "东经", "lat": 36, "at": 0}]}
+    )
+    assert bad.status_code == 422 and "经度" in bad.json["error"]
+    assert _post_json(client, url, token, ["not", "an", "object"]).status_code == 422
+    camera, lon, lat = connection.execute(
+        text(
+            "SELECT id, ST_X(geom), ST_Y(geom) FROM camera WHERE grid_id = :g ORDER BY id LIMIT 1"
+        ),
+        {"g": first_grid(connection)[0]},
+    ).one()
+    far = _post_json(
+        client,
+        f"/field/walk/{walk_id}/checkins",
+        token,
+        {"key": "camera", "id": camera, "lon": lon, "lat": lat + 0.0045},
+    )
+    assert far.status_code == 422 and re.search(r"约 \d{3} 米", far.json["error"])
+    note = client.post(f"/field/walk/{walk_id}/end", data={"csrf_token": token, "note": "<script>"})
+    assert note.status_code == 422 and "不能包含" in note.get_data(as_text=True)
+    no_token = client.post(url, json={"points": []}, headers=JSON)
+    assert no_token.status_code == 400
+
+
+def test_a_track_for_another_workers_walk_is_refused(client, auth, connection, other_worker):
+    auth.login("grid")
+    walk_id, _ = _start(client)
+    auth.logout()
+    auth.login("grid_b", "Demo@2026x")
+    token = csrf_token(client.get("/manage/staff").get_data(as_text=True))
+    refused = _post_json(
+        client, f"/field/walk/{walk_id}/points", token, {"points": _points(connection, 3)}
+    )
+    assert refused.status_code == 403 and "其他网格员" in refused.json["error"]
+    assert client.get(f"/field/walks/{walk_id}").status_code == 403
+    stored = connection.execute(
+        text("SELECT count(*) FROM walk_point WHERE walk_id = :w"), {"w": walk_id}
+    ).scalar_one()
+    assert stored == 0
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [("center", 200), ("community", 200), ("planner", 403), ("auditor", 403), ("admin", 403)],
+)
+def test_who_reads_a_track(client, auth, connection, username, status):
+    auth.login("grid")
+    walk_id, _ = _start(client)
+    auth.logout()
+    auth.login(username)
+    assert client.get(f"/field/walks/{walk_id}").status_code == status
+
+
+def test_community_staff_of_another_community_do_not_read_the_track(client, auth, db, connection):
+    auth.login("grid")
+    walk_id, _ = _start(client)
+    other = connection.execute(
+        text("SELECT id FROM community WHERE id <> :c ORDER BY id LIMIT 1"),
+        {"c": first_grid(connection)[1]},
+    ).scalar_one()
+    create_user(
+        db,
+        username="comm_b",
+        password="Demo@2026x",
+        role="community",
+        display_name="乙社区",
+        community_id=other,
+        grid_id=None,
+    )
+    db.execute(text("UPDATE app_user SET must_change_password = false WHERE username = 'comm_b'"))
+    db.commit()
+    auth.logout()
+    auth.login("comm_b", "Demo@2026x")
+    assert client.get(f"/field/walks/{walk_id}").status_code == 403
+    listed = client.get("/field/walks").get_data(as_text=True)
+    assert 'data-worker="grid"' not in listed
+
+
+def test_the_list_shows_the_hour_a_day_rule_per_worker(client, auth, other_worker):
+    auth.login("community")
+    listed = client.get("/field/walks").get_data(as_text=True)
+    assert 'data-worker="grid"' in listed and 'data-worker="grid_b"' in listed
+    assert "/ 60 分钟" in listed
+    auth.logout()
+    auth.login("grid")
+    own = client.get("/field/walks").get_data(as_text=True)
+    assert 'data-worker="grid"' in own and 'data-worker="grid_b"' not in own
+
+
+def test_the_workbench_shows_todays_work(client, auth, connection):
+    auth.login("grid")
+    page = client.get("/field").get_data(as_text=True)
+    assert 'data-section="walk"' in page and "开始巡查" in page
+    offline = connection.execute(
+        text("SELECT count(*) FROM camera WHERE grid_id = :g AND state <> '在线'"),
+        {"g": first_grid(connection)[0]},
+    ).scalar_one()
+    assert f'data-figure="cameras">{offline}<' in page
+    assert client.get("/").get_data(as_text=True).count("/field") >= 1
+    auth.logout()
+    auth.login("center")
+    assert client.get("/field").status_code == 302
+
+
+def test_the_manifest_and_the_service_worker(client):
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    body = manifest.json
+    assert body["name"] == "社区治理一张图" and body["display"] == "standalone"
+    assert {i["sizes"] for i in body["icons"]} == {"192x192", "512x512"}
+    for icon in body["icons"]:
+        png = client.get(icon["src"])
+        assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and "javascript" in worker.mimetype
+    assert worker.headers["Cache-Control"] == "no-cache"
