@@ -1,0 +1,133 @@
+"""巡查打卡 on a phone in headless Chromium: a grid worker starts a walk, the scripted position
+moves along 德阳路 in their grid, they check in at a camera, lose the network for part of the
+walk and end it. The stored track has every fix in order, the check-in is stored, and the
+street-coverage figure on the page equals a recount in SQL for today (by the app's clock)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+from tests.helpers import along_street, first_grid, login, recount
+from webapp import clock
+from webapp.field.coverage import Period
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+# The part of 德阳路 walked: past the south gate cameras of 城阳小区, about 250 m.
+WEST, EAST = 120.3668, 120.3698
+
+
+@pytest.fixture
+def phone(browser, base_url):
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        permissions=["geolocation"],
+        geolocation={"longitude": WEST, "latitude": 36.31433, "accuracy": 8},
+    )
+    yield context
+    context.close()
+
+
+def _fixes(engine) -> list[tuple[float, float]]:
+    with engine.connect() as conn:
+        grid, _ = first_grid(conn)
+        street = along_street(conn, grid, 100)  # about 9 m apart
+    return [(lon, lat) for lon, lat in street if WEST <= lon <= EAST]
+
+
+def _move(page, context, lon, lat, recorded: int) -> None:
+    context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 8})
+    page.wait_for_function(
+        f"() => document.getElementById('walk').walkState().nextSeq >= {recorded}"
+    )
+
+
+def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_seen):
+    fixes = _fixes(engine)
+    assert len(fixes) >= 20
+    with engine.connect() as conn:
+        camera_id, camera = conn.execute(
+            text(
+                "SELECT id, name FROM camera WHERE grid_id = :g ORDER BY geom <->"
+                " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1"
+            ),
+            {"g": first_grid(conn)[0], "lon": fixes[len(fixes) // 2][0], "lat": fixes[0][1]},
+        ).one()
+    page = phone.new_page()
+    page.on("request", lambda request: requests_seen.append(request.url))
+    login(page, "grid")
+    page.goto("/field/walk")
+    phone.set_geolocation({"longitude": fixes[0][0], "latitude": fixes[0][1], "accuracy": 8})
+    page.get_by_role("button", name="开始巡查").click()
+    page.wait_for_function("() => document.getElementById('walk').walkState().nextSeq >= 1")
+    walk_id = int(page.locator("#walk").get_attribute("data-walk-id"))
+
+    offline_from, offline_to = len(fixes) // 6, len(fixes) // 2 - 1
+    for i, (lon, lat) in enumerate(fixes[1:], start=1):
+        if i == offline_from:
+            phone.set_offline(True)
+            expect(page.locator("#walk-net")).to_have_attribute("data-state", "offline")
+        if i == offline_to:
+            assert page.evaluate("document.getElementById('walk').walkState().queued") >= (
+                offline_to - offline_from
+            )
+            phone.set_offline(False)  # the browser's `online` event sends the queue
+            page.wait_for_function("() => document.getElementById('walk').walkState().queued === 0")
+        _move(page, phone, lon, lat, i + 1)
+        if i == len(fixes) // 2 + 2:
+            page.get_by_role("button", name="查找附近点位").click()
+            target = page.locator("#targets li", has_text=camera)
+            target.get_by_role("button", name="打卡").click()
+            expect(page.locator("#checkin-message")).to_contain_text(f"已在监控“{camera}”打卡")
+
+    # Typed notes survive a reload (weak network: the page came back, the text did too).
+    page.get_by_label("巡查记录(选填)").fill("德阳路南侧井盖松动")
+    page.reload()
+    expect(page.get_by_label("巡查记录(选填)")).to_have_value("德阳路南侧井盖松动")
+    page.get_by_role("button", name="结束巡查").click()
+    page.wait_for_url(f"**/field/walks/{walk_id}")
+    expect(page.locator("#walk-map[data-ready]")).to_be_visible()
+
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text(
+                "SELECT seq, ST_X(geom), ST_Y(geom), accepted FROM walk_point"
+                " WHERE walk_id = :w ORDER BY seq"
+            ),
+            {"w": walk_id},
+        ).all()
+        checkins = conn.execute(
+            text("SELECT target_kind, target_id FROM walk_checkin WHERE walk_id = :w"),
+            {"w": walk_id},
+        ).all()
+        note, ended = conn.execute(
+            text("SELECT note, ended_at IS NOT NULL FROM walk WHERE id = :w"), {"w": walk_id}
+        ).one()
+        today = Period.day(clock.today())
+        total, walked = recount(conn, first_grid(conn)[0], today.start, today.end)
+
+    # Every fix, in order, once (a fix the phone repeats is kept as its own point).
+    assert [s.seq for s in stored] == list(range(len(stored)))
+    assert all(s.accepted for s in stored)
+    positions = []
+    for s in stored:
+        here = (round(s[1], 6), round(s[2], 6))
+        if not positions or positions[-1] != here:
+            positions.append(here)
+    assert positions == [(round(lon, 6), round(lat, 6)) for lon, lat in fixes]
+    assert checkins == [("监控", camera_id)]
+    assert note == "德阳路南侧井盖松动" and ended
+
+    shown = page.locator("[data-share=today]").inner_text()
+    assert shown.endswith("%")
+    assert float(shown[:-1]) == pytest.approx(walked / total * 100, abs=0.051)
+    walked_shown = int(page.locator("[data-walked-m=today]").inner_text())
+    assert abs(walked_shown - walked) <= 1
+    assert walked > 200  # the stretch walked, with the buffer's ends
