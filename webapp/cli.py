@@ -94,13 +94,14 @@ def demo_load(scale: int, seed: int, replace: bool, catchments: bool) -> None:
     click.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
     if catchments:
         _compute_catchments()
-    if scale == 1:
-        _seed_activity()
     from .auth.queries import ensure_demo_accounts
 
+    # The accounts first: the demo walks belong to the demo grid workers.
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
+    if scale == 1:
+        _seed_activity()
 
 
 @demo.command("ensure")
@@ -119,10 +120,11 @@ def _ensure_demo() -> None:
         click.echo("gridmap: loading the demo subdistrict (once)")
         load_demo(_url(), progress=True)
         _compute_catchments()
-        _seed_activity()
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
+    if empty:
+        _seed_activity()  # after the accounts: the demo walks belong to the grid workers
 
 
 def _seed_activity() -> None:

@@ -87,8 +87,15 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
             target.get_by_role("button", name="打卡").click()
             expect(page.locator("#checkin-message")).to_contain_text(f"已在监控“{camera}”打卡")
 
-    # Typed notes survive a reload (weak network: the page came back, the text did too).
+    # Typed notes survive a reload, even one without network: the service worker answers with
+    # the walk page it kept, and the text comes back from localStorage.
     page.get_by_label("巡查记录(选填)").fill("德阳路南侧井盖松动")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.set_offline(True)
+    reloaded = page.reload()
+    assert reloaded.from_service_worker
+    expect(page.get_by_label("巡查记录(选填)")).to_have_value("德阳路南侧井盖松动")
+    phone.set_offline(False)
     page.reload()
     expect(page.get_by_label("巡查记录(选填)")).to_have_value("德阳路南侧井盖松动")
     page.get_by_role("button", name="结束巡查").click()
