@@ -89,6 +89,9 @@ def upgrade() -> None:
             "target_kind IN ('监控', '警务室', '重点场所', '小区', '服务设施')",
             name=op.f("ck_walk_checkin_target_kind_choice"),
         ),
+        sa.CheckConstraint(
+            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name=op.f("ck_walk_checkin_geom_valid")
+        ),
         sa.ForeignKeyConstraint(
             ["walk_id"], ["walk.id"], name=op.f("fk_walk_checkin_walk_id_walk"), ondelete="CASCADE"
         ),
@@ -130,6 +133,9 @@ def upgrade() -> None:
             "accuracy_m IS NULL OR accuracy_m >= 0", name=op.f("ck_walk_point_accuracy")
         ),
         sa.CheckConstraint("seq >= 0", name=op.f("ck_walk_point_seq")),
+        sa.CheckConstraint(
+            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name=op.f("ck_walk_point_geom_valid")
+        ),
         sa.ForeignKeyConstraint(
             ["walk_id"], ["walk.id"], name=op.f("fk_walk_point_walk_id_walk"), ondelete="CASCADE"
         ),

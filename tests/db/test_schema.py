@@ -21,6 +21,8 @@ SPATIAL_TABLES = {
     "facility_catchment",
     "patrol_route",
     "patrol_stop",
+    "walk_point",
+    "walk_checkin",
 }
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.domain.choices import CheckinTarget
 
-from .base import Base, Timestamped, choice_check, geometry_column
+from .base import Base, Timestamped, choice_check, geometry_column, valid_geometry_check
 
 
 class Walk(Timestamped, Base):
@@ -63,6 +63,7 @@ class WalkPoint(Base):
 
     __tablename__ = "walk_point"
     __table_args__ = (
+        valid_geometry_check(),
         CheckConstraint("seq >= 0", name="seq"),
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy"),
     )
@@ -82,6 +83,7 @@ class WalkCheckin(Base):
 
     __tablename__ = "walk_checkin"
     __table_args__ = (
+        valid_geometry_check(),
         choice_check("target_kind", CheckinTarget),
         UniqueConstraint("walk_id", "target_kind", "target_id", name="uq_walk_checkin_target"),
     )
