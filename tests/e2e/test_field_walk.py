@@ -138,3 +138,44 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     walked_shown = int(page.locator("[data-walked-m=today]").inner_text())
     assert abs(walked_shown - walked) <= 1
     assert walked > 200  # the stretch walked, with the buffer's ends
+
+
+def test_a_typed_inspection_survives_a_reload_and_is_dropped_once_saved(phone, engine):
+    """The campaign inspection form keeps what was typed (data-draft) until htmx saves it."""
+    from datetime import date
+
+    year = date.today().year
+    with engine.begin() as conn:
+        grid, community = first_grid(conn)
+        compound_id, name = conn.execute(
+            text(
+                "SELECT id, name FROM compound WHERE grid_id = :g AND id NOT IN (SELECT"
+                " feature_id FROM campaign WHERE layer = 'compound') ORDER BY id LIMIT 1"
+            ),
+            {"g": grid},
+        ).one()
+        campaign_id = conn.execute(
+            text(
+                "INSERT INTO campaign (campaign_type, year, layer, feature_id, feature_name,"
+                " community_id, state) VALUES ('平安小区', :y, 'compound', :f, :n, :c, '验收')"
+                " RETURNING id"
+            ),
+            {"y": year, "f": compound_id, "n": name, "c": community},
+        ).scalar_one()
+    page = phone.new_page()
+    try:
+        login(page, "grid")
+        page.goto(f"/campaigns/{campaign_id}")
+        page.get_by_label("检查人员").fill("网格员 张三、物业 李四")
+        page.get_by_label("检查意见").fill("消防通道已清理")
+        page.reload()
+        expect(page.get_by_label("检查人员")).to_have_value("网格员 张三、物业 李四")
+        expect(page.get_by_label("检查意见")).to_have_value("消防通道已清理")
+        page.get_by_label("得分", exact=False).fill("88")
+        page.get_by_role("button", name="保存检查记录").click()
+        expect(page.locator("#panel")).to_contain_text("已记录检查")
+        page.reload()
+        expect(page.get_by_label("检查人员")).to_have_value("")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM campaign WHERE id = :id"), {"id": campaign_id})
