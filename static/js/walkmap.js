@@ -1,15 +1,14 @@
 /*
  * gridmap — one walk on a small Leaflet map (templates/field/walk_detail.html): the grid's
  * outline and streets, the track, dropped GPS jumps and check-ins. The data is GeoJSON in
- * the base map's system, in <script type="application/json" id="walk-map-data">.
+ * the base map's system, in the map element's data-map attribute (no inline script: CSP).
  */
 (function () {
   "use strict";
 
   const box = document.getElementById("walk-map");
-  const source = document.getElementById("walk-map-data");
-  if (!box || !source || !window.L) return;
-  const config = JSON.parse(source.textContent);
+  if (!box || !box.dataset.map || !window.L) return;
+  const config = JSON.parse(box.dataset.map);
   const map = L.map(box, { zoomControl: true, attributionControl: true });
   (config.tiles || []).forEach(function (t) {
     L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains, maxZoom: 19 }).addTo(map);
