@@ -44,6 +44,20 @@ def add(db, walk, points, now=NOON + timedelta(hours=1)):
     return queries.add_points(db, walk, points, max_speed_m_s=12, now=now)
 
 
+def check_in(db, walk, camera_id, lon, lat):
+    return queries.check_in(
+        db,
+        walk,
+        key="camera",
+        target_id=camera_id,
+        lon=lon,
+        lat=lat,
+        accuracy_m=5,
+        radius_m=50,
+        now=NOON,
+    )
+
+
 def test_points_are_stored_in_order_and_a_resent_batch_lands_once(db, walk, connection):
     points = points_along(connection, walk.grid_id)
     # Batches arrive whole but each out of order inside: the phone's numbers decide the order.
@@ -113,45 +127,15 @@ def test_a_check_in_500_m_away_is_refused_naming_the_distance(db, walk, connecti
     ).one()
     away = lat + 500 / 111_320  # 500 m north
     with pytest.raises(queries.WalkError) as refused:
-        queries.check_in(
-            db,
-            walk,
-            key="camera",
-            target_id=camera_id,
-            lon=lon,
-            lat=away,
-            accuracy_m=5,
-            radius_m=50,
-            now=NOON,
-        )
+        check_in(db, walk, camera_id, lon, away)
     assert refused.value.status == 422
     named = re.search(r"约 (\d+) 米", refused.value.message)
     assert named and 490 <= int(named.group(1)) <= 505, refused.value.message
     assert "50 米以内" in refused.value.message
     near = lat + 20 / 111_320
-    done = queries.check_in(
-        db,
-        walk,
-        key="camera",
-        target_id=camera_id,
-        lon=lon,
-        lat=near,
-        accuracy_m=5,
-        radius_m=50,
-        now=NOON,
-    )
+    done = check_in(db, walk, camera_id, lon, near)
     assert done.distance_m == pytest.approx(20, abs=0.5)
-    again = queries.check_in(
-        db,
-        walk,
-        key="camera",
-        target_id=camera_id,
-        lon=lon,
-        lat=near,
-        accuracy_m=5,
-        radius_m=50,
-        now=NOON,
-    )
+    again = check_in(db, walk, camera_id, lon, near)
     assert again.id == done.id  # a second tap is the same check-in
     nearest = queries.nearest_targets(db, walk.grid_id, lon, near)
     assert (nearest[0]["key"], nearest[0]["id"]) == ("camera", camera_id) or nearest[0][

@@ -45,18 +45,15 @@ def other_worker(db, connection):
     grid, _community = connection.execute(
         text("SELECT id, community_id FROM grid ORDER BY id OFFSET 1 LIMIT 1")
     ).one()
+    return _account(db, "grid_b", "grid", grid_id=grid)
+
+
+def _account(db, username, role, **area):
+    """An account with the password ``Demo@2026x`` that needs no change at first login."""
     user = create_user(
-        db,
-        username="grid_b",
-        password="Demo@2026x",
-        role="grid",
-        display_name="网格员乙",
-        community_id=None,
-        grid_id=grid,
+        db, username=username, password="Demo@2026x", role=role, display_name=username, **area
     )
-    db.execute(
-        text("UPDATE app_user SET must_change_password = false WHERE id = :id"), {"id": user.id}
-    )
+    user.must_change_password = False
     db.commit()
     return user
 
@@ -147,17 +144,7 @@ def test_community_staff_of_another_community_do_not_read_the_track(client, auth
         text("SELECT id FROM community WHERE id <> :c ORDER BY id LIMIT 1"),
         {"c": first_grid(connection)[1]},
     ).scalar_one()
-    create_user(
-        db,
-        username="comm_b",
-        password="Demo@2026x",
-        role="community",
-        display_name="乙社区",
-        community_id=other,
-        grid_id=None,
-    )
-    db.execute(text("UPDATE app_user SET must_change_password = false WHERE username = 'comm_b'"))
-    db.commit()
+    _account(db, "comm_b", "community", community_id=other)
     auth.logout()
     auth.login("comm_b", "Demo@2026x")
     assert client.get(f"/field/walks/{walk_id}").status_code == 403
