@@ -49,6 +49,9 @@
   let retryMs = FIRST_RETRY_MS;
   let retryTimer = null;
   let watchId = null;
+  let uploadedOnce = false;
+  // The walk's first fix (ms): from the server, else the first this phone queued.
+  let firstAt = Number(root.dataset.firstAt) || (queue.length ? queue[0].at : null);
 
   function post(url, body) {
     return fetch(url, {
@@ -95,9 +98,11 @@
   }
 
   // Send the queue, oldest first, one request at a time; resolves true once it is empty.
-  function flush() {
+  // While a retry waits its back-off, only ``force`` (ending the walk) sends earlier.
+  function flush(force) {
     if (sending) return sending;
     if (!queue.length) return Promise.resolve(true);
+    if (retryTimer && force !== true) return Promise.resolve(false);
     if (!navigator.onLine) {
       showNet("网络未连接,轨迹已保存在手机上,联网后自动上传", true);
       return Promise.resolve(false);
@@ -115,6 +120,7 @@
             showQueue();
             retryMs = FIRST_RETRY_MS;
             if (response.ok) {
+              uploadedOnce = true;
               showWalk(body.walk);
               showNet("网络正常,轨迹已上传", false);
             } else {
@@ -131,7 +137,7 @@
       })
       .then(function (ok) {
         sending = null;
-        if (ok && queue.length) return flush();
+        if (ok && queue.length) return flush(force);
         return ok && !queue.length;
       });
     return sending;
@@ -152,7 +158,15 @@
     store("seq", nextSeq);
     showQueue();
     $("walk-gps").textContent = "定位精度约 " + Math.round(c.accuracy) + " 米";
-    if (queue.length >= BATCH_POINTS) flush();
+    const at = queue[queue.length - 1].at;
+    if (firstAt === null) firstAt = at;
+    // Time walked so far by the phone's clock, between uploads (which bring the server's).
+    const minutes = Math.round((at - firstAt) / 60000);
+    if (minutes > Number($("walk-minutes").textContent)) {
+      $("walk-minutes").textContent = String(minutes);
+    }
+    // The first fix goes up at once: the worker sees the walk has started on the server.
+    if (queue.length >= BATCH_POINTS || !uploadedOnce) flush();
   }
 
   function onFixError(err) {
@@ -234,7 +248,11 @@
     const message = $("end-message");
     button.disabled = true;
     message.hidden = true;
-    flush().then(function (empty) {
+    if (retryTimer) {
+      window.clearTimeout(retryTimer);
+      retryTimer = null;
+    }
+    flush(true).then(function (empty) {
       if (!empty || queue.length) {
         message.hidden = false;
         message.textContent = "还有 " + queue.length + " 个轨迹点未上传(网络未连接),联网后会自动上传,届时再结束巡查。";
@@ -263,7 +281,7 @@
   window.addEventListener("offline", function () {
     showNet("网络未连接,轨迹已保存在手机上,联网后自动上传", true);
   });
-  window.setInterval(flush, BATCH_MS);
+  window.setInterval(function () { flush(); }, BATCH_MS);
   showQueue();
   if (!navigator.onLine) showNet("网络未连接,轨迹已保存在手机上,联网后自动上传", true);
   if ("geolocation" in navigator) {

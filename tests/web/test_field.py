@@ -190,3 +190,34 @@ def test_the_manifest_and_the_service_worker(client):
     worker = client.get("/sw.js")
     assert worker.status_code == 200 and "javascript" in worker.mimetype
     assert worker.headers["Cache-Control"] == "no-cache"
+
+
+def test_start_check_in_and_end_are_audited(client, auth, connection):
+    auth.login("grid")
+    walk_id, token = _start(client)
+    camera, lon, lat = connection.execute(
+        text(
+            "SELECT id, ST_X(geom), ST_Y(geom) FROM camera WHERE grid_id = :g ORDER BY id LIMIT 1"
+        ),
+        {"g": first_grid(connection)[0]},
+    ).one()
+    done = _post_json(
+        client,
+        f"/field/walk/{walk_id}/checkins",
+        token,
+        {"key": "camera", "id": camera, "lon": lon, "lat": lat + 0.0001},
+    )
+    assert done.status_code == 201 and "已在监控" in done.json["message"]
+    client.post(f"/field/walk/{walk_id}/end", data={"csrf_token": token})
+    summaries = (
+        connection.execute(
+            text(
+                "SELECT summary FROM audit_log WHERE entity = 'walk' AND entity_id = :w ORDER BY id"
+            ),
+            {"w": walk_id},
+        )
+        .scalars()
+        .all()
+    )
+    assert summaries[0] == "开始巡查打卡" and "巡查打卡:监控" in summaries[1]
+    assert summaries[2].startswith("结束巡查")

@@ -196,6 +196,12 @@ def checkin(walk_id: int):
     done = queries.check_in(
         session, walk, radius_m=_setting("WALK_CHECKIN_RADIUS_M"), now=clock.now(), **fields
     )
+    record_request_event(
+        action="create",
+        entity="walk",
+        entity_id=walk.id,
+        summary=f"巡查打卡:{done.target_kind}“{done.target_name}”,相距 {done.distance_m:.0f} 米",
+    )
     session.commit()
     return jsonify(
         id=done.id,
