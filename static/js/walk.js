@@ -20,6 +20,9 @@
   const MAX_SEND = 200;
   const FIRST_RETRY_MS = 2000;
   const MAX_RETRY_MS = 60000;
+  // Answers after which sending the same points again cannot help: not this worker's walk
+  // (403), the walk has ended (409), points the server cannot read (413, 422).
+  const FINAL_REFUSALS = [403, 409, 413, 422];
   const KEY = "gridmap.walk." + root.dataset.walkId + ".";
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
@@ -63,6 +66,8 @@
         "X-CSRFToken": csrf,
       },
       body: JSON.stringify(body),
+      // A login that ran out answers with a redirect to the login page: seen, not followed.
+      redirect: "manual",
     });
   }
 
@@ -87,9 +92,10 @@
     line.dataset.state = offline ? "offline" : "online";
   }
 
-  function retryLater() {
+  function retryLater(explained) {
     if (retryTimer) return;
-    showNet("网络不可用,轨迹已保存在手机上," + Math.round(retryMs / 1000) + " 秒后重试", true);
+    showNet(explained ||
+      "网络不可用,轨迹已保存在手机上," + Math.round(retryMs / 1000) + " 秒后重试", true);
     retryTimer = window.setTimeout(function () {
       retryTimer = null;
       flush();
@@ -111,15 +117,15 @@
     sending = post(root.dataset.pointsUrl, { points: batch })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (response.ok || (response.status >= 400 && response.status < 500 &&
-              response.status !== 408 && response.status !== 429)) {
+          const stored = response.ok && body.walk;
+          if (stored || FINAL_REFUSALS.indexOf(response.status) >= 0) {
             // Stored, or refused for good (a message says why): either way off the queue.
             const sent = new Set(batch.map(function (p) { return p.seq; }));
             queue = queue.filter(function (p) { return !sent.has(p.seq); });
             store("queue", queue);
             showQueue();
             retryMs = FIRST_RETRY_MS;
-            if (response.ok) {
+            if (stored) {
               uploadedOnce = true;
               showWalk(body.walk);
               showNet("网络正常,轨迹已上传", false);
@@ -128,11 +134,20 @@
             }
             return true;
           }
-          throw new Error(String(response.status));
+          // Anything else keeps the points: a login that ran out (a redirect), a page whose
+          // security token is stale (400), a server error, no network.
+          const failure = new Error(String(response.status));
+          if (response.type === "opaqueredirect" || response.status === 401 ||
+              response.status === 400) {
+            // Logged out (here or in another tab), or the page's security token is stale.
+            failure.explained = "登录或页面已过期:请刷新本页(必要时重新登录)," +
+              "轨迹已保存在手机上,之后自动继续上传";
+          }
+          throw failure;
         });
       })
-      .catch(function () {
-        retryLater();
+      .catch(function (failure) {
+        retryLater(failure && failure.explained);
         return false;
       })
       .then(function (ok) {
@@ -296,4 +311,5 @@
   flush();
   // For tests and the curious: what is waiting to go up.
   root.walkState = function () { return { queued: queue.length, nextSeq: nextSeq }; };
+  root.walkUpload = function () { return flush(true); };
 })();

@@ -179,3 +179,43 @@ def test_a_typed_inspection_survives_a_reload_and_is_dropped_once_saved(phone, e
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM campaign WHERE id = :id"), {"id": campaign_id})
+
+
+def test_points_taken_while_logged_out_go_up_after_the_next_login(phone, engine):
+    """A login that runs out mid-walk loses no point: they wait on the phone for the next."""
+    fixes = _fixes(engine)[:12]
+    page = phone.new_page()
+    login(page, "grid")
+    page.goto("/field/walk")
+    phone.set_geolocation({"longitude": fixes[0][0], "latitude": fixes[0][1], "accuracy": 8})
+    page.get_by_role("button", name="开始巡查").click()
+    page.wait_for_function("() => document.getElementById('walk').walkState().nextSeq >= 1")
+    walk_id = int(page.locator("#walk").get_attribute("data-walk-id"))
+    for i, (lon, lat) in enumerate(fixes[1:6], start=1):
+        _move(page, phone, lon, lat, i + 1)
+    assert page.evaluate("document.getElementById('walk').walkUpload()") is True
+
+    other = phone.new_page()  # the same browser logs out in another tab
+    other.goto("/")
+    other.get_by_role("button", name="退出登录").click()
+    other.close()
+    for i, (lon, lat) in enumerate(fixes[6:], start=6):
+        _move(page, phone, lon, lat, i + 1)
+    assert page.evaluate("document.getElementById('walk').walkUpload()") is False
+    expect(page.locator("#walk-net")).to_contain_text("登录或页面已过期")
+    assert page.evaluate("document.getElementById('walk').walkState().queued") == 6
+
+    login(page, "grid")
+    page.goto("/field/walk")
+    page.wait_for_function("() => document.getElementById('walk').walkState().queued === 0")
+    page.get_by_role("button", name="结束巡查").click()
+    page.wait_for_url(f"**/field/walks/{walk_id}")
+    with engine.connect() as conn:
+        seqs = (
+            conn.execute(
+                text("SELECT seq FROM walk_point WHERE walk_id = :w ORDER BY seq"), {"w": walk_id}
+            )
+            .scalars()
+            .all()
+        )
+    assert seqs == list(range(len(seqs))) and len(seqs) >= len(fixes)
