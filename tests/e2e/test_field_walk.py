@@ -132,10 +132,10 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     assert checkins == [("监控", camera_id)]
     assert note == "德阳路南侧井盖松动" and ended
 
-    shown = page.locator("[data-share=today]").inner_text()
+    shown = page.locator("[data-share=day]").inner_text()
     assert shown.endswith("%")
     assert float(shown[:-1]) == pytest.approx(walked / total * 100, abs=0.051)
-    walked_shown = int(page.locator("[data-walked-m=today]").inner_text())
+    walked_shown = int(page.locator("[data-walked-m=day]").inner_text())
     assert abs(walked_shown - walked) <= 1
     assert walked > 200  # the stretch walked, with the buffer's ends
 

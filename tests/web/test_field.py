@@ -75,7 +75,7 @@ def test_a_walk_end_to_end_over_http(client, auth, connection):
     )
     assert ended.status_code == 303 and ended.location.endswith(f"/field/walks/{walk_id}")
     detail = client.get(f"/field/walks/{walk_id}").get_data(as_text=True)
-    assert "德阳路路灯不亮" in detail and 'data-share="today"' in detail
+    assert "德阳路路灯不亮" in detail and 'data-share="day"' in detail and "今日" in detail
     late = _post_json(client, f"/field/walk/{walk_id}/points", token, {"points": points})
     assert late.status_code == 409 and "已结束" in late.json["error"]
 
@@ -221,3 +221,17 @@ def test_start_check_in_and_end_are_audited(client, auth, connection):
     )
     assert summaries[0] == "开始巡查打卡" and "巡查打卡:监控" in summaries[1]
     assert summaries[2].startswith("结束巡查")
+
+
+def test_an_earlier_walk_shows_its_own_day_not_today(client, auth):
+    from datetime import timedelta
+
+    from webapp import clock
+
+    auth.login("grid")
+    walk_id, _ = _start(client)
+    assert ">今日<" in client.get(f"/field/walks/{walk_id}").get_data(as_text=True)
+    started = clock.local_now().date()
+    clock.shift(timedelta(days=3))
+    later = client.get(f"/field/walks/{walk_id}").get_data(as_text=True)
+    assert f"{started:%m-%d} 当天" in later and ">今日<" not in later

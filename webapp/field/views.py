@@ -244,11 +244,12 @@ def end(walk_id: int):
 
 @bp.get("/walks/<int:walk_id>")
 def walk_detail(walk_id: int):
-    """One walk on a map, its length and time, and the grid's streets walked today and this
-    week."""
+    """One walk on a map, its length and time, and the share of the grid's streets walked on
+    the walk's day and in its week up to that day (today and this week for today's walk)."""
     walk = _readable_walk(walk_id)
     session = get_session()
-    today = clock.today()
+    day = walk.started_at.astimezone(clock.LOCAL).date()
+    is_today = day == clock.today()
     buffer_m = _setting("WALK_BUFFER_M")
     walker = session.get(User, walk.user_id)
     base = current_basemap()
@@ -258,10 +259,12 @@ def walk_detail(walk_id: int):
         walk=walk,
         walker=walker,
         figures=_walk_figures(walk),
-        today=street_coverage(session, walk.grid_id, Period.day(today), buffer_m),
-        week=street_coverage(session, walk.grid_id, Period.week_to(today), buffer_m),
+        day_label="今日" if is_today else f"{day:%m-%d} 当天",
+        week_label="本周" if is_today else "该周(截至当天)",
+        day=street_coverage(session, walk.grid_id, Period.day(day), buffer_m),
+        week=street_coverage(session, walk.grid_id, Period.week_to(day), buffer_m),
         buffer_m=buffer_m,
-        time=walked_time(session, [walk.user_id], today, _setting("WALK_MINUTES_PER_DAY"))[
+        time=walked_time(session, [walk.user_id], day, _setting("WALK_MINUTES_PER_DAY"))[
             walk.user_id
         ],
         grid_name=session.execute(
