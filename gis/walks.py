@@ -53,15 +53,26 @@ def speed_m_s(a: TrackPoint, b: TrackPoint) -> float:
 
 
 def screen_jumps(
-    last: TrackPoint | None, points: Iterable[TrackPoint], max_speed_m_s: float
+    last: TrackPoint | None,
+    points: Iterable[TrackPoint],
+    max_speed_m_s: float,
+    max_accuracy_m: float | None = None,
 ) -> list[tuple[TrackPoint, bool]]:
-    """Each point (in ``seq`` order) with whether it is kept: a point that would need more than
-    ``max_speed_m_s`` from the last kept one (``last``, from earlier batches, to begin with) is
-    a GPS jump and is not kept; the next points are measured from the last kept one, so one bad
-    fix does not drop the ones after it."""
+    """Each point (in ``seq`` order) with whether it is kept.
+
+    A point that would need more than ``max_speed_m_s`` from the last kept one (``last``, from
+    earlier batches, to begin with) is a GPS jump and is not kept; nor is a fix whose reported
+    accuracy is worse than ``max_accuracy_m`` (a phone indoors, on a cell-tower fix). The next
+    points are measured from the last kept one, so one bad fix does not drop the ones after it.
+    """
     result = []
     for point in sorted(points, key=lambda p: p.seq):
-        kept = last is None or speed_m_s(last, point) <= max_speed_m_s
+        imprecise = (
+            max_accuracy_m is not None
+            and point.accuracy_m is not None
+            and point.accuracy_m > max_accuracy_m
+        )
+        kept = not imprecise and (last is None or speed_m_s(last, point) <= max_speed_m_s)
         if kept:
             last = point
         result.append((point, kept))

@@ -104,6 +104,16 @@ def test_the_jump_filter_measures_from_the_last_kept_point():
     assert [kept for _, kept in screen_jumps(None, [near, far, a], 12)] == [True, False, True]
 
 
+def test_an_imprecise_fix_is_dropped_and_the_next_measured_from_the_last_good_one():
+    t0 = NOON
+    good = TrackPoint(0, 120.0, 36.0, t0, 8)
+    vague = TrackPoint(1, 120.0002, 36.0, t0 + timedelta(seconds=5), 350)
+    next_good = TrackPoint(2, 120.0002, 36.0, t0 + timedelta(seconds=10), 10)
+    kept = [k for _, k in screen_jumps(None, [good, vague, next_good], 12, max_accuracy_m=100)]
+    assert kept == [True, False, True]
+    assert [k for _, k in screen_jumps(None, [good, vague, next_good], 12)] == [True] * 3
+
+
 def test_bad_batches_are_refused_with_a_reason():
     now = NOON
     with pytest.raises(ValueError, match="纬度"):

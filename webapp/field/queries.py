@@ -143,12 +143,19 @@ def _last_kept_before(session: Session, walk_id: int, seq: int) -> TrackPoint | 
 
 
 def add_points(
-    session: Session, walk: Walk, points: list[TrackPoint], *, max_speed_m_s: float, now: datetime
+    session: Session,
+    walk: Walk,
+    points: list[TrackPoint],
+    *,
+    max_speed_m_s: float,
+    now: datetime,
+    max_accuracy_m: float | None = None,
 ) -> dict[str, int]:
     """Store a batch of points (``walk`` locked by ``lock_walk``) and refresh its figures.
 
     Points whose number is already stored are skipped (a batch sent again), so the answer
-    counts ``stored``, ``dropped`` (GPS jumps among the new points) and ``duplicates``.
+    counts ``stored``, ``dropped`` (GPS jumps and fixes less accurate than ``max_accuracy_m``
+    among the new points) and ``duplicates``.
     """
     if walk.ended_at is not None:
         raise WalkError("该巡查已结束,不能再上传轨迹。", 409)
@@ -160,7 +167,9 @@ def add_points(
     )
     new = [p for p in points if p.seq not in known]
     screened = (
-        screen_jumps(_last_kept_before(session, walk.id, new[0].seq), new, max_speed_m_s)
+        screen_jumps(
+            _last_kept_before(session, walk.id, new[0].seq), new, max_speed_m_s, max_accuracy_m
+        )
         if new
         else []
     )

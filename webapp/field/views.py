@@ -173,7 +173,12 @@ def upload_points(walk_id: int):
     points = read_points(body.get("points") if isinstance(body, dict) else None, clock.now())
     session = get_session()
     counts = queries.add_points(
-        session, walk, points, max_speed_m_s=_setting("WALK_MAX_SPEED_M_S"), now=clock.now()
+        session,
+        walk,
+        points,
+        max_speed_m_s=_setting("WALK_MAX_SPEED_M_S"),
+        max_accuracy_m=_setting("WALK_MAX_ACCURACY_M"),
+        now=clock.now(),
     )
     session.commit()
     return jsonify(**counts, walk=_walk_figures(walk))
