@@ -7,6 +7,7 @@
  *                       again, and dropped once a submit succeeds (htmx: a 2xx answer; a plain
  *                       form: when it is sent, the page that answers keeps what was sent).
  *   [data-sw]           a page that works offline: registers the service worker.
+ *   the login page      empties the service worker's page cache (the next user's pages only).
  *
  * window.gridmapDrafts.clear(form) drops a form's draft (a script that submits it itself).
  */
@@ -109,6 +110,15 @@
 
   function start() {
     restoreIn(document);
+    // The login page: whoever logs in next on this phone must not be shown the last user's
+    // field pages from the service worker's cache. (Queued track points stay: they belong to
+    // a walk, and the server refuses them for anyone but its walker.)
+    if (document.querySelector(".login-card") && "caches" in window) {
+      window.caches.keys().then(function (keys) {
+        keys.filter(function (k) { return k.indexOf("gridmap-field") === 0; })
+          .forEach(function (k) { window.caches.delete(k); });
+      }).catch(function () { /* no cache storage: nothing kept */ });
+    }
     if (document.querySelector("[data-sw]") && "serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
         /* no service worker (private mode, http on a non-local host): pages still work online */
