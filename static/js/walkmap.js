@@ -16,6 +16,7 @@
   const STYLE = {
     grid: { color: "#b42318", weight: 2, fill: false, dashArray: "6 4" },
     streets: { color: "#9aa5b1", weight: 3 },
+    walked: { color: "#1e7b34", weight: 7, opacity: 0.55 },
     track: { color: "#1d4ed8", weight: 5, opacity: 0.85 },
   };
   const layer = L.geoJSON(config.data, {

@@ -75,6 +75,7 @@ def test_a_walk_end_to_end_over_http(client, auth, connection):
     )
     assert ended.status_code == 303 and ended.location.endswith(f"/field/walks/{walk_id}")
     detail = client.get(f"/field/walks/{walk_id}").get_data(as_text=True)
+    assert '"walked"' in detail and '"track"' in detail  # the map's layers
     assert "德阳路路灯不亮" in detail and 'data-share="day"' in detail and "今日" in detail
     late = _post_json(client, f"/field/walk/{walk_id}/points", token, {"points": points})
     assert late.status_code == 409 and "已结束" in late.json["error"]

@@ -370,15 +370,26 @@ def next_seq(session: Session, walk_id: int) -> int:
 
 
 WALK_MAP_SQL = """
-WITH parts AS (
-    SELECT 'grid' AS role, NULL::text AS name, geom FROM grid WHERE id = :grid_id
-    UNION ALL
-    SELECT 'streets', NULL, ST_Collect(ST_Intersection(s.geom, g.geom))
+WITH streets AS (
+    SELECT ST_Collect(ST_Intersection(s.geom, g.geom)) AS geom
     FROM road_segment s, grid g
     WHERE g.id = :grid_id AND s.walkable AND ST_Intersects(s.geom, g.geom)
-    UNION ALL
-    SELECT 'track', NULL, ST_MakeLine(geom ORDER BY seq)
+),
+track AS (
+    SELECT ST_MakeLine(geom ORDER BY seq) AS geom
     FROM walk_point WHERE walk_id = :walk_id AND accepted
+),
+parts AS (
+    SELECT 'grid' AS role, NULL::text AS name, geom FROM grid WHERE id = :grid_id
+    UNION ALL
+    SELECT 'streets', NULL, geom FROM streets
+    UNION ALL
+    SELECT 'walked', '本次巡查经过的街巷',
+           ST_CollectionExtract(ST_Intersection(streets.geom,
+               ST_Buffer(track.geom::geography, :buffer_m)::geometry), 2)
+    FROM streets, track WHERE ST_NPoints(track.geom) > 1
+    UNION ALL
+    SELECT 'track', NULL, geom FROM track
     UNION ALL
     SELECT 'dropped', '剔除的漂移点', geom FROM walk_point WHERE walk_id = :walk_id AND NOT accepted
     UNION ALL
@@ -388,13 +399,14 @@ WITH parts AS (
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
     json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(geom, 6)::json,
                       'properties', json_build_object('role', role, 'name', name))), '[]'))::text
-FROM parts WHERE geom IS NOT NULL
+FROM parts WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)
 """
 
 
-def walk_map(session: Session, walk: Walk) -> str:
+def walk_map(session: Session, walk: Walk, buffer_m: float) -> str:
     """GeoJSON text (WGS-84) of a walk for its map: the grid's outline and walkable streets,
-    the track, the dropped points and the check-ins, each with its ``role``."""
+    the streets this walk passed (within ``buffer_m``), the track, the dropped points and the
+    check-ins, each with its ``role``."""
     return session.execute(
-        text(WALK_MAP_SQL), {"grid_id": walk.grid_id, "walk_id": walk.id}
+        text(WALK_MAP_SQL), {"grid_id": walk.grid_id, "walk_id": walk.id, "buffer_m": buffer_m}
     ).scalar_one()

@@ -258,7 +258,7 @@ def walk_detail(walk_id: int):
     buffer_m = _setting("WALK_BUFFER_M")
     walker = session.get(User, walk.user_id)
     base = current_basemap()
-    data = queries.walk_map(session, walk)
+    data = queries.walk_map(session, walk, buffer_m)
     return page(
         "field/walk_detail.html",
         walk=walk,
