@@ -88,11 +88,12 @@ def _walk_figures(walk: Walk) -> dict:
 
 @bp.get("")
 def workbench_page():
-    """The grid worker's 工作台; leadership and the center go to the walks list."""
+    """The grid worker's 工作台; leadership and the center go to the walks list, everyone else
+    home (the home-screen app starts here, whoever uses it)."""
     if not access.allowed(current_user, Action.RECORD_WALKS):
         if access.allowed(current_user, Action.READ_WALKS):
             return redirect(url_for("field.walks"))
-        access.require(current_user, Action.RECORD_WALKS)
+        return redirect(url_for("home.index"))
     ctx = workbench.Context(
         session=get_session(),
         user=current_user,
