@@ -35,6 +35,9 @@ def phone(browser, base_url):
     context.close()
 
 
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
 def _fixes(engine) -> list[tuple[float, float]]:
     with engine.connect() as conn:
         grid, _ = first_grid(conn)
@@ -63,10 +66,14 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     page = phone.new_page()
     page.on("request", lambda request: requests_seen.append(request.url))
     login(page, "grid")
-    page.goto("/field/walk")
+    page.goto("/field")
+    expect(page.locator("[data-section=walk]")).to_contain_text("今日巡查")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the 工作台 scrolls sideways on a phone"
+    page.get_by_role("link", name="开始巡查").click()
     phone.set_geolocation({"longitude": fixes[0][0], "latitude": fixes[0][1], "accuracy": 8})
     page.get_by_role("button", name="开始巡查").click()
     page.wait_for_function("() => document.getElementById('walk').walkState().nextSeq >= 1")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the walk page scrolls sideways on a phone"
     walk_id = int(page.locator("#walk").get_attribute("data-walk-id"))
 
     offline_from, offline_to = len(fixes) // 6, len(fixes) // 2 - 1
@@ -101,6 +108,7 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     page.get_by_role("button", name="结束巡查").click()
     page.wait_for_url(f"**/field/walks/{walk_id}")
     expect(page.locator("#walk-map[data-ready]")).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the walk's page scrolls sideways on a phone"
 
     with engine.connect() as conn:
         stored = conn.execute(
