@@ -1,7 +1,7 @@
 """巡查打卡: grid workers' walks, their track points and check-ins (issue 17)
 
 Revision ID: a7b8c9d0e1f2
-Revises: f4acf1cfce02
+Revises: c9d0e1f2a3b4
 Create Date: 2026-12-07 04:41:52.045691
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "a7b8c9d0e1f2"
-down_revision: str | None = "f4acf1cfce02"
+down_revision: str | None = "c9d0e1f2a3b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
