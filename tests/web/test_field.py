@@ -239,3 +239,35 @@ def test_an_earlier_walk_shows_its_own_day_not_today(client, auth):
     clock.shift(timedelta(days=3))
     later = client.get(f"/field/walks/{walk_id}").get_data(as_text=True)
     assert f"{started:%m-%d} 当天" in later and ">今日<" not in later
+
+
+def test_the_workbench_lists_the_grids_events_to_verify(client, auth, connection):
+    from datetime import timedelta
+
+    from webapp import clock
+
+    grid, community = first_grid(connection)
+    category = connection.execute(text("SELECT min(id) FROM event_category")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO grid_event (number, category_id, description, address, source, geom,"
+            " community_id, grid_id, state, level, handler_grid_id, step_due_at, reported_at)"
+            " VALUES ('SJ20261207999', :c, '井盖松动', '德阳路南侧', '网格员上报',"
+            " ST_SetSRID(ST_MakePoint(120.3690, 36.3143), 4326), :community, :grid, '待核查',"
+            " '网格', :grid, :due, :now)"
+        ),
+        {
+            "c": category,
+            "community": community,
+            "grid": grid,
+            "due": clock.now() - timedelta(hours=1),
+            "now": clock.now() - timedelta(days=1),
+        },
+    )
+    auth.login("grid")
+    page = client.get("/field").get_data(as_text=True)
+    assert 'data-section="events"' in page and 'data-figure="events">1<' in page
+    assert "SJ20261207999" in page and "德阳路南侧" in page
+    auth.logout()
+    auth.login("planner")  # no 工作台, no events
+    assert client.get("/field").status_code == 302

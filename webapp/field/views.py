@@ -100,6 +100,7 @@ def workbench_page():
         today=clock.today(),
         config=current_app.config,
         url_for=url_for,
+        now=clock.now(),
     )
     return page("field/workbench.html", sections=workbench.build(ctx))
 
@@ -124,6 +125,7 @@ def _today_walk(ctx: workbench.Context) -> workbench.Card:
 
 
 workbench.register(workbench.Section("walk", "今日巡查", _today_walk, order=10))
+workbench.register(workbench.Section("events", "待核查事件", workbench.events_to_verify, order=20))
 workbench.register(
     workbench.Section("cameras", "网格内离线监控", workbench.offline_cameras, order=30)
 )

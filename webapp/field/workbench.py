@@ -2,12 +2,13 @@
 
 Each section is a ``Section`` in SECTIONS, built per request from the database; the page
 (templates/field/workbench.html) draws every section the same way: a title, a figure, a few
-items with links, and large buttons. Another area adds its own (events to verify, visits
-due …) by calling ``register`` when its module is imported, without touching the page:
+items with links, and large buttons. Another area adds its own (visits due, a link from each
+event to verify once events have a page …) by calling ``register`` when its module is
+imported, without touching the page; the same key replaces a section:
 
     from webapp.field.workbench import Card, Item, Section, register
 
-    register(Section("events", "待核查事件", order=20, build=lambda ctx: Card(...)))
+    register(Section("visits", "待走访", order=25, build=lambda ctx: Card(...)))
 
 A section that has nothing to show returns None and is left out; nothing is invented.
 """
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from webapp import access
+from webapp.access import Action
 from webapp.domain.choices import CameraState
+from webapp.domain.events import EventState
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Context:
     today: date
     config: Any
     url_for: Callable[..., str]
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -157,4 +162,36 @@ def campaigns_to_act_on(ctx: Context) -> Card | None:
         note="项平安创建待检查或整改" if items else "暂无待办的平安创建",
         items=items[:8],
         buttons=[Button("平安创建", ctx.url_for("campaigns.dashboard"))] if items else [],
+    )
+
+
+# 网格事件 of the grid handled and waiting for the grid worker's check on the spot (核查).
+EVENTS_TO_VERIFY_SQL = """
+SELECT e.number, c.name AS category, e.address, e.step_due_at
+FROM grid_event e JOIN event_category c ON c.id = e.category_id
+WHERE e.grid_id = :grid_id AND e.state = :verifying
+ORDER BY e.step_due_at NULLS LAST, e.id
+"""
+
+
+def events_to_verify(ctx: Context) -> Card | None:
+    """Events of the grid waiting for 核查; None for a role that does not verify events."""
+    if not access.allowed(ctx.user, Action.VERIFY_EVENTS):
+        return None
+    rows = ctx.session.execute(
+        text(EVENTS_TO_VERIFY_SQL),
+        {"grid_id": ctx.user.grid_id, "verifying": EventState.VERIFYING.value},
+    ).all()
+    items = [
+        Item(
+            f"{number} · {category}",
+            (address or "") + (f" · 核查时限 {due:%m-%d %H:%M}" if due else ""),
+            warn=due is not None and ctx.now is not None and due < ctx.now,
+        )
+        for number, category, address, due in rows
+    ]
+    return Card(
+        figure=str(len(items)),
+        note="件事件已处置,待现场核查" if items else "暂无待核查的事件",
+        items=items[:8],
     )
