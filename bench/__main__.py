@@ -10,7 +10,8 @@ WSGI callable that does nothing but run that SQL on a pooled connection and retu
 endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
 is out of reach for the layer whatever the app does.
 Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
-lookup (bench/imports.py). Each figure prints as ``name: value (target)``.
+lookup (bench/imports.py), and the 巡查打卡 figures (bench/walks.py). Each figure prints as
+``name: value (target)``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
 
-from . import imports
+from . import imports, walks
 from .load import requests_per_second, served
 
 RUNS = 25
@@ -247,6 +248,9 @@ def main() -> None:
         default=10.0,
         help="size of each of the three imports run under load (0 skips that part)",
     )
+    parser.add_argument(
+        "--no-walks", dest="walks", action="store_false", help="skip the 巡查打卡 figures"
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     results = {scale: measure(scale) for scale in scales}
@@ -304,6 +308,9 @@ def main() -> None:
 
     if args.import_mb > 0:
         for line in imports.measure(args.import_mb):
+            print(line, flush=True)
+    if args.walks:
+        for line in walks.measure():
             print(line, flush=True)
 
 

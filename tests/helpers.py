@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook
@@ -240,3 +240,62 @@ def patrol_route(connection, community_id: int) -> int:
         ),
         {"c": community_id},
     ).scalar_one()
+
+
+# ---- walks (巡查打卡): a demo street of the grid worker's grid, and the coverage recount ----
+
+# The demo grid worker's grid is the first grid; 德阳路 crosses it west to east.
+STREET_SQL = """
+SELECT ST_X(ST_StartPoint(piece)), ST_Y(ST_StartPoint(piece)),
+       ST_X(ST_EndPoint(piece)), ST_Y(ST_EndPoint(piece))
+FROM (
+    SELECT ST_LineMerge(ST_Union(ST_Intersection(s.geom, g.geom))) AS piece
+    FROM road_segment s, grid g
+    WHERE g.id = :grid_id AND s.name = '德阳路' AND s.walkable AND ST_Intersects(s.geom, g.geom)
+) q
+"""
+
+
+def first_grid(connection) -> tuple[int, int]:
+    return connection.execute(text("SELECT id, community_id FROM grid ORDER BY id LIMIT 1")).one()
+
+
+def along_street(connection, grid_id: int, n: int) -> list[tuple[float, float]]:
+    """``n`` positions (lon, lat) evenly along 德阳路 in the grid, west to east."""
+    x1, y1, x2, y2 = connection.execute(text(STREET_SQL), {"grid_id": grid_id}).one()
+    if x1 > x2:
+        x1, y1, x2, y2 = x2, y2, x1, y1
+    return [(x1 + (x2 - x1) * i / (n - 1), y1 + (y2 - y1) * i / (n - 1)) for i in range(n)]
+
+
+RECOUNT_SQL = """
+WITH walked AS (
+    SELECT ST_Union(ST_Buffer(line::geography, :buffer_m)::geometry) AS area
+    FROM (
+        SELECT ST_MakeLine(p.geom ORDER BY p.seq) AS line
+        FROM walk_point p JOIN walk w ON w.id = p.walk_id
+        WHERE w.grid_id = :grid_id AND p.accepted
+          AND p.recorded_at >= :start AND p.recorded_at < :end
+        GROUP BY p.walk_id
+    ) t
+),
+pieces AS (
+    SELECT ST_Intersection(s.geom, g.geom) AS geom
+    FROM road_segment s JOIN grid g ON ST_Intersects(s.geom, g.geom)
+    WHERE g.id = :grid_id AND s.walkable
+)
+SELECT sum(ST_Length(geom::geography)),
+       sum(coalesce(ST_Length(ST_Intersection(geom, (SELECT area FROM walked))::geography), 0))
+FROM pieces
+"""
+
+
+def recount(
+    connection, grid_id: int, start: datetime, end: datetime, buffer_m: float = 20
+) -> tuple[float, float]:
+    """(street metres, walked street metres) of the grid between start and end."""
+    total, walked = connection.execute(
+        text(RECOUNT_SQL),
+        {"grid_id": grid_id, "start": start, "end": end, "buffer_m": buffer_m},
+    ).one()
+    return float(total), float(walked)

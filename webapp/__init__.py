@@ -67,6 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
+    from .field import app_views as phone_app_views
+    from .field import views as field_views
     from .health import views as health_views
     from .home import views as home_views
     from .hotline import api_views as hotline_api_views
@@ -100,6 +102,8 @@ def create_app(config: dict | None = None) -> Flask:
         report_views.bp,
         hotline_views.bp,
         hotline_api_views.bp,
+        field_views.bp,
+        phone_app_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

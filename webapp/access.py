@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, and_, false, true
 
 from gis.errors import UserError
 from webapp.domain.choices import DUTY_ROLES, UserRole
@@ -82,6 +82,8 @@ class Action(StrEnum):
     CLOSE_EVENTS = "close_events"
     EDIT_EVENT_CATEGORIES = "edit_event_categories"
     MANAGE_HOTLINE_CLIENTS = "manage_hotline_clients"
+    RECORD_WALKS = "record_walks"
+    READ_WALKS = "read_walks"
 
     @property
     def label(self) -> str:
@@ -116,6 +118,8 @@ ACTION_LABELS = {
     Action.CLOSE_EVENTS: "网格事件:结案、督办",
     Action.EDIT_EVENT_CATEGORIES: "网格事件:维护分类、时限与职能部门",
     Action.MANAGE_HOTLINE_CLIENTS: "12345热线接口:新建、停用接口账号,重置令牌",
+    Action.RECORD_WALKS: "巡查打卡:记录本人的巡查轨迹与打卡",
+    Action.READ_WALKS: "巡查打卡:查看巡查轨迹、打卡与每日巡查时长(网格员仅本人)",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
@@ -201,7 +205,20 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     Action.EDIT_EVENT_CATEGORIES: _CENTER,
     # Which outside systems may push tickets in: the center's call, like the categories.
     Action.MANAGE_HOTLINE_CLIENTS: _CENTER,
+    # 巡查打卡: a grid worker walks their own grid. A track says where a person was and when,
+    # so it is read by the worker (their own walks only: see ``own_rows``), their community's
+    # staff and the center, and by no planner or duty role.
+    Action.RECORD_WALKS: {UserRole.GRID: Scope.GRID},
+    Action.READ_WALKS: {
+        **_CENTER,
+        UserRole.COMMUNITY: Scope.COMMUNITY,
+        UserRole.GRID: Scope.GRID,
+    },
 }
+
+# Actions whose grid scope is narrower still: a grid worker's own rows (their own walks), not
+# every row of their grid.
+OWN_ROWS_ONLY = {Action.READ_WALKS}
 
 
 # ---- the questions ------------------------------------------------------------------------
@@ -268,6 +285,29 @@ def rows(user, action: Action, community_column, grid_column=None) -> ColumnElem
         case Scope.GRID if grid_column is not None:
             return grid_column == user.grid_id
     return false()
+
+
+def own_rows(
+    user, action: Action, community_column, grid_column, owner_column
+) -> ColumnElement[bool]:
+    """``rows`` for an action in OWN_ROWS_ONLY: a grid-scoped role sees only the rows whose
+    ``owner_column`` (a user id) is theirs."""
+    where = rows(user, action, community_column, grid_column)
+    if action in OWN_ROWS_ONLY and scope(user, action) is Scope.GRID:
+        return and_(where, owner_column == user.id)
+    return where
+
+
+def may_own(
+    user, action: Action, *, community_id: int | None, grid_id: int | None, owner_id: int | None
+) -> bool:
+    """``may`` for a row owned by a user (a walk): a grid-scoped role only for its own rows of
+    an action in OWN_ROWS_ONLY."""
+    if not may(user, action, community_id=community_id, grid_id=grid_id):
+        return False
+    if action in OWN_ROWS_ONLY and scope(user, action) is Scope.GRID:
+        return owner_id == user.id
+    return True
 
 
 def home_area(user) -> tuple[str, int] | None:

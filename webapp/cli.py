@@ -113,13 +113,14 @@ def demo_load(scale: int, seed: int, replace: bool, catchments: bool) -> None:
     click.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
     if catchments:
         _compute_catchments()
-    if scale == 1:
-        _seed_activity()
     from .auth.queries import ensure_demo_accounts
 
+    # The accounts first: the demo walks belong to the demo grid workers.
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
+    if scale == 1:
+        _seed_activity()
 
 
 @demo.command("ensure")
@@ -138,10 +139,11 @@ def _ensure_demo() -> None:
         click.echo("gridmap: loading the demo subdistrict (once)")
         load_demo(_url(), progress=True)
         _compute_catchments()
-        _seed_activity()
     with _session() as session:
         ensure_demo_accounts(session)
         session.commit()
+    if empty:
+        _seed_activity()  # after the accounts: the demo walks belong to the grid workers
 
 
 def _seed_activity() -> None:
@@ -283,6 +285,32 @@ def audit_purge(days: int) -> None:
         logins = sessions.purge(session, days)
         session.commit()
     click.echo(f"deleted {deleted} audit entries and {logins} login records older than {days} days")
+
+
+@main.group()
+def walks() -> None:
+    """巡查打卡 tracks."""
+
+
+@walks.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Delete walks that ended more than this many days ago (default WALK_RETENTION_DAYS).",
+)
+def walks_purge(days: int | None) -> None:
+    """Delete walks, their track points and check-ins past the retention age (by the app's
+    clock, webapp.clock)."""
+    from . import clock
+    from .field.queries import purge
+
+    days = days or config.from_environment()["WALK_RETENTION_DAYS"]
+    with _session() as session:
+        deleted = purge(session, days, clock.now())
+        session.commit()
+    click.echo(f"deleted {deleted} walks older than {days} days")
 
 
 @user.command("unlock")

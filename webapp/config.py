@@ -191,4 +191,14 @@ def from_environment() -> dict:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER"),
         # A patrol route longer than this (moving and dwelling) is flagged, not refused.
         "PATROL_SHIFT_MINUTES": int(os.environ.get("PATROL_SHIFT_MINUTES", "120")),
+        # 巡查打卡: how near a point of the grid a check-in must be; a track point needing more
+        # than this speed from the last one is a GPS jump (on foot, with margin); how far either
+        # side of a track a street counts as walked; the hour-a-day rule; how long tracks stay.
+        "WALK_CHECKIN_RADIUS_M": float(os.environ.get("WALK_CHECKIN_RADIUS_M", "50")),
+        "WALK_MAX_SPEED_M_S": float(os.environ.get("WALK_MAX_SPEED_M_S", "12")),
+        # A fix the phone reports less accurate than this is not trusted for the track either.
+        "WALK_MAX_ACCURACY_M": float(os.environ.get("WALK_MAX_ACCURACY_M", "100")),
+        "WALK_BUFFER_M": float(os.environ.get("WALK_BUFFER_M", "20")),
+        "WALK_MINUTES_PER_DAY": int(os.environ.get("WALK_MINUTES_PER_DAY", "60")),
+        "WALK_RETENTION_DAYS": int(os.environ.get("WALK_RETENTION_DAYS", "180")),
     }

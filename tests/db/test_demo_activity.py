@@ -48,3 +48,27 @@ def test_a_year_of_campaigns_ratings_and_routes(db):
         text("SELECT count(*), min(cardinality(days)), min(length_m) FROM patrol_route")
     ).one()
     assert routes[0] == counts["routes"] and routes[1] >= 1 and routes[2] > 0
+
+
+def test_a_week_of_walks_for_three_grid_workers(db):
+    from datetime import datetime, time
+
+    from webapp.clock import LOCAL
+    from webapp.field.coverage import walked_time
+
+    counts = seed_activity(db, today=TODAY)
+    assert counts["walks"] >= 10
+    rows = db.execute(
+        text(
+            "SELECT u.username, count(*), sum(w.points), sum(w.dropped), max(w.ended_at)"
+            " FROM walk w JOIN app_user u ON u.id = w.user_id GROUP BY u.username"
+        )
+    ).all()
+    assert {r[0] for r in rows} == {"grid", "grid2", "grid3"}
+    assert all(r[2] > 50 for r in rows) and sum(r[3] for r in rows) == 1
+    evening = datetime.combine(TODAY, time(18), LOCAL)
+    assert all(r[4] <= evening for r in rows)  # nothing after "now"
+    assert db.execute(text("SELECT count(*) FROM walk_checkin")).scalar() > 0
+    users = db.execute(text("SELECT id FROM app_user WHERE username LIKE 'grid%'")).scalars().all()
+    times = walked_time(db, list(users), TODAY, 60)
+    assert any(t.week > 60 for t in times.values())

@@ -22,6 +22,8 @@ SPATIAL_TABLES = {
     "patrol_route",
     "patrol_stop",
     "grid_event",
+    "walk_point",
+    "walk_checkin",
 }
 
 

@@ -127,6 +127,12 @@ def urls(app, conn, grid_id: int) -> list[str]:
                 if layer in TABLES
                 for i in ids(conn, TABLES[layer], grid_id, 2)
             ]
+        elif args == {"walk_id"}:  # 巡查打卡: whichever walks there are (maybe none)
+            walks = conn.execute(text("SELECT id FROM walk ORDER BY id LIMIT 3")).scalars()
+            fills = [{"walk_id": i} for i in walks]
+        elif args == {"user_id"}:
+            users = conn.execute(text("SELECT id FROM app_user ORDER BY id LIMIT 8")).scalars()
+            fills = [{"user_id": i} for i in users]
         elif args <= {"key", "job_id"}:  # background jobs: anybody's, the crawler's or not
             jobs = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 3")).scalars()
             fills = [{"key": "police_room", "job_id": i} for i in jobs]

@@ -140,6 +140,9 @@ PROBES = [
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
     Probe(Action.USE_API_TOKENS, _get("/account/tokens"), has_area=False),
     Probe(Action.MANAGE_HOTLINE_CLIENTS, _get("/hotline/clients"), has_area=False),
+    Probe(Action.RECORD_WALKS, _get("/field/walk"), has_area=False),
+    # Whose walks in which area: tests/web/test_field.py (own, community, another community).
+    Probe(Action.READ_WALKS, _get("/field/walks"), has_area=False),
 ]
 # Not probed by a route: READ_CAMPAIGN_ATTACHMENTS needs a stored file (see
 # tests/web/test_campaign_attachments.py, which checks the planner's and other areas' access).

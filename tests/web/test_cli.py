@@ -158,3 +158,55 @@ def test_a_purge_keeps_half_a_year(gridmap, database_url):
         conn.execute(text("DELETE FROM user_session WHERE token_hash = :b"), {"b": "new" * 20})
     engine.dispose()
     assert left == ["new" * 20]
+
+
+def test_walks_purge_keeps_the_retention_days_by_the_apps_clock(gridmap, database_url):
+    from datetime import timedelta
+
+    from webapp import clock
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        walk = conn.execute(
+            text(
+                "INSERT INTO walk (user_id, community_id, grid_id, started_at, ended_at)"
+                " SELECT u.id, g.community_id, g.id, now() - interval '200 days',"
+                " now() - interval '200 days' FROM app_user u JOIN grid g ON g.id = u.grid_id"
+                " WHERE u.username = 'grid' RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO walk_point (walk_id, seq, recorded_at, accepted, geom)"
+                " VALUES (:w, 0, now() - interval '200 days', true,"
+                " ST_SetSRID(ST_MakePoint(120.37, 36.31), 4326))"
+            ),
+            {"w": walk},
+        )
+    try:
+        clock.shift(timedelta(days=-30))  # 170 days after the walk: kept
+        result = gridmap("walks", "purge")
+        assert result.exit_code == 0 and "older than 180 days" in result.output
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT count(*) FROM walk WHERE id = :w"), {"w": walk})
+            assert kept.scalar_one() == 1
+        clock.reset()
+        assert gridmap("walks", "purge", "--older-than", "0").exit_code != 0
+        result = gridmap("walks", "purge")
+        assert result.exit_code == 0
+        with engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT count(*) FROM walk_point WHERE walk_id = :w"), {"w": walk}
+            ).scalar_one()
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM walk WHERE id = :w"), {"w": walk}
+                ).scalar_one()
+                == 0
+            )
+        assert left == 0
+    finally:
+        clock.reset()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM walk WHERE id = :w"), {"w": walk})
+        engine.dispose()

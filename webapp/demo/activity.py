@@ -8,7 +8,9 @@ This seeds, deterministically from ``seed`` and relative to ``today``:
   100 or 200 days (待检查 and 逾期 on the dashboard); 平安社区 for every community;
 - four quarters of 红色物业 ratings for every compound with a property company, one company's
   compounds 不合格 three quarters running (约谈, then 不受欢迎的物业);
-- one weekly route per patrol team through four stops of its community.
+- one weekly route per patrol team through four stops of its community;
+- a week of 巡查打卡 walks of three grid workers (webapp.demo.walks), when the demo accounts
+  exist (the CLI creates them first).
 
 Written through the ORM (the models' checks apply) in the caller's transaction.
 """
@@ -46,13 +48,20 @@ PATHS = [
 
 
 def seed_activity(session: Session, today: date | None = None, seed: int = 2021) -> dict[str, int]:
-    """Seed campaigns, property ratings and patrol routes; return how many of each."""
+    """Seed campaigns, property ratings, patrol routes and walks; return how many of each."""
+    from webapp import clock
+    from webapp.demo.walks import seed_walks
+
+    # Walks end before "now": the app's clock, or the evening of the day asked for.
+    now = clock.now() if today is None else datetime.combine(today, time(18), clock.LOCAL)
     today = today or date.today()
     rng = random.Random(seed)
     counts = {
         "campaigns": _campaigns(session, rng, today),
         "ratings": _ratings(session, rng, today),
         "routes": _routes(session, rng),
+        # Its own generator: the walks do not change what the seed gives the rest.
+        "walks": seed_walks(session, now, random.Random(seed + 1)),
     }
     session.flush()
     return counts

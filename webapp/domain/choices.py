@@ -114,3 +114,13 @@ class PatrolTeamKind(StrEnum):
 
 # 三权分立: the three duty roles of 等保 2.0; no account holds two, none edits business data.
 DUTY_ROLES = frozenset({UserRole.ADMIN, UserRole.SECADMIN, UserRole.AUDITOR})
+
+
+class CheckinTarget(StrEnum):
+    """What a grid worker may check in at on a walk (巡查打卡点位)."""
+
+    CAMERA = "监控"
+    POLICE_ROOM = "警务室"
+    PLACE = "重点场所"
+    COMPOUND = "小区"
+    FACILITY = "服务设施"

@@ -14,6 +14,7 @@ from .campaigns import (
 )
 from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
+from .field import Walk, WalkCheckin, WalkPoint
 from .hotline import HotlineClient
 from .housing import Building, Compound
 from .job import Job, JobState
@@ -69,4 +70,7 @@ __all__ = [
     "Subdistrict",
     "User",
     "UserSession",
+    "Walk",
+    "WalkCheckin",
+    "WalkPoint",
 ]
