@@ -3,7 +3,6 @@ answered with 400 (never 500), points within the budget and cells beyond it."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy import select, text
 from webapp import clock
 from webapp.domain.events import Source
 from webapp.events import layer
-from webapp.events.workflow import Dispatch, report, take_step
+from webapp.events.workflow import report, take_step
 from webapp.models import EventCategory, Grid, User
 
 
@@ -26,16 +25,20 @@ def kind(db, name: str) -> EventCategory:
 
 def inside(db, table: str, area_id: int) -> tuple[float, float]:
     return db.execute(
-        text(f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM {table}"
-             " WHERE id = :id) q"),
+        text(
+            f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM {table}"
+            " WHERE id = :id) q"
+        ),
         {"id": area_id},
     ).one()
 
 
 def whole_subdistrict(db) -> str:
     box = db.execute(
-        text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
-             " FROM (SELECT ST_Extent(geom)::geometry e FROM subdistrict) q")
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+            " FROM (SELECT ST_Extent(geom)::geometry e FROM subdistrict) q"
+        )
     ).one()
     return ",".join(f"{v:.6f}" for v in box)
 
@@ -99,10 +102,14 @@ def test_a_grid_worker_sees_only_their_grids_events(client, auth, db, events):
     _, body = fetch(client, bbox=whole_subdistrict(db))
     grid_id = user(db, "grid").grid_id
     assert events["own"].id in ids(body) and events["far"].id not in ids(body)
-    shown = db.execute(
-        text("SELECT DISTINCT grid_id FROM grid_event WHERE id = ANY(:ids)"),
-        {"ids": list(ids(body))},
-    ).scalars().all()
+    shown = (
+        db.execute(
+            text("SELECT DISTINCT grid_id FROM grid_event WHERE id = ANY(:ids)"),
+            {"ids": list(ids(body))},
+        )
+        .scalars()
+        .all()
+    )
     assert shown == [grid_id]
 
 
@@ -112,9 +119,7 @@ def test_a_community_worker_sees_their_community_and_what_was_sent_to_it(client,
     _, body = fetch(client, bbox=whole_subdistrict(db))
     assert events["far"].id not in ids(body) or events["far"].community_id == community.community_id
     assert all(
-        e.community_id == community.community_id
-        for e in events.values()
-        if e.id in ids(body)
+        e.community_id == community.community_id for e in events.values() if e.id in ids(body)
     )
 
 
@@ -156,8 +161,9 @@ def test_filters_by_state_category_community_and_dates(client, auth, db, events)
     _, body = fetch(client, bbox=box, **{"from": str(today), "to": str(today)})
     assert {e.id for e in events.values()} <= ids(body)
     yesterday = today - timedelta(days=1)
-    _, body = fetch(client, bbox=box, **{"from": str(yesterday - timedelta(days=30)),
-                                          "to": str(yesterday)})
+    _, body = fetch(
+        client, bbox=box, **{"from": str(yesterday - timedelta(days=30)), "to": str(yesterday)}
+    )
     assert not ids(body) & {e.id for e in events.values()}
 
 
@@ -257,4 +263,5 @@ def test_filter_choices_follow_the_users_area(client, auth, db):
     auth.logout()
     auth.login("grid")
     body = client.get("/api/events/filters").get_json()
-    assert [c["id"] for c in body["communities"]] == [db.get(Grid, user(db, "grid").grid_id).community_id]
+    own = db.get(Grid, user(db, "grid").grid_id).community_id
+    assert [c["id"] for c in body["communities"]] == [own]
