@@ -15,6 +15,7 @@
  *   stops.js     patrol planning: picking stops, showing a route
  *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
  *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
+ *   events.js    网格事件: markers by state, overdue halo, clusters, heat map, filter
  */
 
 import "./leaflet-fixes.js";
@@ -27,6 +28,7 @@ import { showPanelFeature } from "./picking.js";
 import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
+import { buildEvents, refreshEvents } from "./events.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
@@ -48,6 +50,7 @@ function layerChanged(key) {
 
 function reloadAll() {
   refreshAll(true);
+  refreshEvents();
   loadCounts();
 }
 
@@ -69,21 +72,24 @@ gm.init = function (map, config) {
   }).observe(map.getContainer());
   buildLayers();
   addControls();
+  buildEvents();
   showOwnArea();
   let timer = null;
   map.on("movestart", () => { gm.moving = true; });
   map.on("moveend", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
+    timer = setTimeout(() => { gm.moving = false; refreshAll(false); refreshEvents(); }, 150);
   });
   map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
   map.on("zoomend overlayadd overlayremove resize", scheduleLabels);
   map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
   refreshAll(false);
+  refreshEvents();
   panelChanged();
   map.on("click", onPickClick);
   if (config.refreshSeconds) setInterval(reloadAll, config.refreshSeconds * 1000);
   hub.on("panel", panelChanged);
   hub.on("changed", layerChanged);
   hub.on("refresh", reloadAll);
+  hub.on("events", refreshEvents);
 };

@@ -6,12 +6,13 @@
 import { gm, fill, panel } from "./state.js";
 import { pickFeature } from "./stops.js";
 
-function openPanel(layer, id) {
+/** A feature's panel into the sidebar; ``url`` (with {id}) for layers with their own panels. */
+export function openPanel(layer, id, url) {
   // While a management form is open, clicks draw or edit: they must not replace the form.
   if (gm.config.bigscreen || gm.edit || id === undefined) return;
   if (gm.pick) return;
   const def = gm.overlays[layer] && gm.overlays[layer].gmDef;
-  const url = def && def.panelUrl ? def.panelUrl : gm.config.urls.feature;
+  url = url || (def && def.panelUrl ? def.panelUrl : gm.config.urls.feature);
   htmx.ajax("GET", fill(url, { layer: layer, id: id }), { target: "#panel", swap: "outerHTML" });
 }
 
