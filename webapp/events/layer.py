@@ -337,9 +337,7 @@ def heat_points(
     now = now or clock.now()
     where = conditions(user, bbox, wanted, now)
     cells = _cells(where, now, cell_degrees(zoom, HEAT_PX), HEAT_BUDGET)
-    rows = session.execute(
-        select(cells.c.lat, cells.c.lon, cells.c.n).order_by(cells.c.rn)
-    ).all()
+    rows = session.execute(select(cells.c.lat, cells.c.lon, cells.c.n).order_by(cells.c.rn)).all()
     points = [[round(lat, 6), round(lon, 6), n] for lat, lon, n in rows[:HEAT_BUDGET]]
     return {
         "points": points,
@@ -377,4 +375,3 @@ def filter_options(session: Executor, user) -> dict:
         "states": [{"name": s.value, "open": s in OPEN_STATES} for s in EventState],
         "communities": [{"id": c.id, "name": c.name} for c in communities],
     }
-

@@ -118,7 +118,7 @@ export function eventIcon(p) {
   const classes = "gm-event" + (p.overdue ? " overdue" : "") + (p.risk_grade === "红" ? " alert" : "");
   return L.divIcon({
     className: classes, iconSize: [18, 18], iconAnchor: [9, 9],
-    html: `<span style="background:${color}" data-state="${p.state}"></span>`,
+    html: `<span style="background:${color}" data-event="${p.id}" data-state="${p.state}"></span>`,
   });
 }
 
