@@ -165,6 +165,16 @@ def test_filters_by_state_category_community_and_dates(client, auth, db, events)
         client, bbox=box, **{"from": str(yesterday - timedelta(days=30)), "to": str(yesterday)}
     )
     assert not ids(body) & {e.id for e in events.values()}
+    # Closed events show only when asked for: by their state, or all.
+    center = user(db, "center")
+    own = events["own"]
+    take_step(db, own, "不予受理", center, version=own.version, comment="重复上报")
+    _, body = fetch(client, bbox=box)
+    assert own.id not in ids(body) and events["accepted"].id in ids(body)
+    _, body = fetch(client, bbox=box, state="all")
+    assert {e.id for e in events.values()} <= ids(body)
+    _, body = fetch(client, bbox=box, state="不予受理")
+    assert ids(body) & {e.id for e in events.values()} == {own.id}
 
 
 def test_the_viewport_keeps_out_events_elsewhere(client, auth, db, events):
@@ -228,7 +238,9 @@ def test_bad_input_is_a_400_with_a_chinese_message(client, auth, db, params, wor
 def test_heat_points_count_the_filtered_events(client, auth, db, events):
     auth.login("center")
     box = whole_subdistrict(db)
-    response = client.get("/api/events/heat", query_string={"bbox": box, "zoom": "14"})
+    response = client.get(
+        "/api/events/heat", query_string={"bbox": box, "zoom": "14", "state": "all"}
+    )
     body = response.get_json()
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     expected = db.scalar(text("SELECT count(*) FROM grid_event"))
@@ -236,7 +248,9 @@ def test_heat_points_count_the_filtered_events(client, auth, db, events):
     assert all(len(p) == 3 and 30 < p[0] < 50 and 100 < p[1] < 130 for p in body["points"])
     auth.logout()
     auth.login("grid")
-    body = client.get("/api/events/heat", query_string={"bbox": box, "zoom": "14"}).get_json()
+    body = client.get(
+        "/api/events/heat", query_string={"bbox": box, "zoom": "14", "state": "all"}
+    ).get_json()
     grid_id = user(db, "grid").grid_id
     assert body["total"] == db.scalar(
         text("SELECT count(*) FROM grid_event WHERE grid_id = :g OR handler_grid_id = :g"),
@@ -247,7 +261,7 @@ def test_heat_points_count_the_filtered_events(client, auth, db, events):
 def test_past_the_budget_the_layer_counts_per_cell(client, auth, db, events, monkeypatch):
     monkeypatch.setattr(layer, "POINT_BUDGET", 2)
     auth.login("center")
-    _, body = fetch(client, bbox=whole_subdistrict(db), zoom="12")
+    _, body = fetch(client, bbox=whole_subdistrict(db), zoom="12", state="all")
     assert body["clustered"] is True
     counted = sum(f["properties"]["n"] for f in body["features"])
     assert counted == db.scalar(text("SELECT count(*) FROM grid_event"))

@@ -89,21 +89,22 @@ def _date(label: str, value: str | None) -> date | None:
 
 def _states(values: list[str]) -> tuple[str, ...]:
     """``state=待受理&state=处置中`` or ``state=待受理,处置中``; ``open`` is every state not
-    yet final (未结案)."""
+    yet final (未结案), and so is no state at all (the map shows what is still to do);
+    ``all`` is every state (an empty tuple: no condition)."""
     chosen: list[str] = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part == "open":
-                chosen.extend(s.value for s in EventState if s in OPEN_STATES)
-            elif part in EventState._value2member_map_:
-                chosen.append(part)
-            else:
-                raise FilterError(
-                    f"未知的事件状态“{part[:10]}”。可选:{'、'.join(EventState)},或 open(未结案)。"
-                )
+    parts = [p.strip() for value in values for p in value.split(",") if p.strip()] or ["open"]
+    if "all" in parts:
+        return ()
+    for part in parts:
+        if part == "open":
+            chosen.extend(s.value for s in EventState if s in OPEN_STATES)
+        elif part in EventState._value2member_map_:
+            chosen.append(part)
+        else:
+            raise FilterError(
+                f"未知的事件状态“{part[:10]}”。可选:{'、'.join(EventState)},"
+                "或 open(未结案)、all(全部)。"
+            )
     # In the loop's order, once each: the same filter gives the same statement.
     return tuple(s.value for s in EventState if s.value in chosen)
 
@@ -272,23 +273,30 @@ def _points(where: list, now: datetime):
 
 
 def _cells(where: list, now: datetime, cell_deg: float, budget: int):
-    """Counts per cell of ``cell_deg`` degrees; the point of a cell is its events' mean."""
-    x = func.floor(func.ST_X(GridEvent.geom) / cell_deg)
-    y = func.floor(func.ST_Y(GridEvent.geom) / cell_deg)
+    """Counts per cell of ``cell_deg`` degrees; the point of a cell is its events' mean.
+
+    Each point's coordinates are read once (a subquery), not once per aggregate: the
+    aggregation is most of the cost when a viewport holds tens of thousands of events.
+    """
+    points = (
+        select(
+            func.ST_X(GridEvent.geom).label("x"),
+            func.ST_Y(GridEvent.geom).label("y"),
+            overdue_clause(now).label("late"),
+        )
+        .where(*where)
+        .subquery("p")
+    )
     n = func.count()
-    overdue = func.count().filter(overdue_clause(now))
-    lon = func.avg(func.ST_X(GridEvent.geom))
-    lat = func.avg(func.ST_Y(GridEvent.geom))
     return (
         select(
             func.row_number().over(order_by=n.desc()).label("rn"),
             n.label("n"),
-            overdue.label("overdue"),
-            lon.label("lon"),
-            lat.label("lat"),
+            func.count().filter(points.c.late).label("overdue"),
+            func.avg(points.c.x).label("lon"),
+            func.avg(points.c.y).label("lat"),
         )
-        .where(*where)
-        .group_by(x, y)
+        .group_by(func.floor(points.c.x / cell_deg), func.floor(points.c.y / cell_deg))
         .order_by(n.desc())
         .limit(budget + 1)
         .subquery("c")

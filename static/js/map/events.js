@@ -20,7 +20,7 @@ function query() {
   const f = ev.filter;
   const params = new URLSearchParams({ bbox: bboxParam(), zoom: String(gm.map.getZoom()) });
   if (f.category) params.set("category", f.category);
-  if (f.states) params.set("state", f.states.join(","));
+  params.set("state", f.states.join(","));
   if (f.from) params.set("from", f.from);
   if (f.to) params.set("to", f.to);
   if (gm.focusCommunity !== null) params.set("community", String(gm.focusCommunity));
@@ -195,7 +195,7 @@ function fillFilter(options) {
     const f = ev.filter;
     f.category = category.value;
     const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
-    f.states = chosen.length === boxes.length ? null : chosen;
+    f.states = chosen.length === boxes.length ? ["all"] : chosen;
     f.from = document.getElementById("event-from").value;
     f.to = document.getElementById("event-to").value;
     f.overdue = document.getElementById("event-overdue").checked;
