@@ -163,5 +163,5 @@ def test_a_planner_sees_no_event_layer(page, requests_seen):
     wait_for_layers(page)
     assert page.evaluate("gridmap.config.events") is None
     expect(page.locator(".gm-event-filter")).to_have_count(0)
-    expect(page.locator(".leaflet-control-layers", has_text="网格事件")).to_have_count(0)
+    expect(page.locator(".leaflet-control-layers", has_text="事件")).to_have_count(0)
     expect(page.locator(".gm-legend")).not_to_contain_text("事件")

@@ -46,7 +46,7 @@ POINT_BUDGET = 3000
 CELL_BUDGET = 5000
 HEAT_BUDGET = 20000
 CELL_PX = 80  # a cluster cell, in screen pixels (a cluster badge is about 40)
-HEAT_PX = 6  # a heat cell: far below leaflet.heat's blur radius, so nothing shows as a grid
+HEAT_PX = 10  # a heat cell: well below leaflet.heat's radius, so nothing shows as a grid
 LONGEST_RANGE_DAYS = 3 * 366
 
 Executor = Connection | Session

@@ -126,7 +126,7 @@ export function buildEvents() {
   ev.heat = L.heatLayer([], { radius: 22, blur: 18, maxZoom: 17, minOpacity: 0.3 });
   gm.events = ev;  // the e2e tests read what is drawn
   ev.layer.addTo(gm.map);
-  gm.layerControl.addOverlay(ev.layer, '<span class="gm-layer-label" data-layer="event">网格事件</span>');
+  gm.layerControl.addOverlay(ev.layer, '<span class="gm-layer-label" data-layer="event">事件点位</span>');
   gm.layerControl.addOverlay(ev.heat, '<span class="gm-layer-label" data-layer="event-heat">事件热力图</span>');
   gm.map.on("overlayadd", (e) => {
     if (e.layer === ev.layer) refreshMarkers();
