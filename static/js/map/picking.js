@@ -52,8 +52,17 @@ export async function shape(layer, id) {
   return res.ok ? res.json() : null;
 }
 
+/** An event's point from the event layer as drawn (events have no shape endpoint: their
+    reading is per user, webapp/events/map_views.py). */
+function eventShape(id) {
+  const found = gm.events && gm.events.clusters.getLayers().find((m) => String(m.gmEvent.id) === String(id));
+  if (!found) return null;
+  const at = found.getLatLng();
+  return { type: "Feature", geometry: { type: "Point", coordinates: [at.lng, at.lat] }, properties: {} };
+}
+
 async function highlight(layer, id) {
-  const data = await shape(layer, id);
+  const data = layer === "event" ? eventShape(id) : await shape(layer, id);
   clearHighlight();
   if (!data) return;
   gm.highlight = L.geoJSON(data, {
