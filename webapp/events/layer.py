@@ -190,23 +190,13 @@ def conditions(user, bbox: BBox, wanted: EventFilter, now: datetime) -> list:
     return where
 
 
-def _category_name():
-    """``矛盾纠纷 · 邻里纠纷``: the kind under its category."""
-    kind = aliased(EventCategory, name="kind")
-    parent = aliased(EventCategory, name="parent")
-    name = (
-        select(
-            case(
-                (parent.id.is_(None), kind.name),
-                else_=parent.name + literal(" · ") + kind.name,
-            )
-        )
-        .select_from(kind)
-        .outerjoin(parent, parent.id == kind.parent_id)
-        .where(kind.id == GridEvent.category_id)
-        .scalar_subquery()
-    )
-    return name
+_KIND = aliased(EventCategory, name="kind")
+_PARENT = aliased(EventCategory, name="parent")
+# ``矛盾纠纷 · 邻里纠纷``: the kind under its category.
+_CATEGORY_NAME = case(
+    (_PARENT.id.is_(None), _KIND.name),
+    else_=_PARENT.name + literal(" · ") + _KIND.name,
+)
 
 
 def _collection(rows, budget: int, *, clustered: bool):
@@ -249,7 +239,7 @@ def _points(where: list, now: datetime):
         "state",
         GridEvent.state,
         "category",
-        _category_name(),
+        _CATEGORY_NAME,
         "urgency",
         GridEvent.urgency,
         "overdue",
@@ -266,6 +256,9 @@ def _points(where: list, now: datetime):
             func.ST_AsGeoJSON(GridEvent.geom, 6).label("geometry"),
             func.row_number().over().label("rn"),
         )
+        .select_from(GridEvent)
+        .join(_KIND, _KIND.id == GridEvent.category_id)
+        .outerjoin(_PARENT, _PARENT.id == _KIND.parent_id)
         .where(*where)
         .limit(POINT_BUDGET + 1)
         .subquery("q")
