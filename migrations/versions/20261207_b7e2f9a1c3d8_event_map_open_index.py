@@ -1,7 +1,7 @@
 """The event map's index: open events with what the layer filters and draws, index-only
 
 Revision ID: b7e2f9a1c3d8
-Revises: e1a2b3c4d5e6
+Revises: c9d0e1f2a3b4
 Create Date: 2026-12-07 05:30:00
 
 The map shows open events first. At a million events the open ones (a few per cent) lie
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "b7e2f9a1c3d8"
-down_revision: str | None = "e1a2b3c4d5e6"
+down_revision: str | None = "c9d0e1f2a3b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
