@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
+    from .events import map_views as event_map_views
     from .field import app_views as phone_app_views
     from .field import views as field_views
     from .health import views as health_views
@@ -104,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
         hotline_api_views.bp,
         field_views.bp,
         phone_app_views.bp,
+        event_map_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

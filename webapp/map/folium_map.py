@@ -48,11 +48,14 @@ class GridmapLayers(JSCSSMixin, MacroElement):
         ("vectorgrid", f"{VENDOR}/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
         ("fullscreen", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.umd.js"),
         ("geoman", f"{VENDOR}/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js"),
+        ("markercluster", f"{VENDOR}/leaflet.markercluster/dist/leaflet.markercluster.js"),
+        ("heat", f"{VENDOR}/leaflet.heat/dist/leaflet-heat.js"),
     ]
     default_modules = [("gridmap", "/static/js/map/main.js")]
     default_css = [
         ("fullscreen_css", f"{VENDOR}/leaflet.fullscreen/dist/Control.FullScreen.css"),
         ("geoman_css", f"{VENDOR}/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"),
+        ("markercluster_css", f"{VENDOR}/leaflet.markercluster/dist/MarkerCluster.css"),
     ]
 
     _template = Template(

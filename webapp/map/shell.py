@@ -57,6 +57,24 @@ def _own_area() -> dict | None:
     return {"layer": area[0], "id": area[1]} if area else None
 
 
+# The event panel's address (webapp/events/views.py): the map links to it by URL, as the map
+# imports no area's code.
+EVENT_PANEL_URL = "/events/{id}"
+
+
+def _event_config() -> dict | None:
+    """The event layer's endpoints for those who may read events; None hides the layer, its
+    heat map and its filter (planners and the duty roles see no event)."""
+    if not access.allowed(current_user, access.Action.READ_EVENTS):
+        return None
+    return {
+        "url": url_for("event_map.events_geojson"),
+        "heat": url_for("event_map.events_heat"),
+        "filters": url_for("event_map.event_filters"),
+        "panel": EVENT_PANEL_URL,
+    }
+
+
 def _map_config(*, bigscreen: bool = False) -> dict:
     session = get_session()
     layers = []
@@ -108,6 +126,7 @@ def _map_config(*, bigscreen: bool = False) -> dict:
         "facilityTypes": queries.facility_types(session),
         "circleType": DEFAULT_CIRCLE_TYPE,
         "ownArea": _own_area(),
+        "events": _event_config(),
         # Shapes drawn on a shifted (GCJ-02) base map are in that system.
         "displayCrs": current_basemap().display.value,
         "bigscreen": bigscreen,

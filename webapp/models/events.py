@@ -123,6 +123,23 @@ class GridEvent(Versioned, Base):
         Index("ix_grid_event_open_due", "step_due_at", postgresql_where="closed_at IS NULL"),
         Index("ix_grid_event_reported_at", "reported_at"),
         Index("ix_grid_event_state_community", "state", "community_id"),
+        # The event map's open events, index-only (migration b7e2f9a1c3d8).
+        Index(
+            "ix_grid_event_open_map",
+            "state",
+            postgresql_include=[
+                "geom",
+                "category_id",
+                "community_id",
+                "grid_id",
+                "handler_grid_id",
+                "handler_community_id",
+                "reported_at",
+                "step_due_at",
+                "closed_at",
+            ],
+            postgresql_where="closed_at IS NULL",
+        ),
         UniqueConstraint("hotline_system", "hotline_ticket", name="uq_grid_event_hotline"),
     )
 

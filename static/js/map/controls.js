@@ -4,7 +4,7 @@
  */
 
 import { gm } from "./state.js";
-import { STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES } from "./styles.js";
+import { STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES, EVENT_STATE_COLORS } from "./styles.js";
 import { refreshGeojson } from "./layers.js";
 import { shape } from "./picking.js";
 
@@ -65,6 +65,9 @@ function addLegend() {
     const div = L.DomUtil.create("div", "gm-legend");
     const states = Object.entries(STATE_COLORS)
       .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>监控${s}</li>`).join("");
+    const events = gm.config.events ? Object.entries(EVENT_STATE_COLORS)
+      .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>事件${s}</li>`).join("") +
+      '<li><i class="dot halo"></i>事件超时(红圈)</li>' : "";
     const cats = Object.entries(CATEGORY_COLORS)
       .map(([s, c]) => `<li><i class="sq" style="background:${c}"></i>${s}</li>`).join("");
     // Folded on the working screen (it would cover the map's corner), open on the wall.
@@ -82,6 +85,7 @@ function addLegend() {
       <li><i class="ln" style="border-color:#dc2626"></i>监控盲区(未被在线监控覆盖)</li>
       <li><i class="ln" style="border-color:#7c3aed"></i>巡逻路线(虚线为车巡)</li>
       ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
+      ${events}
     </ul></details>`;
     L.DomEvent.disableClickPropagation(div);
     return div;

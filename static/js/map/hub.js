@@ -8,10 +8,11 @@
  *              data-changed-layer (the element that asked may be gone by then, taking an
  *              HX-Trigger event with it); the HX-Trigger event gridmap:changed covers requests
  *              that do not replace the panel;
- *   "refresh"  a write elsewhere asks for every layer again (HX-Trigger: gridmap:refresh).
+ *   "refresh"  a write elsewhere asks for every layer again (HX-Trigger: gridmap:refresh);
+ *   "events"   a step was taken on an event (HX-Trigger: events-changed): the event layer again.
  */
 
-const subscribers = { panel: [], changed: [], refresh: [] };
+const subscribers = { panel: [], changed: [], refresh: [], events: [] };
 
 export function on(topic, fn) {
   subscribers[topic].push(fn);
@@ -29,3 +30,4 @@ document.addEventListener("htmx:afterSettle", (e) => {
 document.addEventListener("htmx:historyRestore", () => emit("panel"));
 document.addEventListener("gridmap:changed", (e) => emit("changed", e.detail && e.detail.layer));
 document.addEventListener("gridmap:refresh", () => emit("refresh"));
+document.addEventListener("events-changed", () => emit("events"));

@@ -16,6 +16,7 @@
  *   overlay.js   a panel's data-overlay (reach bands, blind spots, campaign states)
  *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
  *   sheet.js     the sidebar as a bottom sheet on a phone (peek, half, full)
+ *   events.js    网格事件: markers by state, overdue halo, clusters, heat map, filter
  */
 
 import "./leaflet-fixes.js";
@@ -29,6 +30,7 @@ import { startEditing } from "./editing.js";
 import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
 import { coveredBottom } from "./sheet.js";
+import { buildEvents, refreshEvents } from "./events.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
@@ -50,6 +52,7 @@ function layerChanged(key) {
 
 function reloadAll() {
   refreshAll(true);
+  refreshEvents();
   loadCounts();
 }
 
@@ -73,21 +76,24 @@ gm.init = function (map, config) {
   }).observe(map.getContainer());
   buildLayers();
   addControls();
+  buildEvents();
   showOwnArea();
   let timer = null;
   map.on("movestart", () => { gm.moving = true; });
   map.on("moveend", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { gm.moving = false; refreshAll(false); }, 150);
+    timer = setTimeout(() => { gm.moving = false; refreshAll(false); refreshEvents(); }, 150);
   });
   map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
   map.on("zoomend overlayadd overlayremove resize", scheduleLabels);
   map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
   refreshAll(false);
+  refreshEvents();
   panelChanged();
   map.on("click", onPickClick);
   if (config.refreshSeconds) setInterval(reloadAll, config.refreshSeconds * 1000);
   hub.on("panel", panelChanged);
   hub.on("changed", layerChanged);
   hub.on("refresh", reloadAll);
+  hub.on("events", refreshEvents);
 };

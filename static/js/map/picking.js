@@ -7,12 +7,13 @@ import { gm, fill, panel } from "./state.js";
 import { pickFeature } from "./stops.js";
 import { coveredBottom } from "./sheet.js";
 
-function openPanel(layer, id) {
+/** A feature's panel into the sidebar; ``url`` (with {id}) for layers with their own panels. */
+export function openPanel(layer, id, url) {
   // While a management form is open, clicks draw or edit: they must not replace the form.
   if (gm.config.bigscreen || gm.edit || id === undefined) return;
   if (gm.pick) return;
   const def = gm.overlays[layer] && gm.overlays[layer].gmDef;
-  const url = def && def.panelUrl ? def.panelUrl : gm.config.urls.feature;
+  url = url || (def && def.panelUrl ? def.panelUrl : gm.config.urls.feature);
   htmx.ajax("GET", fill(url, { layer: layer, id: id }), { target: "#panel", swap: "outerHTML" });
 }
 
@@ -55,8 +56,17 @@ export async function shape(layer, id) {
   return res.ok ? res.json() : null;
 }
 
+/** An event's point from the event layer as drawn (events have no shape endpoint: their
+    reading is per user, webapp/events/map_views.py). */
+function eventShape(id) {
+  const found = gm.events && gm.events.clusters.getLayers().find((m) => String(m.gmEvent.id) === String(id));
+  if (!found) return null;
+  const at = found.getLatLng();
+  return { type: "Feature", geometry: { type: "Point", coordinates: [at.lng, at.lat] }, properties: {} };
+}
+
 async function highlight(layer, id) {
-  const data = await shape(layer, id);
+  const data = layer === "event" ? eventShape(id) : await shape(layer, id);
   clearHighlight();
   if (!data) return;
   gm.highlight = L.geoJSON(data, {

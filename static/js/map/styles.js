@@ -11,6 +11,11 @@ export const CATEGORY_COLORS = {
   "商业": "#a16207", "交通": "#334155", "文体": "#15803d", "安全": "#7e22ce",
 };
 export const PLACE_COLOR = "#9333ea";
+// 网格事件 by state, one distinct colour each along the loop; red is kept for the overdue halo.
+export const EVENT_STATE_COLORS = {
+  "待受理": "#2563eb", "已退回": "#a855f7", "不予受理": "#78716c", "待派遣": "#06b6d4",
+  "处置中": "#f97316", "待核查": "#eab308", "待结案": "#84cc16", "已结案": "#15803d",
+};
 export const PANES = [
   // Each kind of area in its own pane: paths that reload must not cover a finer layer.
   ["gm-communities", 404], ["gm-grids", 406], ["gm-circles", 408], ["gm-compounds", 410], ["gm-buildings", 415],
@@ -105,6 +110,25 @@ export function cameraStyle(p) {
 // Any other vector-tile layer (the buildings).
 export function tileStyle() {
   return { weight: 0.6, color: "#475569", fill: true, fillColor: "#94a3b8", fillOpacity: 0.55 };
+}
+
+/** An event: a dot of its state's colour; overdue ones ringed in pulsing red (map.css). */
+export function eventIcon(p) {
+  const color = EVENT_STATE_COLORS[p.state] || "#64748b";
+  const classes = "gm-event" + (p.overdue ? " overdue" : "") + (p.risk_grade === "红" ? " alert" : "");
+  return L.divIcon({
+    className: classes, iconSize: [18, 18], iconAnchor: [9, 9],
+    html: `<span style="background:${color}" data-event="${p.id}" data-state="${p.state}"></span>`,
+  });
+}
+
+/** A group of events (clustered in the browser, or counted per cell by the server). */
+export function eventClusterIcon(n, overdue) {
+  const size = n >= 1000 ? 48 : n >= 100 ? 42 : n >= 10 ? 36 : 30;
+  return L.divIcon({
+    className: "gm-cluster gm-event-cluster" + (overdue ? " overdue" : ""), iconSize: [size, size],
+    html: `<span>${n >= 10000 ? Math.round(n / 1000) + "k" : n}</span>`,
+  });
 }
 
 export function clusterIcon(p) {
