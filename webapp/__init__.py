@@ -63,6 +63,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
+    from .events import category_views as event_category_views
+    from .events import views as event_views
     from .health import views as health_views
     from .home import views as home_views
     from .jobs import views as job_views
@@ -88,6 +90,8 @@ def create_app(config: dict | None = None) -> Flask:
         attachment_views.bp,
         property_views.bp,
         job_views.bp,
+        event_views.bp,
+        event_category_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES
@@ -98,16 +102,23 @@ def create_app(config: dict | None = None) -> Flask:
         {key: entity.personal_fields for key, entity in ENTITIES.items()},
         personal.mask_phone,
     )
+    from .models import EventParty
+
     personal.init_app(
         app,
         {
-            key: personal.PersonalKind(
-                entity.model,
-                entity.label,
-                {spec.name: spec.label for spec in entity.fields if spec.personal},
-            )
-            for key, entity in ENTITIES.items()
-            if entity.personal_fields
+            **{
+                key: personal.PersonalKind(
+                    entity.model,
+                    entity.label,
+                    {spec.name: spec.label for spec in entity.fields if spec.personal},
+                )
+                for key, entity in ENTITIES.items()
+                if entity.personal_fields
+            },
+            event_views.PARTY_KIND: personal.PersonalKind(
+                EventParty, "事件当事人", {"phone": "电话"}
+            ),
         },
     )
 

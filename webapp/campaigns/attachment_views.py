@@ -11,22 +11,14 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user, login_required
 
-from webapp import access
+from webapp import access, attachments
 from webapp.access import Action
 from webapp.db import get_session
 from webapp.models.campaigns import Inspection, InspectionAttachment
 
-from . import attachments
 from .views import _audit, _campaign_page, _refuse, may_write_campaign
 
 bp = Blueprint("attachments", __name__, url_prefix="/campaigns")
-
-# What an attachment may do in the browser: show itself (a PDF viewer is a plugin), nothing
-# more: no script, even if a crafted file were ever rendered as a page.
-ATTACHMENT_POLICY = (
-    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
 
 
 @bp.before_request
@@ -106,7 +98,5 @@ def download(attachment_id: int):
     response.headers["Content-Disposition"] = (
         f"inline; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = ATTACHMENT_POLICY
+    response.headers.update(attachments.SERVE_HEADERS)
     return response
