@@ -593,3 +593,15 @@ def test_the_center_keeps_the_taxonomy_and_departments(client, auth, connection)
     for username in ("community", "grid", "planner"):
         login(client, auth, username)
         assert client.get("/events/categories").status_code == 403
+
+
+def test_the_map_panel_offers_a_report_at_the_feature(client, auth, connection):
+    login(client, auth, "grid")
+    _c, grid_id = user_area(connection, "grid")
+    html = client.get(f"/map/grid/{grid_id}", headers=HX).get_data(as_text=True)
+    link = f"/events/new?layer=grid&amp;feature={grid_id}"
+    assert link in html and "上报事件" in html
+    form = client.get(link.replace("&amp;", "&"), headers=HX)
+    assert form.get_data(as_text=True).lstrip().startswith('<aside id="panel"')
+    login(client, auth, "planner")
+    assert "上报事件" not in client.get(f"/map/grid/{grid_id}", headers=HX).get_data(as_text=True)

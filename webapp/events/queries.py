@@ -243,7 +243,7 @@ def handler_name(session: Session, event: GridEvent) -> str:
         return f"社区:{community.name}" if community else "社区"
     if event.level == Level.SUBDISTRICT:
         return "街道综治中心"
-    return "—"
+    return "尚未派遣"
 
 
 def dispatch_targets(session: Session, user, event: GridEvent) -> list[tuple[str, str]]:
