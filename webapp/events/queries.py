@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp import access
@@ -120,10 +120,13 @@ def _tab_filter(user, tab: str, now: datetime) -> ColumnElement[bool]:
         case Tab.TODO:
             return waiting_on(user)
         case Tab.OVERDUE:
-            return or_(_overdue(now), and_(GridEvent.state.in_(_OPEN), GridEvent.supervised > 0))
+            return and_(
+                GridEvent.closed_at.is_(None),
+                or_(_overdue(now), and_(GridEvent.state.in_(_OPEN), GridEvent.supervised > 0)),
+            )
         case Tab.CLOSED:
             return GridEvent.state.in_(_FINAL)
-    return GridEvent.state.in_(_OPEN)
+    return and_(GridEvent.closed_at.is_(None), GridEvent.state.in_(_OPEN))
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,9 @@ def queue(
     if tab == Tab.CLOSED:
         order = (GridEvent.closed_at.desc().nulls_last(), GridEvent.id.desc())
     else:
-        late = case((GridEvent.step_due_at < now, 0), else_=1)
-        order = (late, GridEvent.step_due_at.asc().nulls_last(), GridEvent.id)
+        # Overdue first, then by deadline: the same as by deadline, since every overdue
+        # deadline lies before every other (and so the open-due index serves it).
+        order = (GridEvent.step_due_at.asc().nulls_last(), GridEvent.id)
     stmt = (
         select(GridEvent)
         .where(where)
