@@ -8,13 +8,16 @@ kept only in the database, never in a path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from gis.errors import UserError
 
@@ -152,3 +155,28 @@ def store(directory: str | os.PathLike, data: bytes) -> tuple[str, str]:
 def remove(directory: str | os.PathLike, stored_name: str) -> None:
     """Delete a stored file if it is there (undoing a store whose database row failed)."""
     path_of(directory, stored_name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def storing(directory: str | os.PathLike) -> Iterator[Callable[[bytes], tuple[str, str]]]:
+    """Store files for a database write that may yet fail: ``put(data)`` stores one (as
+    ``store``); if the block raises, every file it stored is removed again, so a refused or
+    failed transaction leaves no file behind. Commit inside the block."""
+    stored: list[str] = []
+
+    def put(data: bytes) -> tuple[str, str]:
+        stored_name, sha256 = store(directory, data)
+        stored.append(stored_name)
+        return stored_name, sha256
+
+    try:
+        yield put
+    except BaseException:
+        for stored_name in stored:
+            remove(directory, stored_name)
+        raise
+
+
+def inline_disposition(file_name: str) -> str:
+    """The Content-Disposition that shows a file in the browser under its uploaded name."""
+    return f"inline; filename*=UTF-8''{quote(file_name, safe='')}"

@@ -6,8 +6,6 @@ Files live under ``ATTACHMENT_DIR`` (outside ``static/``) and reach a browser on
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user, login_required
 
@@ -47,32 +45,28 @@ def upload(inspection_id: int):
     except attachments.AttachmentError as err:
         return _campaign_page(campaign, error=err.message, status=err.status)
 
-    directory = current_app.config["ATTACHMENT_DIR"]
-    stored: list[str] = []
     try:
-        for item in checked:
-            stored_name, sha256 = attachments.store(directory, item.data)
-            stored.append(stored_name)
-            inspection.attachments.append(
-                InspectionAttachment(
-                    file_name=item.file_name,
-                    stored_name=stored_name,
-                    content_type=item.content_type,
-                    size_bytes=len(item.data),
-                    sha256=sha256,
-                    username=current_user.username,
+        with attachments.storing(current_app.config["ATTACHMENT_DIR"]) as put:
+            for item in checked:
+                stored_name, sha256 = put(item.data)
+                inspection.attachments.append(
+                    InspectionAttachment(
+                        file_name=item.file_name,
+                        stored_name=stored_name,
+                        content_type=item.content_type,
+                        size_bytes=len(item.data),
+                        sha256=sha256,
+                        username=current_user.username,
+                    )
                 )
+            _audit(
+                campaign,
+                f"{campaign.feature_name} {campaign.year}年{campaign.campaign_type}"
+                f" {inspection.inspected_on} 检查:上传检查附件 {len(checked)} 个",
             )
-        _audit(
-            campaign,
-            f"{campaign.feature_name} {campaign.year}年{campaign.campaign_type}"
-            f" {inspection.inspected_on} 检查:上传检查附件 {len(checked)} 个",
-        )
-        session.commit()
+            session.commit()
     except BaseException:
         session.rollback()
-        for stored_name in stored:
-            attachments.remove(directory, stored_name)
         raise
     return _campaign_page(campaign, saved=f"已上传检查附件 {len(checked)} 个。")
 
@@ -95,8 +89,6 @@ def download(attachment_id: int):
         current_app.logger.error("attachment %s: file %s is missing", attachment.id, path)
         abort(404, "该附件的文件已丢失,请联系管理员。")
     response = send_file(path, mimetype=attachment.content_type, max_age=0)
-    response.headers["Content-Disposition"] = (
-        f"inline; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
-    )
+    response.headers["Content-Disposition"] = attachments.inline_disposition(attachment.file_name)
     response.headers.update(attachments.SERVE_HEADERS)
     return response

@@ -96,19 +96,19 @@ def limits(kind_id: int):
     return _done(f"已保存“{kind.full_name}”的时限。")
 
 
+def _toggle(obj, entity: str, label: str):
+    """Deactivate or reactivate a kind or a department (``active`` = "1" turns it on)."""
+    obj.active = request.form.get("active") == "1"
+    word = "启用" if obj.active else "停用"
+    record_request_event(action="update", entity=entity, entity_id=obj.id, summary=f"{word}{label}")
+    get_session().commit()
+    return _done(f"已{word}{label}。")
+
+
 @bp.post("/categories/<int:kind_id>/active")
 def toggle(kind_id: int):
     kind = _kind(kind_id)
-    kind.active = request.form.get("active") == "1"
-    word = "启用" if kind.active else "停用"
-    record_request_event(
-        action="update",
-        entity="event_category",
-        entity_id=kind.id,
-        summary=f"{word}事件类别“{kind.full_name}”",
-    )
-    get_session().commit()
-    return _done(f"已{word}“{kind.full_name}”。")
+    return _toggle(kind, "event_category", f"事件类别“{kind.full_name}”")
 
 
 @bp.post("/categories")
@@ -214,13 +214,4 @@ def edit_department(department_id: int):
 @bp.post("/departments/<int:department_id>/active")
 def toggle_department(department_id: int):
     department = _department(department_id)
-    department.active = request.form.get("active") == "1"
-    word = "启用" if department.active else "停用"
-    record_request_event(
-        action="update",
-        entity="department",
-        entity_id=department.id,
-        summary=f"{word}职能部门“{department.name}”",
-    )
-    get_session().commit()
-    return _done(f"已{word}职能部门“{department.name}”。")
+    return _toggle(department, "department", f"职能部门“{department.name}”")

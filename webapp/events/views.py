@@ -10,9 +10,6 @@ refresh.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -101,11 +98,10 @@ def _photos(field: str) -> list[attachments.Upload]:
     ]
 
 
-def _store_photos(event: GridEvent, uploads, stage: PhotoStage, step_id, stored: list[str]):
-    directory = current_app.config["ATTACHMENT_DIR"]
+def _add_photos(event: GridEvent, uploads, stage: PhotoStage, step_id, put) -> None:
+    """Store each checked photo (``put`` of attachments.storing) and add its row."""
     for item in uploads:
-        stored_name, sha256 = attachments.store(directory, item.data)
-        stored.append(stored_name)
+        stored_name, sha256 = put(item.data)
         event.photos.append(
             EventPhoto(
                 stage=stage.value,
@@ -121,9 +117,8 @@ def _store_photos(event: GridEvent, uploads, stage: PhotoStage, step_id, stored:
         )
 
 
-def _unstore(stored: list[str]) -> None:
-    for stored_name in stored:
-        attachments.remove(current_app.config["ATTACHMENT_DIR"], stored_name)
+def _storing():
+    return attachments.storing(current_app.config["ATTACHMENT_DIR"])
 
 
 # ---- the queue and the badge ------------------------------------------------------------------
@@ -207,7 +202,6 @@ def create():
     values = request.form.to_dict()
     if not form.validate():
         return _report_page(values, form.first_error(), 422)
-    stored: list[str] = []
     try:
         photos = _photos("photo")
         parties = forms.parties(
@@ -234,21 +228,22 @@ def create():
         if event.risk_grade and not event.is_dispute:
             event.risk_grade = None  # risk grades are for disputes only
         session.flush()
-        _store_photos(event, photos, PhotoStage.BEFORE, event.steps[0].id, stored)
-        record_request_event(
-            action="create",
-            entity="grid_event",
-            entity_id=event.id,
-            summary=f"上报事件 {event.number}({event.category.full_name}),照片 {len(photos)} 张",
-        )
-        session.commit()
+        # Files only once every check has passed; removed again if the commit fails.
+        with _storing() as put:
+            _add_photos(event, photos, PhotoStage.BEFORE, event.steps[0].id, put)
+            record_request_event(
+                action="create",
+                entity="grid_event",
+                entity_id=event.id,
+                summary=f"上报事件 {event.number}({event.category.full_name}),"
+                f"照片 {len(photos)} 张",
+            )
+            session.commit()
     except (EventError, Forbidden, attachments.AttachmentError) as err:
         session.rollback()
-        _unstore(stored)
         return _report_page(values, err.message, err.status)
     except BaseException:
         session.rollback()
-        _unstore(stored)
         raise
     return _after_write(event.id, f"已上报,事件编号 {event.number}。")
 
@@ -264,15 +259,6 @@ def _after_write(event_id: int, notice: str):
 
 
 # ---- the event's panel ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PhotoView:
-    id: int
-    stage: str
-    file_name: str
-    username: str
-    at: object
 
 
 def _mask_name(name: str | None) -> str:
@@ -350,7 +336,6 @@ def step(event_id: int):
     if event is None:
         abort(404, "该事件不存在,或不在您负责的区域内。")
     name = request.form.get("step", "")
-    stored: list[str] = []
     try:
         photos = _photos("photo") if name == Step.HANDLE else []
         record = take_step(
@@ -365,26 +350,23 @@ def step(event_id: int):
             referral=request.form.get("referral") or None,
             risk_grade=request.form.get("risk_grade") or None,
         )
-        if photos:
-            _store_photos(event, photos, PhotoStage.AFTER, record.id, stored)
         summary = f"事件 {event.number}:{record.step}({record.from_state}→{record.to_state})"
         if record.target:
             summary += f",{record.target}"
-        record_request_event(
-            action="update", entity="grid_event", entity_id=event.id, summary=summary
-        )
-        session.commit()
+        with _storing() as put:
+            _add_photos(event, photos, PhotoStage.AFTER, record.id, put)
+            record_request_event(
+                action="update", entity="grid_event", entity_id=event.id, summary=summary
+            )
+            session.commit()
     except StaleDataError:
         session.rollback()
-        _unstore(stored)
         return _step_refused(event_id, "该事件已被他人办理,请查看最新状态后再操作。", 409)
     except (EventError, Forbidden, attachments.AttachmentError) as err:
         session.rollback()
-        _unstore(stored)
         return _step_refused(event_id, err.message, err.status)
     except BaseException:
         session.rollback()
-        _unstore(stored)
         raise
     return _after_write(event_id, f"已{record.step}。")
 
@@ -414,9 +396,7 @@ def photo(event_id: int, photo_id: int):
         current_app.logger.error("event photo %s: file %s is missing", found.id, path)
         abort(404, "该照片的文件已丢失,请联系管理员。")
     response = send_file(path, mimetype=found.content_type, max_age=0)
-    response.headers["Content-Disposition"] = (
-        f"inline; filename*=UTF-8''{quote(found.file_name, safe='')}"
-    )
+    response.headers["Content-Disposition"] = attachments.inline_disposition(found.file_name)
     response.headers.update(attachments.SERVE_HEADERS)
     return response
 
