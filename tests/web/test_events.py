@@ -605,3 +605,23 @@ def test_the_map_panel_offers_a_report_at_the_feature(client, auth, connection):
     assert form.get_data(as_text=True).lstrip().startswith('<aside id="panel"')
     login(client, auth, "planner")
     assert "上报事件" not in client.get(f"/map/grid/{grid_id}", headers=HX).get_data(as_text=True)
+
+
+def test_without_htmx_a_report_redirects_to_its_page(client, auth, connection, store_dir):
+    login(client, auth, "grid")
+    _c, grid_id = user_area(connection, "grid")
+    lon, lat = point_on(connection, "grid", grid_id)
+    data = {
+        "csrf_token": token(client),
+        "category_id": str(kind_id(connection)),
+        "lon": str(lon),
+        "lat": str(lat),
+        "description": "井盖缺失",
+    }
+    response = client.post("/events/new", data=data)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已上报" in page and "<!doctype html>" in page
+    assert "已上报" not in client.get(response.headers["Location"]).get_data(as_text=True)
+    refused = client.post("/events/new", data={**data, "description": "<i>x</i>"})
+    assert refused.status_code == 400 and "<!doctype html>" in refused.get_data(as_text=True)

@@ -4,7 +4,7 @@ had; a deactivated one is no longer offered."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, flash, get_flashed_messages, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -54,7 +54,8 @@ def _page(notice: str = "", error: str = "", status: int = 200):
 def _done(notice: str):
     if wants_fragment():
         return _page(notice=notice)
-    return redirect(url_for("event_categories.categories", notice=notice), 303)
+    flash(notice)
+    return redirect(url_for("event_categories.categories"), 303)
 
 
 def _refused(message: str, status: int = 422):
@@ -64,7 +65,7 @@ def _refused(message: str, status: int = 422):
 
 @bp.get("/categories")
 def categories():
-    return _page(notice=request.args.get("notice", "")[:100])
+    return _page(notice=" ".join(get_flashed_messages()))
 
 
 def _kind(kind_id: int) -> EventCategory:

@@ -10,7 +10,17 @@ refresh.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -251,7 +261,8 @@ def create():
 def _after_write(event_id: int, notice: str):
     """The event's panel after a write: in place for htmx (telling the map), else a redirect."""
     if not wants_fragment():
-        return redirect(url_for("events.event", event_id=event_id, notice=notice), 303)
+        flash(notice)
+        return redirect(url_for("events.event", event_id=event_id), 303)
     response = _event_page(event_id, notice=notice)
     response.headers["HX-Trigger"] = CHANGED
     response.headers["HX-Push-Url"] = url_for("events.event", event_id=event_id)
@@ -326,7 +337,7 @@ def _event_page(event_id: int, *, notice: str = "", error: str = "", status: int
 
 @bp.get("/<int:event_id>")
 def event(event_id: int):
-    return _event_page(event_id, notice=request.args.get("notice", "")[:100])
+    return _event_page(event_id, notice=" ".join(get_flashed_messages()))
 
 
 @bp.post("/<int:event_id>/step")
