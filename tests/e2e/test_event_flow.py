@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.helpers import login
+from tests.helpers import login, open_page
 from webapp import clock
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +79,7 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
     browser, base_url, engine, photo_dir, made
 ):
     with engine.connect() as conn:
-        _grid, community_id, lon, lat = conn.execute(
+        grid_id, community_id, lon, lat = conn.execute(
             text(
                 "SELECT g.id, g.community_id, ST_X(p), ST_Y(p) FROM app_user u"
                 " JOIN grid g ON g.id = u.grid_id, LATERAL ST_PointOnSurface(g.geom) p"
@@ -164,6 +164,15 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
             expect(center.locator(f'.event-timeline li[data-step="{step}"]')).to_have_count(1)
         center.goto("/events?tab=closed")
         expect(center.locator(f'li[data-event="{event_id}"]')).to_contain_text("已结案")
+
+        # From the map: a grid's panel offers 上报事件, which opens the form in the panel at a
+        # point inside the grid (the map stays).
+        open_page(center, f"/map/grid/{grid_id}")
+        center.locator("#panel").get_by_role("link", name="上报事件").click()
+        expect(center.locator("#panel form[data-report-form]")).to_be_visible()
+        assert center.locator("#panel input[name=lon]").input_value() != ""
+        assert center.evaluate("() => !!(window.gridmap && window.gridmap.map)")
+        shot(center, "map-report-1366.png")
 
         # An open event passes its time limit: the center sees it under 督办/超时.
         with Session(engine) as session:

@@ -183,6 +183,7 @@ def _report_page(values: dict, error: str | None = None, status: int = 200):
         "events/new.html",
         "panel",
         status=status,
+        push_url=url_for("events.new"),
         values=values,
         error=error,
         categories=queries.kinds(session),
@@ -265,7 +266,6 @@ def _after_write(event_id: int, notice: str):
         return redirect(url_for("events.event", event_id=event_id), 303)
     response = _event_page(event_id, notice=notice)
     response.headers["HX-Trigger"] = CHANGED
-    response.headers["HX-Push-Url"] = url_for("events.event", event_id=event_id)
     return response
 
 
@@ -310,6 +310,7 @@ def _event_page(event_id: int, *, notice: str = "", error: str = "", status: int
         "events/event.html",
         "panel",
         status=status,
+        push_url=url_for("events.event", event_id=event_id),
         event=event,
         now=now,
         overdue=is_overdue(event.state, event.step_due_at, now),
