@@ -29,6 +29,10 @@ from webapp.models import (
 from .workflow import visible
 
 PER_PAGE = 20
+# Counting stops here: past it a list says "2000+" (an exact count of a million rows would cost
+# more than the page it heads, and nobody pages past a hundred).
+COUNT_CAP = 2000
+BADGE_CAP = 999
 
 
 class Tab:
@@ -118,7 +122,7 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
 def _tab_filter(user, tab: str, now: datetime) -> ColumnElement[bool]:
     match tab:
         case Tab.TODO:
-            return waiting_on(user)
+            return and_(GridEvent.closed_at.is_(None), waiting_on(user))
         case Tab.OVERDUE:
             return and_(
                 GridEvent.closed_at.is_(None),
@@ -132,9 +136,18 @@ def _tab_filter(user, tab: str, now: datetime) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class QueuePage:
     events: list[GridEvent]
-    total: int
+    total: int  # at most COUNT_CAP
     page: int
     pages: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total >= COUNT_CAP
+
+
+def _capped_count(session: Session, where, cap: int) -> int:
+    rows = select(GridEvent.id).where(where).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(rows)) or 0
 
 
 def queue(
@@ -146,8 +159,8 @@ def queue(
     category_id: int | None = None,
     number: str = "",
 ) -> QueuePage:
-    """One page of a tab of the user's queue: overdue first, then by deadline (the closed by
-    closing time, newest first)."""
+    """One page of a tab of the user's queue: overdue first, then by deadline (the closed
+    newest first, by report time, which an index serves)."""
     where = and_(visible(user), _tab_filter(user, tab, now))
     if category_id:
         kinds = select(EventCategory.id).where(
@@ -156,11 +169,11 @@ def queue(
         where = and_(where, GridEvent.category_id.in_(kinds))
     if number:
         where = and_(where, GridEvent.number.ilike(f"%{number.replace('%', '')}%"))
-    total = session.scalar(select(func.count()).select_from(GridEvent).where(where)) or 0
+    total = _capped_count(session, where, COUNT_CAP)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(page, 1), pages)
     if tab == Tab.CLOSED:
-        order = (GridEvent.closed_at.desc().nulls_last(), GridEvent.id.desc())
+        order = (GridEvent.reported_at.desc(), GridEvent.id.desc())
     else:
         # Overdue first, then by deadline: the same as by deadline, since every overdue
         # deadline lies before every other (and so the open-due index serves it).
@@ -181,12 +194,18 @@ def queue(
 
 
 def badge_counts(session: Session, user, now: datetime) -> tuple[int, int]:
-    """How many events wait on the user, and how many of those are overdue."""
-    where = and_(visible(user), waiting_on(user))
-    late = func.count().filter(GridEvent.step_due_at < now)
-    total, overdue = session.execute(
-        select(func.count(), late).select_from(GridEvent).where(where)
-    ).one()
+    """How many events wait on the user, and how many of those are overdue, each at most
+    BADGE_CAP: the earliest deadlines are counted first, so the overdue count is exact below
+    the cap."""
+    waiting = (
+        select(GridEvent.step_due_at)
+        .where(GridEvent.closed_at.is_(None), visible(user), waiting_on(user))
+        .order_by(GridEvent.step_due_at.asc().nulls_last())
+        .limit(BADGE_CAP)
+        .subquery()
+    )
+    late = func.count().filter(waiting.c.step_due_at < now)
+    total, overdue = session.execute(select(func.count(), late).select_from(waiting)).one()
     return total or 0, overdue or 0
 
 

@@ -164,6 +164,7 @@ def index():
         category=int(category) if category.isdigit() else None,
         categories=queries.kinds(session),
         counts=queries.badge_counts(session, current_user, now),
+        badge_cap=queries.BADGE_CAP,
         is_overdue=is_overdue,
     )
 
@@ -171,7 +172,7 @@ def index():
 @bp.get("/badge")
 def badge():
     total, overdue = queries.badge_counts(get_session(), current_user, clock.now())
-    return page("events/_badge.html", total=total, overdue=overdue)
+    return page("events/_badge.html", total=total, overdue=overdue, cap=queries.BADGE_CAP)
 
 
 # ---- report -----------------------------------------------------------------------------------
