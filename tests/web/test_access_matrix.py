@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, patrol_route
 from webapp import access
 from webapp.access import Action, Scope, UserRole
 from webapp.auth.queries import DEMO_ACCOUNTS
@@ -161,6 +161,7 @@ PROBES = [
     Probe(Action.MANAGE_ACCOUNTS, _post("/admin/accounts/{account}/unlock"), has_area=False),
     Probe(Action.GIVE_ROLES, _post("/admin/accounts/{account}/totp"), has_area=False),
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
+    Probe(Action.USE_API_TOKENS, _get("/account/tokens"), has_area=False),
     # 网格事件: an event another area cannot read is not found (404), so the step probes stay in
     # the user's own area; tests/web/test_events.py checks other areas' events.
     Probe(Action.READ_EVENTS, _get("/events"), has_area=False),
@@ -188,21 +189,6 @@ def _one(connection, sql: str, **params) -> int:
     value = connection.execute(text(sql + " ORDER BY id LIMIT 1"), params).scalar()
     assert value is not None, sql
     return value
-
-
-def _route(connection, community_id: int) -> int:
-    """A patrol route of a team of ``community_id`` (the demo has teams, not routes)."""
-    team = _one(connection, "SELECT id FROM patrol_team WHERE community_id = :c", c=community_id)
-    return connection.execute(
-        text(
-            "INSERT INTO patrol_route (name, team_id, community_id, mode, length_m, travel_min,"
-            " dwell_min, geom)"
-            " SELECT '矩阵测试路线', :t, :c, '步行', 0, 0, 0,"
-            "  ST_MakeLine(ST_PointOnSurface(geom), ST_Centroid(geom)) FROM community"
-            " WHERE id = :c RETURNING id"
-        ),
-        {"t": team, "c": community_id},
-    ).scalar_one()
 
 
 def _events(connection, grid_id: int) -> dict[str, tuple[int, int]]:
@@ -270,7 +256,7 @@ def ids(connection) -> dict[str, dict[str, int]]:
                 f"SELECT id FROM staff_person WHERE {column} = :a AND phone IS NOT NULL",
                 a=area,
             ),
-            "route": _route(connection, community if name == "own" else other),
+            "route": patrol_route(connection, community if name == "own" else other),
             "road": road,
             "account": account,
             "kind": _one(connection, "SELECT id FROM event_category WHERE parent_id IS NOT NULL"),

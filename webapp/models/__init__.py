@@ -12,7 +12,7 @@ from .campaigns import (
     InspectionAttachment,
     InspectionResult,
 )
-from .circles import CatchmentMethod, FacilityCatchment
+from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
 from .housing import Building, Compound
 from .job import Job, JobState
@@ -22,10 +22,11 @@ from .people import StaffPerson
 from .police import PoliceRoom
 from .property import PropertyRating, Rectification
 from .services import Facility, FacilityType, Place
-from .user import User, UserSession
+from .user import ApiToken, User, UserSession
 
 __all__ = [
     "SRID",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Building",
@@ -44,6 +45,7 @@ __all__ = [
     "EventStep",
     "Facility",
     "FacilityCatchment",
+    "FacilitySnap",
     "FacilityType",
     "Grid",
     "GridEvent",
