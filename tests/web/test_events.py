@@ -510,6 +510,14 @@ def test_the_queue_orders_overdue_first_and_pages(client, auth, connection, stor
     html = client.get("/events?tab=open").get_data(as_text=True)
     listed = [int(x) for x in re.findall(r'data-event="(\d+)"', html)]
     assert listed[0] == ids[2]
+    community_id, _g = user_area(connection, "grid")
+    other = connection.execute(
+        text("SELECT id FROM community WHERE id <> :c ORDER BY id LIMIT 1"), {"c": community_id}
+    ).scalar_one()
+    mine = client.get(f"/events?tab=open&community={community_id}").get_data(as_text=True)
+    assert all(f'data-event="{i}"' in mine for i in ids)
+    theirs = client.get(f"/events?tab=open&community={other}").get_data(as_text=True)
+    assert not any(f'data-event="{i}"' in theirs for i in ids)
     assert client.get("/events?tab=open&page=999").status_code == 200
     assert client.get("/events?tab=nonsense&page=x").status_code == 200
 

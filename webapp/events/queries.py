@@ -150,6 +150,7 @@ def queue(
     page: int = 1,
     category_id: int | None = None,
     number: str = "",
+    community_id: int | None = None,
 ) -> QueuePage:
     """One page of a tab of the user's queue: overdue first, then by deadline (the closed
     newest first, by report time, which an index serves)."""
@@ -159,6 +160,8 @@ def queue(
             or_(EventCategory.id == category_id, EventCategory.parent_id == category_id)
         )
         where = and_(where, GridEvent.category_id.in_(kinds))
+    if community_id:
+        where = and_(where, GridEvent.community_id == community_id)
     if number:
         where = and_(where, GridEvent.number.ilike(f"%{number.replace('%', '')}%"))
     total = _capped_count(session, where, COUNT_CAP)
@@ -297,6 +300,17 @@ def kinds(session: Session, *, active_only: bool = True) -> list[tuple[EventCate
         if c.parent_id is not None and (c.active or not active_only):
             children.setdefault(c.parent_id, []).append(c)
     return [(p, children.get(p.id, [])) for p in parents]
+
+
+def communities(session: Session, user) -> list[tuple[int, str]]:
+    """The communities a user's queue may be filtered by: every one for the center, none
+    (their own is all they see) for the others."""
+    if access.scope(user, Action.READ_EVENTS) is not Scope.ALL:
+        return []
+    return [
+        tuple(row)
+        for row in session.execute(select(Community.id, Community.name).order_by(Community.id))
+    ]
 
 
 def departments(session: Session) -> list[Department]:

@@ -142,6 +142,7 @@ def index():
         tab = queries.Tab.TODO
     number = request.args.get("number", "").strip()[:20]
     category = request.args.get("category", "")
+    community = request.args.get("community", "")
     page_no = request.args.get("page", "1")
     now = clock.now()
     result = queries.queue(
@@ -152,6 +153,7 @@ def index():
         page=int(page_no) if page_no.isdigit() else 1,
         category_id=int(category) if category.isdigit() else None,
         number=number,
+        community_id=int(community) if community.isdigit() else None,
     )
     return page(
         "events/queue.html",
@@ -163,6 +165,8 @@ def index():
         number=number,
         category=int(category) if category.isdigit() else None,
         categories=queries.kinds(session),
+        community=int(community) if community.isdigit() else None,
+        communities=queries.communities(session, current_user),
         counts=queries.badge_counts(session, current_user, now),
         badge_cap=queries.BADGE_CAP,
         is_overdue=is_overdue,
