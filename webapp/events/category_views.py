@@ -119,7 +119,7 @@ def add_kind():
     if not form.validate():
         return _refused(form.first_error() or forms.NAME_MESSAGE)
     parent_id = form.parent_id.data
-    parent = session.get(EventCategory, int(parent_id)) if parent_id.isdigit() else None
+    parent = session.get(EventCategory, int(parent_id)) if forms.whole_number(parent_id) else None
     if parent is None or parent.parent_id is not None:
         return _refused("请选择有效的所属大类。")
     exists = session.scalar(

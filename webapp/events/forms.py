@@ -35,12 +35,17 @@ def _coordinate(label: str, low: float, high: float):
     return check
 
 
+def _an_id(_form, field) -> None:
+    if not whole_number(field.data):
+        raise ValidationError("请选择有效的事件类别。")
+
+
 class ReportForm(CheckedForm):
     """The point and the free texts; category, urgency and risk grade the workflow checks."""
 
     lon = StringField(validators=[_coordinate("经度", -180, 180)])
     lat = StringField(validators=[_coordinate("纬度", -90, 90)])
-    category_id = StringField(validators=[DataRequired("请选择事件类别。")])
+    category_id = StringField(validators=[DataRequired("请选择事件类别。"), _an_id])
     description = StringField(filters=[strip])
     address = StringField(filters=[strip])
     urgency = StringField()
@@ -80,10 +85,16 @@ def parties(roles: list[str], names: list[str], phones: list[str]) -> list[Party
     return out
 
 
+def whole_number(value: str | None) -> bool:
+    """Whether ``value`` is an id as a URL or form carries it: ASCII digits ("²" is a digit to
+    str.isdigit, not to int), short enough for a PostgreSQL integer."""
+    return bool(value) and value.isascii() and value.isdigit() and len(value) < 10
+
+
 def dispatch_of(value: str | None) -> Dispatch | None:
     """A 派遣 choice as posted ("grid:12", "community:3", "subdistrict", "department:5")."""
     kind, _, key = (value or "").partition(":")
-    number = int(key) if key.isdigit() else None
+    number = int(key) if whole_number(key) else None
     match kind:
         case "grid" if number:
             return Dispatch(Level.GRID, grid_id=number)

@@ -134,6 +134,12 @@ def _storing():
 # ---- the queue and the badge ------------------------------------------------------------------
 
 
+def _id_arg(name: str) -> int | None:
+    """A positive whole number from the query string (an id, a page), else None."""
+    value = request.args.get(name, "")
+    return int(value) if forms.whole_number(value) else None
+
+
 @bp.get("")
 def index():
     session = get_session()
@@ -141,19 +147,17 @@ def index():
     if tab not in queries.TABS:
         tab = queries.Tab.TODO
     number = request.args.get("number", "").strip()[:20]
-    category = request.args.get("category", "")
-    community = request.args.get("community", "")
-    page_no = request.args.get("page", "1")
+    category, community = _id_arg("category"), _id_arg("community")
     now = clock.now()
     result = queries.queue(
         session,
         current_user,
         tab,
         now,
-        page=int(page_no) if page_no.isdigit() else 1,
-        category_id=int(category) if category.isdigit() else None,
+        page=_id_arg("page") or 1,
+        category_id=category,
         number=number,
-        community_id=int(community) if community.isdigit() else None,
+        community_id=community,
     )
     return page(
         "events/queue.html",
@@ -163,9 +167,9 @@ def index():
         result=result,
         now=now,
         number=number,
-        category=int(category) if category.isdigit() else None,
+        category=category,
         categories=queries.kinds(session),
-        community=int(community) if community.isdigit() else None,
+        community=community,
         communities=queries.communities(session, current_user),
         counts=queries.badge_counts(session, current_user, now),
         badge_cap=queries.BADGE_CAP,
@@ -205,7 +209,9 @@ def new():
     access.require(current_user, Action.REPORT_EVENTS)
     values = {"lon": request.args.get("lon", "")[:20], "lat": request.args.get("lat", "")[:20]}
     layer, feature = request.args.get("layer", ""), request.args.get("feature", "")
-    if feature.isdigit() and (point := queries.point_of(get_session(), layer, int(feature))):
+    if forms.whole_number(feature) and (
+        point := queries.point_of(get_session(), layer, int(feature))
+    ):
         values["lon"], values["lat"] = point
     return _report_page(values)
 
