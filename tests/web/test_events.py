@@ -206,6 +206,7 @@ def test_bad_reports_are_refused_with_nothing_written(
     login(client, auth, "grid")
     _c, grid_id = user_area(connection, "grid")
     before = count(connection, "SELECT count(*) FROM grid_event")
+    photos_before = count(connection, "SELECT count(*) FROM event_photo")
     photos = fields.pop("photos", ())
     if "lon" in fields:
         lon, lat = fields.pop("lon"), fields.pop("lat")
@@ -224,10 +225,8 @@ def test_bad_reports_are_refused_with_nothing_written(
     assert message in html
     assert 'id="panel"' in html  # the form again, with its message, in the panel
     assert count(connection, "SELECT count(*) FROM grid_event") == before
-    assert count(connection, "SELECT count(*) FROM event_photo") == 0 or not any(
-        store_dir.rglob("*.png")
-    )
-    assert not list(store_dir.rglob("*.*")) if store_dir.exists() else True
+    assert count(connection, "SELECT count(*) FROM event_photo") == photos_before
+    assert not store_dir.exists() or not list(store_dir.rglob("*.*"))
 
 
 def test_a_30_mb_photo_is_refused_with_413(client, auth, connection, store_dir):
@@ -635,3 +634,22 @@ def test_without_htmx_a_report_redirects_to_its_page(client, auth, connection, s
     assert "已上报" not in client.get(response.headers["Location"]).get_data(as_text=True)
     refused = client.post("/events/new", data={**data, "description": "<i>x</i>"})
     assert refused.status_code == 400 and "<!doctype html>" in refused.get_data(as_text=True)
+
+
+def test_a_write_failing_after_the_photos_are_stored_removes_them(
+    client, auth, connection, store_dir, monkeypatch
+):
+    from webapp.events import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    login(client, auth, "grid")
+    _c, grid_id = user_area(connection, "grid")
+    before = count(connection, "SELECT count(*) FROM grid_event")
+    monkeypatch.setattr(views, "record_request_event", broken)
+    response = post_report(client, connection, grid_id, photos=[("a.png", PNG), ("b.png", PNG)])
+    assert response.status_code == 500  # the app's own failure, not the user's
+    assert store_dir.exists()  # the photos were written before the audit failed …
+    assert not list(store_dir.rglob("*.*"))  # … and removed with the failed transaction
+    assert count(connection, "SELECT count(*) FROM grid_event") == before
