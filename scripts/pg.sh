@@ -78,7 +78,7 @@ start() {
   chown "$owner" "$sock"
   if ! is_running; then
     as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 -o \
-      "-c listen_addresses='' -c unix_socket_directories='$sock' -c port=$(port) -c synchronous_commit=off" \
+      "-c listen_addresses='' -c unix_socket_directories='$sock' -c port=$(port) -c synchronous_commit=off -c wal_keep_size=512MB" \
       start >/dev/null || { echo "gridmap: PostgreSQL did not start; see $log" >&2; tail -5 "$log" >&2; exit 1; }
   fi
   if [ -z "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'gridmap'")" ]; then
@@ -118,7 +118,30 @@ replica_start() {
       "-c listen_addresses='' -c unix_socket_directories='$replica_sock' -c port=$(cat "$replica/port") -c hot_standby=on" \
       start >/dev/null || { echo "gridmap: the replica did not start; see $replica/server.log" >&2; tail -5 "$replica/server.log" >&2; exit 1; }
   fi
+  # A replica left stopped while the primary moved on may find the WAL it needs removed: it then
+  # never streams again. Make it anew from a fresh base backup (once).
+  if ! replica_streams; then
+    if [ "${1:-}" = again ]; then
+      echo "gridmap: the replica does not stream; see $replica/server.log" >&2
+      exit 1
+    fi
+    echo "gridmap: the replica does not stream any more; making it anew" >&2
+    as_owner "$pgbin/pg_ctl" -D "$replica/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$replica"
+    replica_start again
+    return
+  fi
   echo "postgresql+psycopg://$dbuser@/gridmap?host=$replica_sock&port=$(cat "$replica/port")"
+}
+
+replica_streams() {
+  for _ in $(seq 1 40); do
+    status=$(psql -X -qtA -h "$replica_sock" -p "$(cat "$replica/port")" -U "$dbuser" -d postgres \
+      -c "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null || true)
+    [ "$status" = streaming ] && return 0
+    sleep 0.25
+  done
+  return 1
 }
 
 replica_stop() {

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from . import clitools, config, crypto, hooks, migrate
 from .circles.cli import circles
 from .db import make_engine
+from .hotline.cli import hotline
 from .ops.cli import COMMANDS as OPS_COMMANDS
 from .roads.cli import roads
 
@@ -337,6 +338,7 @@ def worker(nice: int, once: bool) -> None:
 
 main.add_command(circles)
 main.add_command(roads)
+main.add_command(hotline)
 for command in OPS_COMMANDS:
     main.add_command(command)
 

@@ -113,6 +113,12 @@ def from_environment() -> dict:
         "WTF_I18N_ENABLED": False,
         "PUBLIC_CACHE_SECONDS": float(os.environ.get("PUBLIC_CACHE_SECONDS", "60")),
         "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "120 per minute"),
+        # 随手拍: reports one address may send (a flood answers 429); the hotline API per token.
+        "PUBLIC_REPORT_RATE_LIMIT": os.environ.get(
+            "PUBLIC_REPORT_RATE_LIMIT", "5 per 10 minutes;20 per day"
+        ),
+        "PUBLIC_PHOTO_MAX_MB": int(os.environ.get("PUBLIC_PHOTO_MAX_MB", "10")),
+        "HOTLINE_RATE_LIMIT": os.environ.get("HOTLINE_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": ratelimit_storage_uri(),
         "RATELIMIT_STORAGE_OPTIONS": _ratelimit_storage_options(ratelimit_storage_uri()),
         # Several sites may share one Redis: each counts under its own prefix.

@@ -8,8 +8,9 @@ primary. A replica is used only while it is healthy, checked at most every REPLI
 - it answers, within a second;
 - it is a replica (``pg_is_in_recovery()``): a URL that points at the primary is refused and
   logged, since "reads on the replica" would then be a silent lie;
-- it lags at most REPLICA_MAX_LAG_S: nothing received and not yet replayed, or the last replayed
-  transaction no older than that.
+- it lags at most REPLICA_MAX_LAG_S: streaming with nothing received and not yet replayed, or
+  the last replayed transaction no older than that (a replica that stopped streaming counts as
+  old as what it last replayed).
 
 A replica that fails a read is marked down at once and the read runs on the primary, so the
 user sees no error. After a user's own write their reads go to the primary for
@@ -49,10 +50,15 @@ REPLICA_ENDPOINTS = frozenset(
 )
 REPLICA_BLUEPRINTS = frozenset({"lookup", "ogcapi"})
 
+# Caught up only while it streams from the primary and has replayed all it received; otherwise
+# as old as its last replayed transaction (a replica whose stream broke, say because the primary
+# removed WAL it still needed, replays nothing and must not look current). Unknown counts as
+# too old. (pg_stat_wal_receiver's status needs pg_monitor for a role that is not superuser.)
 LAG_SQL = text(
     "SELECT pg_is_in_recovery(),"
-    " CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0"
-    " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END"
+    " CASE WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')"
+    " AND pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0"
+    " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 1e9) END"
 )
 WROTE_AT = "wrote_at"
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "c4d5e6f7a8b0"
 down_revision: str | None = "b3c4d5e6f7a9"
 branch_labels: str | Sequence[str] | None = None

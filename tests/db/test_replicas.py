@@ -156,3 +156,28 @@ def test_check_deployment_names_a_replica_that_is_a_primary_or_absent(database_u
     problems = replica_problems(f"{replica_url},{database_url},{nowhere}", 10)
     assert len(problems) == 2
     assert "is not a replica" in problems[0] and "does not answer" in problems[1]
+
+
+def test_a_replica_that_stopped_streaming_is_skipped(database_url, replica_url):
+    """A replica whose stream broke replays nothing: it must not look caught up."""
+    app = make_app(database_url, replica_url, REPLICA_MAX_LAG_S=0.5)
+    replica = create_engine(replica_url, isolation_level="AUTOCOMMIT")
+    with replica.connect() as conn:
+        conninfo = conn.execute(text("SHOW primary_conninfo")).scalar()
+    assert conninfo, "the replica streams from its primary_conninfo"
+    try:
+        with replica.connect() as conn:
+            conn.execute(text("ALTER SYSTEM SET primary_conninfo = ''"))
+            conn.execute(text("SELECT pg_reload_conf()"))
+        time.sleep(1.5)
+        assert not on_replica(app)
+    finally:
+        with replica.connect() as conn:
+            quoted = conninfo.replace("'", "''")
+            conn.execute(text(f"ALTER SYSTEM SET primary_conninfo = '{quoted}'"))
+            conn.execute(text("SELECT pg_reload_conf()"))
+    deadline = time.monotonic() + 30
+    while not on_replica(app):
+        assert time.monotonic() < deadline, "the replica never streamed again"
+        time.sleep(0.2)
+    replica.dispose()

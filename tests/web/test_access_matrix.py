@@ -162,6 +162,7 @@ PROBES = [
     Probe(Action.GIVE_ROLES, _post("/admin/accounts/{account}/totp"), has_area=False),
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
     Probe(Action.USE_API_TOKENS, _get("/account/tokens"), has_area=False),
+    Probe(Action.MANAGE_HOTLINE_CLIENTS, _get("/hotline/clients"), has_area=False),
     # 网格事件: an event another area cannot read is not found (404), so the step probes stay in
     # the user's own area; tests/web/test_events.py checks other areas' events.
     Probe(Action.READ_EVENTS, _get("/events"), has_area=False),

@@ -14,6 +14,7 @@ from .campaigns import (
 )
 from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
+from .hotline import HotlineClient
 from .housing import Building, Compound
 from .job import Job, JobState
 from .network import RoadNode, RoadSegment
@@ -49,6 +50,7 @@ __all__ = [
     "FacilityType",
     "Grid",
     "GridEvent",
+    "HotlineClient",
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",
