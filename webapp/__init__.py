@@ -67,7 +67,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
+    from .events import category_views as event_category_views
     from .events import map_views as event_map_views
+    from .events import views as event_views
     from .field import app_views as phone_app_views
     from .field import views as field_views
     from .health import views as health_views
@@ -106,6 +108,8 @@ def create_app(config: dict | None = None) -> Flask:
         field_views.bp,
         phone_app_views.bp,
         event_map_views.bp,
+        event_views.bp,
+        event_category_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES
@@ -116,16 +120,23 @@ def create_app(config: dict | None = None) -> Flask:
         {key: entity.personal_fields for key, entity in ENTITIES.items()},
         personal.mask_phone,
     )
+    from .models import EventParty
+
     personal.init_app(
         app,
         {
-            key: personal.PersonalKind(
-                entity.model,
-                entity.label,
-                {spec.name: spec.label for spec in entity.fields if spec.personal},
-            )
-            for key, entity in ENTITIES.items()
-            if entity.personal_fields
+            **{
+                key: personal.PersonalKind(
+                    entity.model,
+                    entity.label,
+                    {spec.name: spec.label for spec in entity.fields if spec.personal},
+                )
+                for key, entity in ENTITIES.items()
+                if entity.personal_fields
+            },
+            event_views.PARTY_KIND: personal.PersonalKind(
+                EventParty, "事件当事人", {"phone": "电话"}
+            ),
         },
     )
 

@@ -18,7 +18,7 @@ from tests.helpers import login
 from webapp import create_app
 from webapp.entities.registry import ENTITIES
 from webapp.map.layers import LAYERS
-from webapp.models import Place, StaffPerson
+from webapp.models import EventParty, GridEvent, Place, StaffPerson
 
 pytestmark = pytest.mark.e2e
 
@@ -133,6 +133,18 @@ def urls(app, conn, grid_id: int) -> list[str]:
         elif args == {"user_id"}:
             users = conn.execute(text("SELECT id FROM app_user ORDER BY id LIMIT 8")).scalars()
             fills = [{"user_id": i} for i in users]
+        elif args == {"event_id"}:
+            fills = [{"event_id": i} for i in ids(conn, "grid_event", grid_id, 6)]
+        elif args == {"event_id", "photo_id"}:
+            photos = conn.execute(
+                text(
+                    "SELECT p.event_id, p.id FROM event_photo p JOIN grid_event e"
+                    " ON e.id = p.event_id ORDER BY (e.grid_id IS DISTINCT FROM :g) DESC, p.id"
+                    " LIMIT 3"
+                ),
+                {"g": grid_id},
+            ).all()
+            fills = [{"event_id": e, "photo_id": i} for e, i in photos]
         elif args <= {"key", "job_id"}:  # background jobs: anybody's, the crawler's or not
             jobs = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 3")).scalars()
             fills = [{"key": "police_room", "job_id": i} for i in jobs]
@@ -174,10 +186,23 @@ def test_a_grid_worker_reaches_no_other_grids_personal_data(
             for p in session.execute(select(Place)).scalars()
             if p.phone and p.grid_id != grid_id
         }
+        # Dispute parties' phones of events the grid worker may not read (the demo's events).
+        parties = {
+            p.phone: p.id
+            for p in session.execute(
+                select(EventParty)
+                .join(GridEvent, GridEvent.id == EventParty.event_id)
+                .where(
+                    GridEvent.grid_id.is_distinct_from(grid_id),
+                    GridEvent.handler_grid_id.is_distinct_from(grid_id),
+                )
+            ).scalars()
+            if p.phone
+        }
     assert len(secrets) > 20, "the demo should hold personal phones of other grids"
     assert len(places) > 10, "the demo should hold place contacts' phones of other grids"
-    secrets_by_kind = {"staff": secrets, "place": places}
-    secrets = {**secrets, **places}
+    secrets_by_kind = {"staff": secrets, "place": places, "event_party": parties}
+    secrets = {**secrets, **places, **parties}
     assert len(targets) > 200
     login(page, "grid")
     statuses = {}

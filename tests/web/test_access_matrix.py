@@ -116,6 +116,29 @@ def _post(path: str, **data) -> Callable:
     return send
 
 
+def _step(key: str, step: str, **data) -> Callable:
+    """A step on the event ``key`` of the user's own area, posted with its current version."""
+
+    def send(client, ids, token, where):
+        event_id, version = ids[where][key]
+        form = {"csrf_token": token, "step": step, "version": version, **data}
+        return client.post(f"/events/{event_id}/step", data=form, follow_redirects=False)
+
+    return send
+
+
+def _report(client, ids, token, where):
+    lon, lat = ids[where]["point"]
+    form = {
+        "csrf_token": token,
+        "category_id": ids[where]["kind"],
+        "lon": lon,
+        "lat": lat,
+        "description": "矩阵测试事件",
+    }
+    return client.post("/events/new", data=form, follow_redirects=False)
+
+
 PROBES = [
     Probe(Action.READ_MAP, _get("/manage/building/{building}")),
     Probe(Action.WRITE_AREA_DATA, _get("/manage/building/{building}/edit")),
@@ -143,6 +166,19 @@ PROBES = [
     Probe(Action.RECORD_WALKS, _get("/field/walk"), has_area=False),
     # Whose walks in which area: tests/web/test_field.py (own, community, another community).
     Probe(Action.READ_WALKS, _get("/field/walks"), has_area=False),
+    # 网格事件: an event another area cannot read is not found (404), so the step probes stay in
+    # the user's own area; tests/web/test_events.py checks other areas' events.
+    Probe(Action.READ_EVENTS, _get("/events"), has_area=False),
+    Probe(Action.REPORT_EVENTS, _report),
+    Probe(Action.DISPATCH_EVENTS, _step("reported", "受理"), has_area=False),
+    Probe(Action.HANDLE_EVENTS, _step("handling", "处置", comment="已处置"), has_area=False),
+    Probe(Action.VERIFY_EVENTS, _step("verifying", "核查通过"), has_area=False),
+    Probe(Action.CLOSE_EVENTS, _step("closing", "结案", mediation="调解成功"), has_area=False),
+    Probe(
+        Action.EDIT_EVENT_CATEGORIES,
+        _post("/events/departments", name="矩阵测试部门"),
+        has_area=False,
+    ),
 ]
 # Not probed by a route: READ_CAMPAIGN_ATTACHMENTS needs a stored file (see
 # tests/web/test_campaign_attachments.py, which checks the planner's and other areas' access).
@@ -157,6 +193,50 @@ def _one(connection, sql: str, **params) -> int:
     value = connection.execute(text(sql + " ORDER BY id LIMIT 1"), params).scalar()
     assert value is not None, sql
     return value
+
+
+def _events(connection, grid_id: int) -> dict[str, tuple[int, int]]:
+    """Events in ``grid_id`` waiting for 受理, 处置 (dispatched to the grid), 核查 and 结案, each
+    with its version, moved there by the workflow as the center."""
+    from sqlalchemy.orm import Session
+
+    from webapp.domain.events import Level, Source
+    from webapp.events.workflow import Dispatch, report, take_step
+    from webapp.models import User
+
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    center = session.query(User).filter_by(username="center").one()
+    lon, lat = connection.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid"
+            " WHERE id = :g) q"
+        ),
+        {"g": grid_id},
+    ).one()
+    kind = _one(connection, "SELECT id FROM event_category WHERE parent_id IS NOT NULL")
+    path = [
+        ("受理", {}),
+        ("派遣", {"dispatch": Dispatch(Level.GRID, grid_id=grid_id)}),
+        ("处置", {"comment": "已处置"}),
+        ("核查通过", {}),
+    ]
+    out = {}
+    for key, steps in (("reported", 0), ("handling", 2), ("verifying", 3), ("closing", 4)):
+        event = report(
+            session,
+            category_id=kind,
+            lon=lon,
+            lat=lat,
+            description="矩阵测试",
+            source=Source.STAFF,
+            user=center,
+        )
+        for step, extra in path[:steps]:
+            take_step(session, event, step, center, version=event.version, **extra)
+        out[key] = (event.id, event.version)
+    session.commit()
+    session.close()
+    return out
 
 
 @pytest.fixture
@@ -183,7 +263,16 @@ def ids(connection) -> dict[str, dict[str, int]]:
             "route": patrol_route(connection, community if name == "own" else other),
             "road": road,
             "account": account,
+            "kind": _one(connection, "SELECT id FROM event_category WHERE parent_id IS NOT NULL"),
+            "point": connection.execute(
+                text(
+                    "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid"
+                    " WHERE id = :g) q"
+                ),
+                {"g": grid if name == "own" else _one(connection, sql["grid"], a=area)},
+            ).one(),
         }
+    where["own"].update(_events(connection, grid))
     return where
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import HX, campaign_id, csrf_token, inspect, start
-from webapp.campaigns import attachments
+from webapp import attachments
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

@@ -6,27 +6,17 @@ Files live under ``ATTACHMENT_DIR`` (outside ``static/``) and reach a browser on
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user, login_required
 
-from webapp import access
+from webapp import access, attachments
 from webapp.access import Action
 from webapp.db import get_session
 from webapp.models.campaigns import Inspection, InspectionAttachment
 
-from . import attachments
 from .views import _audit, _campaign_page, _refuse, may_write_campaign
 
 bp = Blueprint("attachments", __name__, url_prefix="/campaigns")
-
-# What an attachment may do in the browser: show itself (a PDF viewer is a plugin), nothing
-# more: no script, even if a crafted file were ever rendered as a page.
-ATTACHMENT_POLICY = (
-    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
 
 
 @bp.before_request
@@ -55,32 +45,28 @@ def upload(inspection_id: int):
     except attachments.AttachmentError as err:
         return _campaign_page(campaign, error=err.message, status=err.status)
 
-    directory = current_app.config["ATTACHMENT_DIR"]
-    stored: list[str] = []
     try:
-        for item in checked:
-            stored_name, sha256 = attachments.store(directory, item.data)
-            stored.append(stored_name)
-            inspection.attachments.append(
-                InspectionAttachment(
-                    file_name=item.file_name,
-                    stored_name=stored_name,
-                    content_type=item.content_type,
-                    size_bytes=len(item.data),
-                    sha256=sha256,
-                    username=current_user.username,
+        with attachments.storing(current_app.config["ATTACHMENT_DIR"]) as put:
+            for item in checked:
+                stored_name, sha256 = put(item.data)
+                inspection.attachments.append(
+                    InspectionAttachment(
+                        file_name=item.file_name,
+                        stored_name=stored_name,
+                        content_type=item.content_type,
+                        size_bytes=len(item.data),
+                        sha256=sha256,
+                        username=current_user.username,
+                    )
                 )
+            _audit(
+                campaign,
+                f"{campaign.feature_name} {campaign.year}年{campaign.campaign_type}"
+                f" {inspection.inspected_on} 检查:上传检查附件 {len(checked)} 个",
             )
-        _audit(
-            campaign,
-            f"{campaign.feature_name} {campaign.year}年{campaign.campaign_type}"
-            f" {inspection.inspected_on} 检查:上传检查附件 {len(checked)} 个",
-        )
-        session.commit()
+            session.commit()
     except BaseException:
         session.rollback()
-        for stored_name in stored:
-            attachments.remove(directory, stored_name)
         raise
     return _campaign_page(campaign, saved=f"已上传检查附件 {len(checked)} 个。")
 
@@ -103,10 +89,6 @@ def download(attachment_id: int):
         current_app.logger.error("attachment %s: file %s is missing", attachment.id, path)
         abort(404, "该附件的文件已丢失,请联系管理员。")
     response = send_file(path, mimetype=attachment.content_type, max_age=0)
-    response.headers["Content-Disposition"] = (
-        f"inline; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = ATTACHMENT_POLICY
+    response.headers["Content-Disposition"] = attachments.inline_disposition(attachment.file_name)
+    response.headers.update(attachments.SERVE_HEADERS)
     return response

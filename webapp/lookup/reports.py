@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gis.errors import UserError
-from webapp.campaigns import attachments
+from webapp import attachments
 from webapp.domain.events import EventState, PhotoStage, Source
 from webapp.events.workflow import clean_text, report
 from webapp.models import EventCategory, EventPhoto, GridEvent

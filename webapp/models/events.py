@@ -260,10 +260,19 @@ class EventParty(Base):
 
     event: Mapped[GridEvent] = relationship(back_populates="parties")
 
+    # The event's area decides who may see a party's number whole (webapp.security.personal).
+    @property
+    def community_id(self) -> int | None:
+        return self.event.community_id
+
+    @property
+    def grid_id(self) -> int | None:
+        return self.event.grid_id
+
 
 class EventPhoto(Base):
     """A photo of an event, before or after handling, stored outside the web root like the
-    inspection attachments (webapp.campaigns.attachments)."""
+    inspection attachments (webapp.attachments)."""
 
     __tablename__ = "event_photo"
     __table_args__ = (

@@ -1,4 +1,5 @@
-"""检查附件: inspection photos and PDFs, checked by content and kept outside the web root.
+"""Uploaded files (检查附件, 事件照片): photos and PDFs, checked by content and kept outside the
+web root. The 平安创建 inspections and the grid events share these checks and this store.
 
 No Flask here: the checks take bytes and a name and return plain values, the store takes a
 directory. A file lands as ``<directory>/<2 hex>/<uuid4 hex>.<ext>``; the uploader's name is
@@ -7,13 +8,16 @@ kept only in the database, never in a path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from gis.errors import UserError
 
@@ -25,7 +29,22 @@ MAGIC = (
     (b"%PDF-", "application/pdf"),
 )
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+IMAGES = frozenset({"image/jpeg", "image/png"})
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|pdf)$")
+
+
+# What a served file may do in the browser: show itself (a PDF viewer is a plugin), nothing
+# more: no script, even if a crafted file were ever rendered as a page.
+POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# The headers of every served attachment: its own type only, never kept by a shared cache.
+SERVE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+    "Content-Security-Policy": POLICY,
+}
 
 
 class AttachmentError(UserError):
@@ -69,9 +88,12 @@ def clean_name(name: str | None) -> str:
     return name
 
 
-def check(name: str | None, data: bytes, max_bytes: int) -> Upload:
+def check(
+    name: str | None, data: bytes, max_bytes: int, *, allowed: frozenset[str] | None = None
+) -> Upload:
     """One file's name, size and type. ``data`` may hold one byte more than ``max_bytes`` (the
-    caller reads no further): that is how a file over the limit shows."""
+    caller reads no further): that is how a file over the limit shows. ``allowed`` narrows the
+    content types (IMAGES for photos); by default JPEG, PNG and PDF."""
     file_name = clean_name(name)
     if not data:
         raise AttachmentError(f"“{file_name}”是空文件。")
@@ -80,6 +102,10 @@ def check(name: str | None, data: bytes, max_bytes: int) -> Upload:
             f"“{file_name}”超过 {max_bytes // (1024 * 1024)} MB 的大小限制。", status=413
         )
     content_type = sniff(data)
+    if allowed is not None and content_type not in allowed:
+        raise AttachmentError(
+            f"“{file_name}”不是 JPEG 或 PNG 图片(按文件内容判断,与扩展名无关),请上传照片。"
+        )
     if content_type is None:
         raise AttachmentError(
             f"“{file_name}”不是 JPEG、PNG 图片或 PDF 文件(按文件内容判断,与扩展名无关)。"
@@ -129,3 +155,28 @@ def store(directory: str | os.PathLike, data: bytes) -> tuple[str, str]:
 def remove(directory: str | os.PathLike, stored_name: str) -> None:
     """Delete a stored file if it is there (undoing a store whose database row failed)."""
     path_of(directory, stored_name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def storing(directory: str | os.PathLike) -> Iterator[Callable[[bytes], tuple[str, str]]]:
+    """Store files for a database write that may yet fail: ``put(data)`` stores one (as
+    ``store``); if the block raises, every file it stored is removed again, so a refused or
+    failed transaction leaves no file behind. Commit inside the block."""
+    stored: list[str] = []
+
+    def put(data: bytes) -> tuple[str, str]:
+        stored_name, sha256 = store(directory, data)
+        stored.append(stored_name)
+        return stored_name, sha256
+
+    try:
+        yield put
+    except BaseException:
+        for stored_name in stored:
+            remove(directory, stored_name)
+        raise
+
+
+def inline_disposition(file_name: str) -> str:
+    """The Content-Disposition that shows a file in the browser under its uploaded name."""
+    return f"inline; filename*=UTF-8''{quote(file_name, safe='')}"
