@@ -45,7 +45,9 @@ export function showOverlay() {
       const text = props.kind === "campaign" || props.kind === "gap" ? `${props.name}:${props.state}` : props.band ? `${props.band} 分钟内可达` : props.kind === "beyond"
         ? `${props.name}:${props.minutes == null ? "无法到达" : "约 " + Math.round(props.minutes) + " 分钟"}`
         : props.label ? `盲区 ${props.number}:${props.label}` : (props.name || "监控盲区");
-      layer.bindTooltip(text, { sticky: true });
+      // A preview's features (data-overlay with "label") show their names at all times.
+      layer.bindTooltip(text, props.label
+        ? { permanent: true, direction: "center", className: "overlay-label" } : { sticky: true });
       if (props.ref) gm.overlayRefs[props.ref] = layer;
     },
   }).addTo(gm.map);
