@@ -92,11 +92,13 @@ def upload():
     """Keep the file and show its columns for the mapping step."""
     form = UploadForm(request.form)
     kept = {"form": request.form.to_dict()}
-    if not form.validate() or form.level.data not in dict(_levels()):
-        return _panel(status=400, refusal=form.first_error() or "请选择层级。", **kept)
+    if not form.validate():
+        return _panel(status=400, refusal=form.first_error(), **kept)
+    if form.level.data not in dict(_levels()):
+        return _panel(status=403, refusal=access.refusal(access.Action.WRITE_BOUNDARIES), **kept)
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
-        return _panel(status=400, refusal="请选择要导入的文件。", **kept)
+        return _panel(status=422, refusal="请选择要导入的文件。", **kept)
     _forget_pending()
     path = job_queries.save_upload(uploads.upload_folder(), upload_file.stream)
     try:
@@ -123,9 +125,9 @@ def _mapping(values: dict, layers, inspection, *, status: int = 200, **context):
         "code": values.get("code") or guess(names, "编码", "代码", "code", "dm", "bm"),
         "parent": values.get("parent") if "parent" in values else _parent_guess(names, values),
     }
+    context.setdefault("step", "mapping")
     return _panel(
         status=status,
-        step="mapping",
         form={**values, **chosen},
         layers=layers,
         inspection=inspection,
