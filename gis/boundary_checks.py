@@ -228,7 +228,8 @@ def _overlaps(label: str, areas: list[Area]) -> list[Problem]:
             if size > TOLERANCE_M2:
                 problems.append(
                     Problem(
-                        f"{label}{who(a.name, a.code)}与{who(b.name, b.code)}重叠约 {size:,.0f} m²。",
+                        f"{label}{who(a.name, a.code)}与{who(b.name, b.code)}"
+                        f"重叠约 {size:,.0f} m²。",
                         "overlap",
                         shared,
                         size,

@@ -86,7 +86,9 @@ def parse_file_crs(text: str | None) -> pyproj.CRS | None:
     try:
         return pyproj.CRS.from_user_input(text)
     except pyproj.exceptions.CRSError:
-        raise CrsRefused("文件自带的坐标系(.prj)无法识别,请在“坐标系”中选择文件所用的坐标系。")
+        raise CrsRefused(
+            "文件自带的坐标系(.prj)无法识别,请在“坐标系”中选择文件所用的坐标系。"
+        ) from None
 
 
 def choose(declared: str, file_crs: pyproj.CRS | None, *, implied: bool = False) -> SourceCrs:
@@ -131,7 +133,7 @@ def check_extent(bounds: tuple[float, float, float, float], source: SourceCrs) -
     """Refuse coordinates that cannot be in ``source``: metres declared as degrees, degrees
     declared as a projection."""
     minx, miny, maxx, maxy = bounds
-    looks_like_degrees = -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
+    looks_like_degrees = minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
     if source.geographic and not looks_like_degrees:
         raise CrsRefused(
             f"坐标超出经纬度范围(如 X={maxx:,.0f}、Y={maxy:,.0f}),不是 {source.label}。"

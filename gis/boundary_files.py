@@ -117,7 +117,7 @@ def _file_datasets(path: Path, head: bytes, shown: str) -> list[Dataset]:
     if head.startswith(b"SQLite format 3\x00"):
         try:
             layers = pyogrio.list_layers(path)
-        except Exception:  # noqa: BLE001 - GDAL's errors vary; the message is ours
+        except Exception:
             raise FileRefused(f"无法读取 GeoPackage 文件“{shown}”,文件可能已损坏。") from None
         found = [
             Dataset(str(path), str(name), f"{shown} · {name}", "GeoPackage")
@@ -339,7 +339,7 @@ def _read(dataset: Dataset, **kwargs):
         raise FileRefused(
             f"“{dataset.label}”中的文字不是有效的 UTF-8 文本,文件可能已损坏。"
         ) from None
-    except Exception as err:  # noqa: BLE001 - GDAL's errors vary; the message is ours
+    except Exception as err:
         raise FileRefused(f"无法读取“{dataset.label}”:文件可能已损坏({str(err)[:80]})。") from None
 
 
@@ -382,7 +382,7 @@ def inspect(dataset: Dataset, encoding: str = AUTO) -> Inspection:
     """The layer's columns with a few sample values each, for the mapping step."""
     try:
         info = pyogrio.read_info(dataset.path, layer=dataset.layer, **_raw_kwargs(dataset))
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise FileRefused(f"无法读取“{dataset.label}”,文件可能已损坏。") from None
     count = int(info.get("features") or 0)
     if count <= 0:

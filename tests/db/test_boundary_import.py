@@ -126,7 +126,7 @@ def test_a_shapefile_without_prj_and_nothing_declared_is_refused(db, tmp_path):
     path = zipped_shapefile(
         tmp_path, [{"名称": "街道", "代码": "1"}], [shape], crs="EPSG:4548", keep_prj=False
     )
-    with pytest.raises(CrsRefused, match="缺少 .prj"):
+    with pytest.raises(CrsRefused, match=r"缺少 \.prj"):
         make_plan(db, str(path), subdistrict_choice("auto"))
     # Declared, the same file reads.
     assert make_plan(db, str(path), subdistrict_choice("EPSG:4548")).features

@@ -76,10 +76,7 @@ def boundaries_import(
     from . import plan as plans
     from . import queries
 
-    if crs.lower() in ("auto", "gcj02", "bd09"):
-        crs = crs.lower()
-    else:
-        crs = crs.upper()
+    crs = crs.lower() if crs.lower() in ("auto", "gcj02", "bd09") else crs.upper()
     choice = plans.Choice(level, name_column, code_column, parent_column, crs, encoding, layer)
     with Session(clitools.engine()) as session:
         try:

@@ -23,16 +23,16 @@ from webapp.models.base import SRID
 
 MODELS = {"subdistrict": Subdistrict, "community": Community, "grid": Grid}
 PARENT_ATTR = {"community": ("subdistrict", Subdistrict), "grid": ("community", Community)}
-# The children an updated boundary must still hold: (table, parent column, parent table).
+# The children an updated boundary must still hold, by the code of the level's feature.
 CHILD_SQL = {
     "subdistrict": "SELECT s.code, c.name, c.code, ST_AsBinary(c.geom) FROM community c"
     " JOIN subdistrict s ON s.id = c.subdistrict_id WHERE s.code = ANY(:codes)",
     "community": "SELECT p.code, g.name, g.code, ST_AsBinary(g.geom) FROM grid g"
     " JOIN community p ON p.id = g.community_id WHERE p.code = ANY(:codes)",
-    "grid": "SELECT p.code, c.name, '', ST_AsBinary(c.geom) FROM compound c JOIN grid p ON p.id = c.grid_id"
-    " WHERE p.code = ANY(:codes)"
-    " UNION ALL SELECT p.code, b.name, '', ST_AsBinary(b.geom) FROM building b JOIN grid p ON p.id = b.grid_id"
-    " WHERE b.compound_id IS NULL AND p.code = ANY(:codes)",
+    "grid": "SELECT p.code, c.name, '', ST_AsBinary(c.geom) FROM compound c"
+    " JOIN grid p ON p.id = c.grid_id WHERE p.code = ANY(:codes)"
+    " UNION ALL SELECT p.code, b.name, '', ST_AsBinary(b.geom) FROM building b"
+    " JOIN grid p ON p.id = b.grid_id WHERE b.compound_id IS NULL AND p.code = ANY(:codes)",
 }
 
 
