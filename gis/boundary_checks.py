@@ -11,6 +11,7 @@ Pure logic on shapely geometries in WGS84 lon/lat: no Flask, no database.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -31,6 +32,11 @@ LEVELS = {"subdistrict": "街道", "community": "社区", "grid": "网格"}
 PARENT_LEVEL = {"subdistrict": None, "community": "subdistrict", "grid": "community"}
 CODE_LENGTH = {"subdistrict": 12, "community": 12, "grid": 30}
 NAME_LENGTH = 100
+# Markup, control characters and marks that reorder text: a name is shown in panels and on the
+# map, and must read as it is stored (the forms refuse the same, webapp/forms.py).
+UNSAFE_TEXT = re.compile(
+    "[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,14 @@ def _fields(level: str, features: list[SourceFeature]) -> list[Problem]:
             problems.append(Problem(f"第 {f.number} 个要素(编码 {f.code or '空'})没有名称。"))
         elif len(f.name) > NAME_LENGTH:
             problems.append(Problem(f"{where}的名称超过 {NAME_LENGTH} 个字。"))
+        if UNSAFE_TEXT.search(f.name) or UNSAFE_TEXT.search(f.code):
+            problems.append(
+                Problem(
+                    f"第 {f.number} 个要素的名称或编码含有“<”“>”或不可见的控制字符,"
+                    "请删除后重新导出。"
+                )
+            )
+            continue
         if not f.code:
             problems.append(Problem(f"第 {f.number} 个要素“{f.name}”没有编码。"))
             continue
