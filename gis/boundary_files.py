@@ -110,28 +110,30 @@ def datasets(path: str | os.PathLike, workdir: str | os.PathLike) -> list[Datase
         head = file.read(512)
     if head.startswith(b"PK\x03\x04"):
         return _zip_datasets(path, Path(workdir))
-    return _file_datasets(path, head, path.name)
+    return _file_datasets(path, head, "")
 
 
 def _file_datasets(path: Path, head: bytes, shown: str) -> list[Dataset]:
+    """The layers of one file; ``shown`` is its name inside a zip ("" for the upload itself,
+    whose stored name means nothing to the user)."""
     if head.startswith(b"SQLite format 3\x00"):
         try:
             layers = pyogrio.list_layers(path)
         except Exception:
-            raise FileRefused(f"无法读取 GeoPackage 文件“{shown}”,文件可能已损坏。") from None
+            raise FileRefused(f"无法读取 GeoPackage 文件{shown},文件可能已损坏。") from None
         found = [
-            Dataset(str(path), str(name), f"{shown} · {name}", "GeoPackage")
+            Dataset(str(path), str(name), f"{shown} · {name}" if shown else str(name), "GeoPackage")
             for name, kind in layers
             if kind
         ]
         if not found:
-            raise FileRefused(f"GeoPackage 文件“{shown}”中没有带图形的图层。")
+            raise FileRefused(f"GeoPackage 文件{shown}中没有带图形的图层。")
         return found
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"{"):
-        return [Dataset(str(path), None, shown, "GeoJSON")]
+        return [Dataset(str(path), None, shown or "GeoJSON 文件", "GeoJSON")]
     if text.startswith(b"<") and (b"<kml" in head or b"opengis.net/kml" in head):
-        return [Dataset(str(path), None, shown, "KML")]
+        return [Dataset(str(path), None, shown or "KML 文件", "KML")]
     raise FileRefused(
         "无法识别的文件:请上传打包为 .zip 的 Shapefile(含 .shp、.shx、.dbf、.prj、.cpg)、"
         "GeoPackage(.gpkg)、GeoJSON 或 KML 文件。"

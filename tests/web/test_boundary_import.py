@@ -76,7 +76,11 @@ def test_center_imports_a_subdistrict_through_mapping_preview_and_job(center, co
     from webapp.jobs.worker import Worker
 
     Worker(center.application).run_pending()
-    done = center.get(job_url, headers=HX).get_data(as_text=True)
+    finished = center.get(job_url, headers=HX)
+    done = finished.get_data(as_text=True)
+    assert json.loads(finished.headers["HX-Trigger"]) == {
+        "gridmap:changed": {"layer": "subdistrict"}
+    }  # the map reloads the layer
     assert "已导入 1 个街道(新增 1,更新 0)" in done
     name = connection.execute(text("SELECT name FROM subdistrict WHERE code = '370102001'"))
     assert name.scalar_one() == "泉城路街道"
@@ -187,3 +191,28 @@ def test_community_staff_may_not_import_another_communitys_grids(
 def test_grid_workers_may_not_import_boundaries(client, auth):
     auth.login("grid")
     assert client.get("/boundaries/import", headers=HX).status_code == 403
+
+
+def test_a_geopackage_layer_is_chosen_and_its_columns_read(center, tmp_path):
+    from tests.boundary_files import write_layer
+
+    path = tmp_path / "b.gpkg"
+    write_layer(
+        path, [{"SQMC": "甲社区", "SQDM": "1"}], [square(LON, LAT)], driver="GPKG", layer="社区"
+    )
+    write_layer(
+        path,
+        [{"WGMC": "甲网格", "WGDM": "2"}],
+        [square(LON, LAT)],
+        driver="GPKG",
+        layer="网格",
+        append=True,
+    )
+    html = upload(center, path.read_bytes(), "b.gpkg").get_data(as_text=True)
+    assert ">社区</option>" in html and ">网格</option>" in html and "SQMC" in html
+    remapped = step(
+        center, "/boundaries/preview", level="grid", layer="1", remap="1", name="SQMC", code="SQDM"
+    )
+    html = remapped.get_data(as_text=True)
+    assert remapped.status_code == 200
+    assert "WGMC" in html and "甲网格" in html and "SQMC" not in html

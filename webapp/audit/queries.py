@@ -35,6 +35,8 @@ KINDS = {
     "staff": "工作人员",
     "patrol_route": "巡逻路线",
     "audit_log": "审计日志",
+    "subdistrict": "街道",  # boundary imports (webapp/boundaries)
+    "community": "社区",
 }
 OUTCOMES = ("success", "failure", "denied", "locked")
 PAGE_SIZE = 50

@@ -45,5 +45,5 @@ def run_import(job: JobContext) -> Outcome:
     job.progress(len(plan.features), len(plan.features))
     return Outcome(
         f"已导入 {created + updated} 个{plan.label}(新增 {created},更新 {updated})。",
-        {"created": created, "updated": updated, "level": choice.level},
+        {"created": created, "updated": updated, "level": choice.level, "layer": choice.level},
     )

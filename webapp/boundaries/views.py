@@ -164,6 +164,9 @@ def preview():
         layers, inspection = _inspect(path, form.layer.data or 0, form.encoding.data or "auto")
     except UserError as err:
         return _panel(status=err.status, refusal=err.message, form=values)
+    if request.form.get("remap"):  # another layer chosen: its columns, guessed afresh
+        kept = {k: v for k, v in values.items() if k not in ("name", "code", "parent")}
+        return _mapping(kept, layers, inspection)
     if not form.validate() or form.level.data not in dict(_levels()):
         refusal = form.first_error() or "请选择层级。"
         return _mapping(values, layers, inspection, status=400, refusal=refusal)
