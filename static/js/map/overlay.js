@@ -46,7 +46,7 @@ export function showOverlay() {
         ? `${props.name}:${props.minutes == null ? "无法到达" : "约 " + Math.round(props.minutes) + " 分钟"}`
         : props.label ? `盲区 ${props.number}:${props.label}` : (props.name || "监控盲区");
       // A preview's features (data-overlay with "label") show their names at all times.
-      layer.bindTooltip(text, props.label
+      layer.bindTooltip(props.label ? props.name : text, props.label
         ? { permanent: true, direction: "center", className: "overlay-label" } : { sticky: true });
       if (props.ref) gm.overlayRefs[props.ref] = layer;
     },
