@@ -3,7 +3,7 @@
 # Usage: scripts/system-packages.sh [run|test]
 #   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm
 #   test  the same plus Chromium and a Chinese font for the end-to-end tests, redis-server,
-#         nginx and gdal-bin
+#         nginx, gdal-bin and pgbouncer
 set -euo pipefail
 purpose=${1:-run}
 
@@ -27,6 +27,8 @@ if [ "$purpose" = test ]; then
   [ -x /usr/sbin/nginx ] || need+=(nginx-light)
   # GDAL's own OGC API client (ogrinfo OAPIF:) reads the API in the tests.
   have_pkg gdal-bin || need+=(gdal-bin)
+  # The connection-pooling test runs the app through Debian's pgbouncer in transaction mode.
+  [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

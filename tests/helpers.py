@@ -60,6 +60,10 @@ TEST_SETTINGS = {
     "TESTING": True,
     "PUBLIC_CACHE_SECONDS": 0,
     "LOGIN_RATE_LIMIT": "100000 per minute",
+    "PUBLIC_REPORT_RATE_LIMIT": "100000 per minute",
+    "HOTLINE_RATE_LIMIT": "100000 per minute",
+    # Each test's app would start its own LISTEN thread; the data-version tests turn it on.
+    "DATA_VERSIONS": False,
 }
 
 HX = {"HX-Request": "true"}

@@ -70,7 +70,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .entities import views as entity_views
     from .health import views as health_views
     from .home import views as home_views
+    from .hotline import api_views as hotline_api_views
+    from .hotline import views as hotline_views
     from .jobs import views as job_views
+    from .lookup import report_views
     from .lookup import views as lookup_views
     from .map import views as map_views
     from .ogcapi import views as ogcapi_views
@@ -95,6 +98,9 @@ def create_app(config: dict | None = None) -> Flask:
         property_views.bp,
         job_views.bp,
         ogcapi_views.bp,
+        report_views.bp,
+        hotline_views.bp,
+        hotline_api_views.bp,
         boundary_views.bp,
     ):
         app.register_blueprint(blueprint)

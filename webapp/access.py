@@ -82,6 +82,7 @@ class Action(StrEnum):
     VERIFY_EVENTS = "verify_events"
     CLOSE_EVENTS = "close_events"
     EDIT_EVENT_CATEGORIES = "edit_event_categories"
+    MANAGE_HOTLINE_CLIENTS = "manage_hotline_clients"
 
     @property
     def label(self) -> str:
@@ -116,6 +117,7 @@ ACTION_LABELS = {
     Action.VERIFY_EVENTS: "网格事件:核查、返工",
     Action.CLOSE_EVENTS: "网格事件:结案、督办",
     Action.EDIT_EVENT_CATEGORIES: "网格事件:维护分类、时限与职能部门",
+    Action.MANAGE_HOTLINE_CLIENTS: "12345热线接口:新建、停用接口账号,重置令牌",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
@@ -200,6 +202,8 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     Action.VERIFY_EVENTS: _AREA_STAFF,
     Action.CLOSE_EVENTS: _CENTER,
     Action.EDIT_EVENT_CATEGORIES: _CENTER,
+    # Which outside systems may push tickets in: the center's call, like the categories.
+    Action.MANAGE_HOTLINE_CLIENTS: _CENTER,
 }
 
 

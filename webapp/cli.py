@@ -17,6 +17,7 @@ from . import clitools, config, crypto, hooks, migrate
 from .boundaries.cli import boundaries
 from .circles.cli import circles
 from .db import make_engine
+from .hotline.cli import hotline
 from .ops.cli import COMMANDS as OPS_COMMANDS
 from .roads.cli import roads
 
@@ -328,7 +329,10 @@ def worker(nice: int, once: bool) -> None:
             click.echo(f"ran {job_worker.run_pending()} jobs")
         else:
             click.echo("gridmap: job worker started (Ctrl-C stops it)")
-            job_worker.serve(app.extensions["db_engine"])
+            # LISTEN needs PostgreSQL itself: a transaction pooler cannot carry it.
+            direct = app.config.get("DIRECT_DATABASE_URL")
+            listen = make_engine(direct) if direct else app.extensions["db_engine"]
+            job_worker.serve(listen)
     finally:
         app.extensions["db_engine"].dispose()
 
@@ -336,6 +340,7 @@ def worker(nice: int, once: bool) -> None:
 main.add_command(boundaries)
 main.add_command(circles)
 main.add_command(roads)
+main.add_command(hotline)
 for command in OPS_COMMANDS:
     main.add_command(command)
 

@@ -140,6 +140,7 @@ PROBES = [
     Probe(Action.GIVE_ROLES, _post("/admin/accounts/{account}/totp"), has_area=False),
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
     Probe(Action.USE_API_TOKENS, _get("/account/tokens"), has_area=False),
+    Probe(Action.MANAGE_HOTLINE_CLIENTS, _get("/hotline/clients"), has_area=False),
 ]
 # Not probed by a route: READ_CAMPAIGN_ATTACHMENTS needs a stored file (see
 # tests/web/test_campaign_attachments.py, which checks the planner's and other areas' access).

@@ -19,6 +19,7 @@ SETTING_NAMES = (
     "DEMO_MODE", "FLASK_DEBUG", "SECRET_KEY", "DATA_KEY", "SESSION_COOKIE_SECURE",
     "PREFERRED_URL_SCHEME", "PROXY_HOPS", "RATELIMIT_STORAGE_URI", "REDIS_URL", "DATABASE_URL",
     "ATTACHMENT_DIR", "UPLOAD_FOLDER", "CSP_ENABLED", "WEB_CONCURRENCY", "GRIDMAP_ENV_FILE",
+    "DB_POOLER", "DIRECT_DATABASE_URL", "READ_DATABASE_URL", "READ_REPLICA_URLS",
 )  # fmt: skip
 
 
@@ -82,6 +83,8 @@ def test_the_settings_may_come_from_the_env_file(good_env, tmp_path):
         ({"ATTACHMENT_DIR": None}, "ATTACHMENT_DIR is inside the checkout"),
         ({"CSP_ENABLED": "0"}, "Content-Security-Policy is off"),
         ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "does not answer"),
+        ({"DB_POOLER": "pgbouncer"}, "without DIRECT_DATABASE_URL"),
+        ({"DB_POOLER": "pgpool"}, "DB_POOLER='pgpool' is unknown"),
     ],
 )
 def test_each_problem_is_named(good_env, change, named):

@@ -92,6 +92,16 @@ def settings_problems(
             "DATABASE_URL is not set: the app would use the project-local demo cluster; "
             "set DATABASE_URL=postgresql://gridmap@/gridmap"
         )
+    if config.get("DB_POOLER") == "pgbouncer" and not config.get("DIRECT_DATABASE_URL"):
+        found.append(
+            "DB_POOLER=pgbouncer without DIRECT_DATABASE_URL: the job worker and the tiles'"
+            " data versions need LISTEN, which a transaction pool cannot carry; set"
+            " DIRECT_DATABASE_URL to PostgreSQL itself"
+        )
+    elif config.get("DB_POOLER") not in ("", None, "pgbouncer"):
+        found.append(
+            f"DB_POOLER={config.get('DB_POOLER')!r} is unknown: leave it empty or set pgbouncer"
+        )
     found += _folder_problems(config)
     if not config.get("CSP_ENABLED"):
         found.append("the Content-Security-Policy is off (CSP_ENABLED=0): make sure nginx sets one")
@@ -166,6 +176,34 @@ def redis_problems(uri: str) -> list[str]:
     except redis.RedisError as err:
         return [f"the rate limits' Redis at {_without_password(uri)} does not answer: {err}"]
     return []
+
+
+def replica_problems(urls: str, max_lag_s: float) -> list[str]:
+    """Each READ_REPLICA_URLS entry must answer, be a replica, and keep up."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from webapp.db import make_engine
+    from webapp.replicas import LAG_SQL
+
+    found = []
+    for url in (u.strip() for u in urls.split(",") if u.strip()):
+        shown = make_url(url).render_as_string(hide_password=True)
+        engine = make_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                in_recovery, lag_s = conn.execute(LAG_SQL).one()
+        except SQLAlchemyError as err:
+            reason = str(getattr(err, "orig", err)).strip().splitlines()
+            found.append(f"read replica {shown} does not answer: {reason[0] if reason else err}")
+            continue
+        finally:
+            engine.dispose()
+        if not in_recovery:
+            found.append(f"READ_REPLICA_URLS entry {shown} is not a replica (it accepts writes)")
+        elif float(lag_s) > max_lag_s:
+            found.append(f"read replica {shown} lags {float(lag_s):.0f} s (REPLICA_MAX_LAG_S)")
+    return found
 
 
 def database_problems(session) -> list[str]:

@@ -48,6 +48,10 @@ def check_deployment(workers: int | None, skip_database: bool) -> None:
     found += checks.redis_problems(str(settings.get("RATELIMIT_STORAGE_URI") or ""))
     if not skip_database and settings.get("DATABASE_URL"):
         found += _database_problems(settings["DATABASE_URL"])
+    if not skip_database:
+        found += checks.replica_problems(
+            str(settings.get("READ_REPLICA_URLS") or ""), float(settings["REPLICA_MAX_LAG_S"])
+        )
     if found:
         for problem in found:
             click.echo(f"PROBLEM: {problem}")
