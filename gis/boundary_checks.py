@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -27,6 +28,7 @@ GEOD = pyproj.Geod(ellps="WGS84")
 # smaller than this are not reported (webapp.models.containment uses the same tolerance).
 TOLERANCE_M2 = 1.0
 MAX_PROBLEMS = 200
+DEGREE2_M2 = 1.24e10
 
 LEVELS = {"subdistrict": "街道", "community": "社区", "grid": "网格"}
 PARENT_LEVEL = {"subdistrict": None, "community": "subdistrict", "grid": "community"}
@@ -76,6 +78,11 @@ def area_m2(geom: BaseGeometry) -> float:
     """Geodesic area of a lon/lat shape in m²."""
     if geom is None or geom.is_empty:
         return 0.0
+    # A degree² is at most this many m² (at the equator): shapes that small (shared edges'
+    # slivers of 1e-12 deg²) are below the tolerance without the costlier geodesic sum.
+    upper_bound = geom.area * DEGREE2_M2
+    if upper_bound <= TOLERANCE_M2:
+        return upper_bound
     return abs(GEOD.geometry_area_perimeter(geom)[0])
 
 
@@ -177,6 +184,9 @@ def _parents(level: str, features: list[SourceFeature], existing: Existing) -> l
                 )
             )
             continue
+        shapely.prepare(parent.geom)
+        if parent.geom.covers(f.geom):
+            continue
         outside = f.geom.difference(parent.geom)
         size = area_m2(outside)
         if size > TOLERANCE_M2:
@@ -230,25 +240,28 @@ def _after_import(features: list[SourceFeature], existing: Existing) -> list[Are
 
 
 def _overlaps(label: str, areas: list[Area]) -> list[Problem]:
-    problems = []
-    tree = shapely.STRtree([a.geom for a in areas])
-    for i, a in enumerate(areas):
-        for j in tree.query(a.geom, predicate="intersects"):
-            if j <= i:
-                continue
-            b = areas[int(j)]
-            shared = a.geom.intersection(b.geom)
-            size = area_m2(shared)
-            if size > TOLERANCE_M2:
-                problems.append(
-                    Problem(
-                        f"{label}{who(a.name, a.code)}与{who(b.name, b.code)}"
-                        f"重叠约 {size:,.0f} m²。",
-                        "overlap",
-                        shared,
-                        size,
-                    )
+    problems: list[Problem] = []
+    if len(areas) < 2:
+        return problems
+    geoms = np.array([a.geom for a in areas], dtype=object)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    # Neighbours share an edge: their intersection is a line, or a sliver of 1e-12 deg².
+    shared_all = shapely.intersection(geoms[left], geoms[right])
+    candidates = np.nonzero(shapely.area(shared_all) * DEGREE2_M2 > TOLERANCE_M2)[0]
+    for k in candidates:
+        a, b, shared = areas[int(left[k])], areas[int(right[k])], shared_all[k]
+        size = area_m2(shared)
+        if size > TOLERANCE_M2:
+            problems.append(
+                Problem(
+                    f"{label}{who(a.name, a.code)}与{who(b.name, b.code)}重叠约 {size:,.0f} m²。",
+                    "overlap",
+                    shared,
+                    size,
                 )
+            )
     return problems
 
 
