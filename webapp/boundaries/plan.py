@@ -74,7 +74,7 @@ class Plan:
                 "type": "Feature",
                 "geometry": to_geojson(f.geom),
                 "properties": {
-                    "kind": "campaign",
+                    "kind": "boundary",
                     "ref": f"f{f.number}",
                     "state": _verb(f, self),
                     "name": f"{f.name}({f.code})",
@@ -91,7 +91,7 @@ class Plan:
                     "type": "Feature",
                     "geometry": to_geojson(_polygons(problem.geom)),
                     "properties": {
-                        "kind": "campaign",
+                        "kind": "boundary",
                         "ref": f"p{number}",
                         "state": KIND_LABELS[problem.kind],
                         "name": problem.message[:60],
