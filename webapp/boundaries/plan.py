@@ -78,7 +78,7 @@ class Plan:
                     "ref": f"f{f.number}",
                     "state": _verb(f, self),
                     "name": f"{f.name}({f.code})",
-                    "label": True,
+                    "named": True,
                 },
             }
             for f in self.features

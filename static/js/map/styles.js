@@ -34,7 +34,7 @@ export function overlayStyle(f) {
   // overlaps, parts outside the parent) strongly, each in its state's colour.
   if (p.kind === "boundary") {
     const color = (gm.overlayColors || {})[p.state] || "#2563eb";
-    return p.label
+    return p.named
       ? { color: color, weight: 2, fillColor: color, fillOpacity: 0.15 }
       : { color: color, weight: 3, fillColor: color, fillOpacity: 0.6 };
   }
