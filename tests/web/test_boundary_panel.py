@@ -11,7 +11,7 @@ from shapely.geometry import box
 from sqlalchemy import text
 
 from tests.boundary_files import geojson, square
-from tests.helpers import HX, csrf_token
+from tests.helpers import HX, AuthActions, csrf_token
 
 LON, LAT = 117.02, 36.65
 
@@ -216,3 +216,22 @@ def test_a_geopackage_layer_is_chosen_and_its_columns_read(center, tmp_path):
     html = remapped.get_data(as_text=True)
     assert remapped.status_code == 200
     assert "WGMC" in html and "甲网格" in html and "SQMC" not in html
+
+
+def test_a_file_left_between_the_steps_goes_after_a_day(center, app, tmp_path):
+    import os
+    import time
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    path = geojson(tmp_path / "s.geojson", [{"名称": "甲", "编码": "1"}], [square(LON, LAT)])
+    assert upload(center, path.read_bytes(), "s.geojson").status_code == 200
+    (kept,) = os.listdir(tmp_path / "uploads")
+    assert kept.endswith(".boundary")
+    old = time.time() - 2 * 24 * 3600
+    os.utime(tmp_path / "uploads" / kept, (old, old))
+    # Another session's upload sweeps it (its own session never comes back); a fresh one stays.
+    other = app.test_client()
+    AuthActions(other).login("center")
+    assert upload(other, path.read_bytes(), "s.geojson").status_code == 200
+    assert kept not in os.listdir(tmp_path / "uploads")
+    assert len(os.listdir(tmp_path / "uploads")) == 1

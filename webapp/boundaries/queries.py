@@ -150,3 +150,15 @@ def _multi(geom):
 
 def level_count(session: Session, level: str) -> int:
     return session.scalar(select(func.count()).select_from(MODELS[level])) or 0
+
+
+def files_in_use(session: Session, kind: str) -> set[str]:
+    """The uploaded files that queued or running jobs of ``kind`` still read."""
+    rows = session.execute(
+        text(
+            "SELECT params->>'upload' FROM job"
+            " WHERE kind = :kind AND state IN ('queued', 'running')"
+        ),
+        {"kind": kind},
+    ).scalars()
+    return {path for path in rows if path}

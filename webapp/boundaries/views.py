@@ -17,6 +17,7 @@ own community (Action.WRITE_GRIDS).
 from __future__ import annotations
 
 import os
+import time
 
 from flask import Blueprint, request, session, url_for
 from flask_login import current_user, login_required
@@ -38,6 +39,9 @@ from .forms import LEVEL_CHOICES, MappingForm, UploadForm, guess
 
 bp = Blueprint("boundaries", __name__, url_prefix="/boundaries")
 PENDING = "boundary_upload"
+# A file kept between the steps; one left behind (the user went away) goes after a day.
+PENDING_SUFFIX = ".boundary"
+ABANDONED_S = 24 * 3600
 
 
 @bp.before_request
@@ -76,6 +80,21 @@ def _panel(*, status: int = 200, step: str = "upload", **context):
     )
 
 
+def _sweep(folder: str) -> None:
+    """Remove kept files older than a day that no queued or running import still needs."""
+    if not os.path.isdir(folder):
+        return
+    needed = queries.files_in_use(get_session(), jobs.KIND)
+    cutoff = time.time() - ABANDONED_S
+    for entry in os.scandir(folder):
+        if (
+            entry.name.endswith(PENDING_SUFFIX)
+            and entry.path not in needed
+            and entry.stat().st_mtime < cutoff
+        ):
+            job_queries.remove_upload({"upload": entry.path})
+
+
 def _forget_pending() -> None:
     pending = session.pop(PENDING, None)
     if pending:
@@ -100,7 +119,10 @@ def upload():
     if upload_file is None or not upload_file.filename:
         return _panel(status=422, refusal="请选择要导入的文件。", **kept)
     _forget_pending()
-    path = job_queries.save_upload(uploads.upload_folder(), upload_file.stream)
+    _sweep(uploads.upload_folder())
+    saved = job_queries.save_upload(uploads.upload_folder(), upload_file.stream)
+    path = os.path.splitext(saved)[0] + PENDING_SUFFIX
+    os.replace(saved, path)
     try:
         layers, inspection = _inspect(path, 0, form.encoding.data)
     except UserError as err:
