@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import views as admin_views
     from .audit import views as audit_views
     from .auth import views as auth_views
+    from .boundaries import views as boundary_views
     from .campaigns import attachment_views
     from .campaigns import views as campaign_views
     from .entities import transfer_views
@@ -110,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
         event_map_views.bp,
         event_views.bp,
         event_category_views.bp,
+        boundary_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

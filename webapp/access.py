@@ -58,6 +58,7 @@ class Action(StrEnum):
     READ_MAP = "read_map"
     WRITE_AREA_DATA = "write_area_data"
     WRITE_GRIDS = "write_grids"
+    WRITE_BOUNDARIES = "write_boundaries"
     WRITE_SUBDISTRICT_DATA = "write_subdistrict_data"
     EXPORT_DATA = "export_data"
     EXPORT_UNZONED_DATA = "export_unzoned_data"
@@ -94,6 +95,7 @@ ACTION_LABELS = {
     Action.READ_MAP: "查看地图、图层、管理列表与详情",
     Action.WRITE_AREA_DATA: "新增、修改、删除、导入小区、楼栋、监控、警务室、设施、场所、工作人员",
     Action.WRITE_GRIDS: "新增、修改、删除、导入网格",
+    Action.WRITE_BOUNDARIES: "导入街道、社区边界",
     Action.WRITE_SUBDISTRICT_DATA: "新增、修改、删除、导入不按区域划分的数据(道路)",
     Action.EXPORT_DATA: "导出按区域划分的数据(不含个人信息)",
     Action.EXPORT_UNZONED_DATA: "导出不按区域划分的数据(道路)",
@@ -135,6 +137,7 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
         UserRole.GRID: Scope.GRID,
     },
     Action.WRITE_GRIDS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
+    Action.WRITE_BOUNDARIES: _CENTER,
     Action.WRITE_SUBDISTRICT_DATA: _CENTER,
     # Planners read the whole subdistrict. The duty roles administer the system and take no
     # business data out of it (三权分立), personal or not.

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import clitools, config, crypto, hooks, migrate
+from .boundaries.cli import boundaries
 from .circles.cli import circles
 from .db import make_engine
 from .hotline.cli import hotline
@@ -364,6 +365,7 @@ def worker(nice: int, once: bool) -> None:
         app.extensions["db_engine"].dispose()
 
 
+main.add_command(boundaries)
 main.add_command(circles)
 main.add_command(roads)
 main.add_command(hotline)

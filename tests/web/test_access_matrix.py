@@ -143,6 +143,7 @@ PROBES = [
     Probe(Action.READ_MAP, _get("/manage/building/{building}")),
     Probe(Action.WRITE_AREA_DATA, _get("/manage/building/{building}/edit")),
     Probe(Action.WRITE_GRIDS, _get("/manage/grid/{grid}/edit")),
+    Probe(Action.WRITE_BOUNDARIES, _post("/boundaries/import", level="community"), has_area=False),
     Probe(Action.WRITE_SUBDISTRICT_DATA, _get("/manage/road/{road}/edit"), has_area=False),
     Probe(Action.EXPORT_DATA, _get("/manage/building/export.geojson"), has_area=False),
     Probe(Action.EXPORT_UNZONED_DATA, _get("/manage/road/export.geojson"), has_area=False),

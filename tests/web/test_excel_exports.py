@@ -146,3 +146,20 @@ def test_the_writer_neutralises_every_formula_start_and_keeps_dates():
         assert (code.value, code.data_type, code.number_format) == ("532", "s", "@")
     date = rows[-1][0]
     assert (date.value, date.number_format) == (dt.datetime(2024, 5, 1), "yyyy-mm-dd")
+
+
+CODE_WORDS = ("编码", "代码", "电话", "手机", "证件", "身份证")
+
+
+@pytest.mark.parametrize("key", sorted(ENTITIES))
+def test_every_code_column_of_every_template_is_text(center, key):
+    """Found by the header, not by the field's own flag: a code column added without
+    ``code=True`` fails here (device codes, grid codes, phone and ID numbers)."""
+    entity = ENTITIES[key]
+    sheet = _book(center.get(f"/manage/{key}/template.xlsx"))[entity.label]
+    header = [cell for cell in next(sheet.iter_rows(max_row=1))]
+    codes = [cell for cell in header if any(word in cell.value for word in CODE_WORDS)]
+    for cell in codes:
+        assert sheet.column_dimensions[cell.column_letter].number_format == "@", cell.value
+    expected = {spec.label for spec in entity.fields if spec.code}
+    assert {cell.value for cell in codes} >= expected

@@ -36,6 +36,8 @@ KINDS = {
     "patrol_route": "巡逻路线",
     "audit_log": "审计日志",
     "hotline_client": "热线接口账号",
+    "subdistrict": "街道",  # boundary imports (webapp/boundaries)
+    "community": "社区",
 }
 OUTCOMES = ("success", "failure", "denied", "locked")
 PAGE_SIZE = 50

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -27,6 +27,7 @@ from webapp.db import get_session
 from webapp.errors import render_error
 from webapp.extensions import htmx
 from webapp.jobs import queries as job_queries
+from webapp.jobs import uploads
 from webapp.map.shell import map_page
 from webapp.models import Job, JobState
 from webapp.models.job import FINISHED_STATES
@@ -50,18 +51,11 @@ def _require_login():
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_err):
     """Raised while the body is read (by the CSRF check already): say the limit in Chinese."""
-    message = f"上传的文件过大:不能超过 {_limit_text()}。请把数据拆分成几个文件分批导入。"
+    message = uploads.too_large_message()
     entity = ENTITIES.get((request.view_args or {}).get("key", ""))
     if entity is None:
         return render_error(413, message)
     return _import_page(entity, status=413, refusal=message)
-
-
-def _limit_text() -> str:
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    if limit >= 1024 * 1024:
-        return f"{limit / 1024 / 1024:g} MB"
-    return f"{limit / 1024:g} KB"
 
 
 def _crs(value: str | None) -> CoordinateSystem:
@@ -179,7 +173,7 @@ def _import_page(entity: Entity, *, status: int = 200, **context):
         entity=entity,
         action=url,
         crs_choices=CRS_CHOICES,
-        limit=_limit_text(),
+        limit=uploads.limit_text(),
         max_rows=transfer.MAX_ROWS,
         max_shown=import_job.MAX_SHOWN_ERRORS,
         **context,
@@ -209,7 +203,7 @@ def import_upload(key: str):
     except FileRefused as err:
         return _import_page(entity, status=err.status, refusal=err.message, **kept)
     upload_file.stream.seek(0)
-    path = job_queries.save_upload(_upload_folder(), upload_file.stream)
+    path = job_queries.save_upload(uploads.upload_folder(), upload_file.stream)
     params = {
         "entity": entity.key,
         "crs": crs,
@@ -224,13 +218,6 @@ def import_upload(key: str):
     )
     session.commit()
     return _job_page(entity, job, status=202)
-
-
-def _upload_folder() -> str:
-    """Uploads wait for the worker in the instance folder, never under the web root."""
-    return current_app.config.get("UPLOAD_FOLDER") or os.path.join(
-        current_app.instance_path, "uploads"
-    )
 
 
 def _own_job(entity: Entity, job_id: int) -> Job:

@@ -6,6 +6,8 @@ with a richer result (the import panel) shows its own page over the same job row
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
@@ -32,7 +34,11 @@ def _own(job_id: int) -> Job:
 
 
 def _page(job: Job):
-    return page("jobs/status.html", "job", job=job, state=JobState(job.state))
+    response = page("jobs/status.html", "job", job=job, state=JobState(job.state))
+    layer = (job.result or {}).get("layer") if job.state == JobState.DONE else None
+    if layer:  # a job that wrote a map layer (a boundary import): the map reloads it
+        response.headers["HX-Trigger"] = json.dumps({"gridmap:changed": {"layer": layer}})
+    return response
 
 
 @bp.get("/<int:job_id>")

@@ -35,6 +35,14 @@ const BAND_COLORS = { 5: "#15803d", 10: "#ca8a04", 15: "#ea580c" };
 // A panel's data-overlay: reach bands, buildings beyond, blind spots, campaign states.
 export function overlayStyle(f) {
   const p = f.properties;
+  // A boundary import's preview: the file's features lightly filled, its problems (gaps,
+  // overlaps, parts outside the parent) strongly, each in its state's colour.
+  if (p.kind === "boundary") {
+    const color = (gm.overlayColors || {})[p.state] || "#2563eb";
+    return p.named
+      ? { color: color, weight: 2, fillColor: color, fillOpacity: 0.15 }
+      : { color: color, weight: 3, fillColor: color, fillOpacity: 0.6 };
+  }
   if (p.kind === "campaign") {
     const color = (gm.overlayColors || {})[p.state] || "#64748b";
     return { color: color, weight: 2, fillColor: color, fillOpacity: 0.55 };
