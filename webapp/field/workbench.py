@@ -167,7 +167,7 @@ def campaigns_to_act_on(ctx: Context) -> Card | None:
 
 # 网格事件 of the grid handled and waiting for the grid worker's check on the spot (核查).
 EVENTS_TO_VERIFY_SQL = """
-SELECT e.number, c.name AS category, e.address, e.step_due_at
+SELECT e.id, e.number, c.name AS category, e.address, e.step_due_at
 FROM grid_event e JOIN event_category c ON c.id = e.category_id
 WHERE e.grid_id = :grid_id AND e.state = :verifying
 ORDER BY e.step_due_at NULLS LAST, e.id
@@ -186,12 +186,17 @@ def events_to_verify(ctx: Context) -> Card | None:
         Item(
             f"{number} · {category}",
             (address or "") + (f" · 核查时限 {due:%m-%d %H:%M}" if due else ""),
+            href=ctx.url_for("events.event", event_id=event_id),
             warn=due is not None and ctx.now is not None and due < ctx.now,
         )
-        for number, category, address, due in rows
+        for event_id, number, category, address, due in rows
     ]
     return Card(
         figure=str(len(items)),
         note="件事件已处置,待现场核查" if items else "暂无待核查的事件",
         items=items[:8],
+        buttons=[
+            Button("上报事件", ctx.url_for("events.new"), primary=True),
+            Button("我的事件", ctx.url_for("events.index")),
+        ],
     )
