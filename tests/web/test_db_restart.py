@@ -3,19 +3,15 @@ staff's and the public's, is a Chinese 503 (never a 500); after it is back, no e
 the app was not restarted. The database is a throwaway cluster of its own, so nothing else the
 suite runs is disturbed."""
 
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.clusters import PGBIN, Cluster
 from tests.helpers import TEST_SETTINGS, AuthActions
 from webapp import create_app, migrate
 from webapp.auth.queries import ensure_demo_accounts
@@ -23,99 +19,6 @@ from webapp.db import make_engine
 from webapp.demo.load import load_demo
 
 pytestmark = pytest.mark.slow
-
-PGBIN = Path("/usr/lib/postgresql/15/bin")
-
-
-class Cluster:
-    def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="gridmap-restart-"))
-        self.folder.chmod(0o755)
-        self.data, self.run, self.log = (
-            self.folder / "data",
-            self.folder / "run",
-            self.folder / "log",
-        )
-        self.run.mkdir()
-        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_owner:
-            shutil.chown(self.folder, "postgres")
-            shutil.chown(self.run, "postgres")
-        self.port = 57000 + os.getpid() % 1000
-        self.url = f"postgresql+psycopg://{self.user}@/gridmap?host={self.run}&port={self.port}"
-
-    @property
-    def user(self) -> str:
-        return "postgres" if self.as_owner else os.environ.get("USER", "postgres")
-
-    def pg(self, *args: str) -> None:
-        subprocess.run([*self.as_owner, *args], check=True, capture_output=True, timeout=120)
-
-    def init(self) -> None:
-        self.pg(
-            str(PGBIN / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            self.user,
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--auth-local=trust",
-            "--auth-host=reject",
-        )
-        self.start()
-        self.pg(
-            "psql",
-            "-X",
-            "-q",
-            "-h",
-            str(self.run),
-            "-p",
-            str(self.port),
-            "-U",
-            self.user,
-            "-d",
-            "postgres",
-            "-c",
-            "CREATE DATABASE gridmap",
-        )
-
-    def start(self) -> None:
-        options = (
-            f"-c listen_addresses='' -c unix_socket_directories='{self.run}'"
-            f" -c port={self.port} -c fsync=off"
-        )
-        self.pg(
-            str(PGBIN / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-w",
-            "-o",
-            options,
-            "start",
-        )
-
-    def stop(self) -> None:
-        self.pg(str(PGBIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        subprocess.run(
-            [
-                *self.as_owner,
-                str(PGBIN / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
