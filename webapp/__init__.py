@@ -70,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .map import views as map_views
     from .patrol import views as patrol_views
     from .property import views as property_views
+    from .register import views as register_views
+    from .register import visit_views  # noqa: F401  (its routes are on register_views.bp)
     from .security import personal
 
     for blueprint in (
@@ -88,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
         attachment_views.bp,
         property_views.bp,
         job_views.bp,
+        register_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

@@ -145,4 +145,8 @@ def from_environment() -> dict:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER"),
         # A patrol route longer than this (moving and dwelling) is flagged, not refused.
         "PATROL_SHIFT_MINUTES": int(os.environ.get("PATROL_SHIFT_MINUTES", "120")),
+        # 走访: a visit's phone position must lie within this many metres of the building.
+        "VISIT_MAX_DISTANCE_M": float(os.environ.get("VISIT_MAX_DISTANCE_M", "100")),
+        # 采集进度: the deadline of the collection (ISO date); unset, 30 April of this year.
+        "COLLECTION_DEADLINE": os.environ.get("COLLECTION_DEADLINE", ""),
     }

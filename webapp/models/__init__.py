@@ -20,6 +20,15 @@ from .patrol import PatrolRoute, PatrolStop, PatrolTeam
 from .people import StaffPerson
 from .police import PoliceRoom
 from .property import PropertyRating, Rectification
+from .register import (
+    House,
+    Household,
+    Person,
+    PersonCategory,
+    Residence,
+    Visit,
+    VisitFrequency,
+)
 from .services import Facility, FacilityType, Place
 from .user import User, UserSession
 
@@ -40,6 +49,8 @@ __all__ = [
     "FacilityCatchment",
     "FacilityType",
     "Grid",
+    "House",
+    "Household",
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",
@@ -48,14 +59,19 @@ __all__ = [
     "PatrolRoute",
     "PatrolStop",
     "PatrolTeam",
+    "Person",
+    "PersonCategory",
     "Place",
     "PoliceRoom",
     "PropertyRating",
     "Rectification",
+    "Residence",
     "RoadNode",
     "RoadSegment",
     "StaffPerson",
     "Subdistrict",
     "User",
     "UserSession",
+    "Visit",
+    "VisitFrequency",
 ]
