@@ -9,7 +9,7 @@ Scope: every query that lists people takes the user and keeps to the rows of the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -285,7 +285,7 @@ def visits_due(session: Session, user, today: date, horizon_days: int = 7) -> li
             in_scope(user, Action.RECORD_VISITS, Person),
             Person.household_id.is_not(None),  # moved away: no longer visited here
             func.coalesce(last.c.last_visit, PersonCategory.since) + VisitFrequency.every_days
-            <= today + horizon_days,
+            <= today + timedelta(days=horizon_days),
             or_(
                 VisitFrequency.category_group != CategoryGroup.SPECIAL.value,
                 text("true") if special_allowed else text("false"),

@@ -22,6 +22,7 @@ from webapp.domain import idcard
 from webapp.domain.register import CategoryGroup, HouseUse, IdType, PersonKind, Relation, Sex
 from webapp.map.shell import map_page
 from webapp.models import Building, House, Household, Person
+from webapp.security.personal import mask_phone
 
 from . import queries
 from .forms import HouseForm, MoveForm, PersonForm
@@ -160,7 +161,7 @@ def _save_house(form: HouseForm, b: Building, house: House, *, created: bool):
 def _house_form(form, b: Building, house: House | None, *, status: int = 200, error: str = ""):
     if house is not None and request.method == "GET":
         form.version.data = house.version
-        form.landlord_phone.data = idcard.mask(house.landlord_phone) if house.landlord_phone else ""
+        form.landlord_phone.data = mask_phone(house.landlord_phone) or ""
     return map_page(
         "register/house_form.html",
         status=status,
@@ -307,7 +308,7 @@ def _person_page(p: Person, *, saved: str = "", error: str = "", status: int = 2
         push_url=url_for("register.person", person_id=p.id),
         person=p,
         resident=queries.Resident.of(p),
-        phone=idcard.mask(p.phone) if p.phone else "",
+        phone=mask_phone(p.phone) or "",
         stays=queries.residences(session, p.id),
         household=p.household,
         may_write=access.may(current_user, Action.WRITE_REGISTER, **area),
@@ -330,7 +331,7 @@ def edit_person(person_id: int):
         form.version.data = p.version
         form.id_number.data = ""  # never shown whole in a form: empty keeps it
         form.name.data = p.name
-        form.phone.data = idcard.mask(p.phone) if p.phone else ""
+        form.phone.data = mask_phone(p.phone) or ""
         return _person_form(form, p.household, p)
     form = PersonForm()
     if not form.id_number.data:
