@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from wtforms import DateField, FloatField, IntegerField, SelectField, StringField
+from wtforms import DateField, FloatField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp import clock
@@ -17,8 +17,17 @@ TEXT = "不能包含“<”或“>”。"
 PHONE = re.compile(r"^[0-9+\-\s]{7,20}$")
 
 
-def _choices(enum) -> list[tuple[str, str]]:
-    return [(m.value, m.value) for m in enum]
+def _choice(label: str, enum, *, optional: bool = False) -> StringField:
+    """A closed list (the template writes the <select>): one of the enum's values."""
+    values = {m.value for m in enum}
+
+    def check(_form, field) -> None:
+        if optional and not field.data:
+            return
+        if field.data not in values:
+            raise ValidationError(f"请选择{label}:{'、'.join(m.value for m in enum)}。")
+
+    return StringField(label, filters=[strip], validators=[check])
 
 
 def _phone(_form, field) -> None:
@@ -60,7 +69,7 @@ class HouseForm(CheckedForm):
     street = _text("街路巷", 50, required=True)
     door_number = _text("门牌号", 20, required=True)
     building_number = _text("楼号", 20, required=True)
-    use = SelectField("用途", choices=_choices(HouseUse), validate_choice=True)
+    use = _choice("用途", HouseUse)
     landlord = _text("房东", 30)
     landlord_phone = StringField("房东电话", filters=[strip], validators=[Optional(), _phone])
     contract_start = DateField("合同起", validators=[Optional()])
@@ -78,13 +87,13 @@ class HouseForm(CheckedForm):
 
 class PersonForm(CheckedForm):
     name = _text("姓名", 30, required=True)
-    kind = SelectField("人口类别", choices=_choices(PersonKind), validate_choice=True)
-    id_type = SelectField("证件类型", choices=_choices(IdType), validate_choice=True)
+    kind = _choice("人口类别", PersonKind)
+    id_type = _choice("证件类型", IdType)
     id_number = StringField("证件号码", filters=[strip])
-    sex = SelectField("性别", choices=[("", "按身份证号"), *_choices(Sex)], validate_choice=True)
+    sex = _choice("性别", Sex, optional=True)
     birth_date = DateField("出生日期", validators=[Optional(), _not_future])
     phone = StringField("电话", filters=[strip], validators=[Optional(), _phone])
-    relation = SelectField("与户主关系", choices=_choices(Relation), validate_choice=True)
+    relation = _choice("与户主关系", Relation)
     moved_in = DateField("迁入日期", validators=[Optional(), _not_future])
     version = IntegerField(validators=[Optional()])
 
