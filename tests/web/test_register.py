@@ -420,6 +420,9 @@ def test_demo_has_overdue_visits_and_the_frequencies_are_the_documented_defaults
     center = As("center")
     due = queries.visits_due(db, center, clock.today())
     assert sum(d.overdue for d in due) > 10
+    loads = queries.by_worker(due)
+    assert len(loads) > 5 and sum(w.overdue for w in loads) == sum(d.overdue for d in due)
+    assert loads[0].overdue >= loads[-1].overdue and loads[0].worker
     kinds = dict(connection.execute(text("SELECT kind, count(*) FROM person GROUP BY kind")).all())
     share = kinds["流动"] / sum(kinds.values())
     assert 0.12 < share < 0.3

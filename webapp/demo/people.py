@@ -26,6 +26,11 @@ LOCAL_REGION = "370214"  # 青岛市城阳区
 MIGRANT_REGIONS = ("410102", "510104", "230103", "370883", "341202", "130102", "622901")
 ADDRESS = re.compile(r"区(.+?[路街])(\d+)号")
 FOLLOWED_SHARE = 0.008  # of people, carrying a category that needs visits
+# The share of its houses each grid has collected by now: the progress page's laggards.
+PACES = (0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+# Names repeat in a real subdistrict; drawing from a pool also lets the load encrypt each name
+# once (most of the load's time is encryption).
+NAME_POOL = 3000
 
 
 def _id_number(rng: random.Random, region: str, born: date, male: bool, used: set) -> str:
@@ -52,6 +57,8 @@ def load_people(
     """Generate and COPY the register for the buildings already loaded; return row counts."""
     today = today or date.today()
     rng = random.Random(f"people-{seed}")
+    pool_rng = random.Random(f"people-names-{seed}")
+    pool = [person_name(pool_rng) for _ in range(NAME_POOL)]
     # One token per distinct name: the names' blind index shows which rows share a name
     # anyway, and a Fernet encryption is most of the load's time.
     tokens: dict[str, str] = {}
@@ -73,7 +80,7 @@ def load_people(
     }
     used: set[str] = set()
     for b_id, b_name, address, floors, units, households, community_id, grid_id in buildings:
-        pace = grid_pace.setdefault(grid_id, rng.choice((0.45, 0.6, 0.75, 0.85, 0.9, 0.95, 1.0)))
+        pace = grid_pace.setdefault(grid_id, rng.choice(PACES))
         found = ADDRESS.search(address or "")
         street, door = (found.group(1), found.group(2)) if found else ("城阳区", "1")
         per_unit = max(1, -(-households // units))
@@ -89,7 +96,7 @@ def load_people(
                 (
                     house_id, b_id, unit + 1, floor + 1, f"{floor + 1}{door_no + 1:02d}",
                     street, door, b_name, use,
-                    encrypt_name(person_name(rng)) if rented else None,
+                    encrypt_name(rng.choice(pool)) if rented else None,
                     encrypt(mobile(rng)) if rented else None,
                     start, start + timedelta(days=365 * rng.choice((1, 2))) if rented else None,
                     community_id, grid_id,
@@ -97,8 +104,8 @@ def load_people(
             )  # fmt: skip
             if use == "空置" or rng.random() > pace:
                 continue  # not collected yet (or nobody lives there)
-            _household(rng, rows, used, (encrypt, encrypt_name), index, today, house_id,
-                       rented, community_id, grid_id)  # fmt: skip
+            _household(rng, rows, used, (encrypt, encrypt_name, pool), index, today,
+                       house_id, rented, community_id, grid_id)  # fmt: skip
     counts = {}
     for table, data in rows.items():
         columns = COLUMNS[table]
@@ -142,7 +149,7 @@ SHAPES = (
 
 
 def _household(rng, rows, used, encrypters, index, today, house_id, rented, community_id, grid_id):
-    encrypt, encrypt_name = encrypters
+    encrypt, encrypt_name, pool = encrypters
     household_id = len(rows["household"]) + 1
     rows["household"].append((household_id, house_id, None, community_id, grid_id))
     shape = rng.choices([s for s, _ in SHAPES], [w for _, w in SHAPES])[0]
@@ -169,7 +176,7 @@ def _household(rng, rows, used, encrypters, index, today, house_id, rented, comm
             id_type = "居民身份证"
             region = rng.choice(MIGRANT_REGIONS) if kind == "流动" else LOCAL_REGION
             number = _id_number(rng, region, born, male, used)
-        name = person_name(rng)
+        name = rng.choice(pool)
         phone = mobile(rng) if born < today - timedelta(days=16 * 365) else None
         rows["person"].append(
             (

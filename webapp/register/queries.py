@@ -34,6 +34,7 @@ from webapp.models import (
     Person,
     PersonCategory,
     Residence,
+    StaffPerson,
     Visit,
     VisitFrequency,
 )
@@ -249,10 +250,40 @@ class DueVisit:
     overdue_days: int  # 0 when not yet overdue
     grid_id: int
     grid_name: str
+    worker: str  # the grid's 网格员 (a staff name, not personal), "" when none is set
 
     @property
     def overdue(self) -> bool:
         return self.overdue_days > 0
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    """Per grid worker: the visits due this week and those overdue."""
+
+    grid_id: int
+    grid_name: str
+    worker: str
+    due: int
+    overdue: int
+
+
+def by_worker(items: list[DueVisit]) -> list[WorkerLoad]:
+    """The due list summed per grid (its 网格员), the most overdue first."""
+    groups: dict[int, list[DueVisit]] = {}
+    for item in items:
+        groups.setdefault(item.grid_id, []).append(item)
+    loads = [
+        WorkerLoad(
+            grid_id,
+            group[0].grid_name,
+            group[0].worker,
+            len(group),
+            sum(1 for i in group if i.overdue),
+        )
+        for grid_id, group in groups.items()
+    ]
+    return sorted(loads, key=lambda w: (-w.overdue, -w.due, w.grid_name))
 
 
 def visits_due(session: Session, user, today: date, horizon_days: int = 7) -> list[DueVisit]:
@@ -276,10 +307,12 @@ def visits_due(session: Session, user, today: date, horizon_days: int = 7) -> li
             VisitFrequency.every_days,
             last.c.last_visit,
             Grid.name,
+            StaffPerson.name,
         )
         .join(PersonCategory, PersonCategory.person_id == Person.id)
         .join(VisitFrequency, VisitFrequency.category == PersonCategory.category)
         .join(Grid, Grid.id == Person.grid_id)
+        .outerjoin(StaffPerson, StaffPerson.id == Grid.worker_id)
         .outerjoin(last, last.c.person_id == Person.id)
         .where(
             in_scope(user, Action.RECORD_VISITS, Person),
@@ -293,7 +326,7 @@ def visits_due(session: Session, user, today: date, horizon_days: int = 7) -> li
         )
     ).all()
     due = []
-    for person, category, since, group, every, last_visit, grid_name in rows:
+    for person, category, since, group, every, last_visit, grid_name, worker in rows:
         when = due_on(last_visit, since, every)
         due.append(
             DueVisit(
@@ -307,6 +340,7 @@ def visits_due(session: Session, user, today: date, horizon_days: int = 7) -> li
                 max(0, (today - when).days),
                 person.grid_id,
                 grid_name,
+                worker or "",
             )
         )
     due.sort(key=lambda d: (d.due_on, d.person_id, d.category))

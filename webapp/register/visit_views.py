@@ -208,6 +208,7 @@ def due():
         "register/visits.html",
         push_url=url_for("register.due"),
         items=items,
+        workers=queries.by_worker(items),
         overdue=sum(1 for i in items if i.overdue),
         today=today,
     )
