@@ -70,8 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .map import views as map_views
     from .patrol import views as patrol_views
     from .property import views as property_views
+    from .register import unit_views, visit_views  # noqa: F401  (routes on register_views.bp)
     from .register import views as register_views
-    from .register import visit_views  # noqa: F401  (its routes are on register_views.bp)
     from .security import personal
 
     for blueprint in (

@@ -5,7 +5,8 @@ numbers and phones stored encrypted (Fernet tokens in varchar(300)) and the ID n
 index; residence keeps each stay with moved-in and moved-out dates (one open stay per person);
 visit_frequency is seeded with the documented defaults (webapp/domain/register.py at the time
 of writing, copied here because a migration must not follow the app's code as it changes);
-person_category and visit hold the categories people carry and the 走访 records.
+person_category and visit hold the categories people carry and the 走访 records; org_unit
+holds the 实有单位 (companies, shops, social organisations) of buildings.
 
 Revision ID: b8c9d0e1f2a3
 Revises: f4acf1cfce02
@@ -303,9 +304,56 @@ def upgrade() -> None:
     op.create_index(op.f("ix_visit_community_id"), "visit", ["community_id"], unique=False)
     op.create_index(op.f("ix_visit_grid_id"), "visit", ["grid_id"], unique=False)
     op.create_index(op.f("ix_visit_person_id"), "visit", ["person_id"], unique=False)
+    op.create_table(
+        "org_unit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("building_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=True, comment="统一社会信用代码"),
+        sa.Column("contact", sa.String(length=300), nullable=True, comment="联系人,加密存储"),
+        sa.Column("phone", sa.String(length=300), nullable=True, comment="联系电话,加密存储"),
+        sa.Column(
+            "employees", sa.Integer(), server_default="0", nullable=False, comment="从业人数"
+        ),
+        sa.Column("address", sa.String(length=200), nullable=True, comment="门牌、铺面位置"),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("grid_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "kind IN ('企业', '个体工商户', '社会组织', '机关事业单位', '其他')",
+            name=op.f("ck_org_unit_kind_choice"),
+        ),
+        sa.CheckConstraint("employees >= 0", name=op.f("ck_org_unit_employees")),
+        sa.ForeignKeyConstraint(
+            ["building_id"], ["building.id"], name=op.f("fk_org_unit_building_id_building")
+        ),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["community.id"], name=op.f("fk_org_unit_community_id_community")
+        ),
+        sa.ForeignKeyConstraint(["grid_id"], ["grid.id"], name=op.f("fk_org_unit_grid_id_grid")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_org_unit")),
+    )
+    for column in ("building_id", "community_id", "grid_id", "name"):
+        op.create_index(op.f(f"ix_org_unit_{column}"), "org_unit", [column], unique=False)
 
 
 def downgrade() -> None:
+    for column in ("building_id", "community_id", "grid_id", "name"):
+        op.drop_index(op.f(f"ix_org_unit_{column}"), table_name="org_unit")
+    op.drop_table("org_unit")
     op.drop_index(op.f("ix_visit_person_id"), table_name="visit")
     op.drop_index(op.f("ix_visit_grid_id"), table_name="visit")
     op.drop_index(op.f("ix_visit_community_id"), table_name="visit")

@@ -448,3 +448,45 @@ def test_progress_rises_when_a_household_is_recorded(client, auth, db, connectio
     page = client.get("/register/progress", headers=HX).get_data(as_text=True)
     assert "采集截止" in page and f"{after.recorded}/{after.houses}" in page
     assert list(queries.grid_progress(db, user)) == [after]  # only their own grid
+
+
+def test_a_unit_is_recorded_with_its_contact_masked_and_a_bad_credit_code_refused(
+    client, auth, connection, area
+):
+    auth.login("grid")
+    url = f"/register/building/{area['building']}/units/new"
+    data = {
+        "csrf_token": _token(client),
+        "name": "阳光便利店",
+        "kind": "个体工商户",
+        "credit_code": "91350100M000100Y44",
+        "contact": "钱老板",
+        "phone": "13712345678",
+        "employees": "3",
+        "address": "1号铺",
+    }
+    refused = client.post(url, data=data, headers=HX)
+    assert refused.status_code == 422
+    assert "第18位校验码错误" in refused.get_data(as_text=True)
+    saved = client.post(url, data={**data, "credit_code": "91350100M000100Y43"}, headers=HX)
+    assert saved.status_code == 200
+    body = saved.get_data(as_text=True)
+    assert "阳光便利店" in body and "钱**" in body and "137****5678" in body
+    assert "钱老板" not in body and "13712345678" not in body
+    unit, stored = connection.execute(
+        text("SELECT id, phone FROM org_unit WHERE name = '阳光便利店'")
+    ).one()
+    assert stored.startswith("gAAAAA")
+    reveal = client.post(
+        f"/register/unit/{unit}/reveal/phone", data={"csrf_token": _token(client)}, headers=HX
+    )
+    assert reveal.status_code == 200 and "13712345678" in reveal.get_data(as_text=True)
+    assert (
+        connection.execute(
+            text("SELECT summary FROM audit_log WHERE entity = 'unit' ORDER BY id DESC LIMIT 1")
+        ).scalar()
+        == "查看实有单位“阳光便利店”的完整联系电话"
+    )
+    auth.logout()
+    auth.login("planner")
+    assert client.get(f"/register/unit/{unit}/edit", headers=HX).status_code == 403

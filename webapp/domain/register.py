@@ -54,6 +54,20 @@ class Relation(StrEnum):
     OTHER = "其他"
 
 
+class UnitKind(StrEnum):
+    """实有单位: companies, shops, social organisations (the plans ask ≥ 6 per community)."""
+
+    COMPANY = "企业"
+    SHOP = "个体工商户"
+    SOCIAL_ORGANISATION = "社会组织"
+    PUBLIC_BODY = "机关事业单位"
+    OTHER = "其他"
+
+
+# 「每个社区登记的社会组织不少于6个」 (city plan).
+MIN_SOCIAL_ORGANISATIONS = 6
+
+
 class CategoryGroup(StrEnum):
     SPECIAL = "特殊人群"  # and 重点人员: visible only to those who work with them, audited
     CARE = "关爱对象"

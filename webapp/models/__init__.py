@@ -23,6 +23,7 @@ from .property import PropertyRating, Rectification
 from .register import (
     House,
     Household,
+    OrgUnit,
     Person,
     PersonCategory,
     Residence,
@@ -56,6 +57,7 @@ __all__ = [
     "InspectionResult",
     "Job",
     "JobState",
+    "OrgUnit",
     "PatrolRoute",
     "PatrolStop",
     "PatrolTeam",

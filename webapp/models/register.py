@@ -28,7 +28,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.crypto import EncryptedString
-from webapp.domain.register import CategoryGroup, HouseUse, IdType, PersonKind, Relation, Sex
+from webapp.domain.register import (
+    CategoryGroup,
+    HouseUse,
+    IdType,
+    PersonKind,
+    Relation,
+    Sex,
+    UnitKind,
+)
 
 from .base import Base, InGrid, Versioned, choice_check
 
@@ -77,6 +85,27 @@ class House(InGrid, Versioned, Base):
             f"{self.street}{self.door_number}号 {self.building_number} "
             f"{self.unit}单元 {self.room}室"
         )
+
+
+class OrgUnit(InGrid, Versioned, Base):
+    """实有单位: a company, shop or organisation in a building; its contact's name and phone
+    are personal data."""
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        choice_check("kind", UnitKind),
+        CheckConstraint("employees >= 0", name="employees"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    credit_code: Mapped[str | None] = mapped_column(String(18), comment="统一社会信用代码")
+    contact: Mapped[str | None] = mapped_column(EncryptedString(300), comment="联系人,加密存储")
+    phone: Mapped[str | None] = mapped_column(EncryptedString(300), comment="联系电话,加密存储")
+    employees: Mapped[int] = mapped_column(Integer, server_default="0", comment="从业人数")
+    address: Mapped[str | None] = mapped_column(String(200), comment="门牌、铺面位置")
 
 
 class Household(InGrid, Versioned, Base):

@@ -9,8 +9,8 @@ from wtforms import DateField, FloatField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp import clock
-from webapp.domain import idcard
-from webapp.domain.register import HouseUse, IdType, PersonKind, Relation, Sex
+from webapp.domain import creditcode, idcard
+from webapp.domain.register import HouseUse, IdType, PersonKind, Relation, Sex, UnitKind
 from webapp.forms import CheckedForm, no_markup, strip
 
 TEXT = "不能包含“<”或“>”。"
@@ -131,3 +131,23 @@ class VisitForm(CheckedForm):
     notes = _text("走访情况", 500, required=True)
     lat = FloatField(validators=[Optional(), NumberRange(-90, 90, "定位纬度无效。")])
     lon = FloatField(validators=[Optional(), NumberRange(-180, 180, "定位经度无效。")])
+
+
+class UnitForm(CheckedForm):
+    name = _text("单位名称", 100, required=True)
+    kind = _choice("单位类型", UnitKind)
+    credit_code = StringField("统一社会信用代码", filters=[strip], validators=[Optional()])
+    contact = _text("联系人", 30)
+    phone = StringField("联系电话", filters=[strip], validators=[Optional(), _phone])
+    employees = IntegerField(
+        "从业人数", validators=[Optional(), NumberRange(0, 100000, "从业人数应为0-100000。")]
+    )
+    address = _text("门牌、铺面位置", 200)
+    version = IntegerField(validators=[Optional()])
+
+    def validate_credit_code(self, field) -> None:
+        if field.data:
+            try:
+                field.data = creditcode.parse(field.data)
+            except creditcode.CreditCodeError as err:
+                raise ValidationError(err.message) from None

@@ -21,6 +21,7 @@ from webapp.crypto import blind_index
 from webapp.domain import idcard
 from webapp.domain.register import (
     CategoryGroup,
+    UnitKind,
     collection_deadline,
     due_on,
     id_token,
@@ -28,9 +29,11 @@ from webapp.domain.register import (
 )
 from webapp.models import (
     Building,
+    Community,
     Grid,
     House,
     Household,
+    OrgUnit,
     Person,
     PersonCategory,
     Residence,
@@ -120,6 +123,30 @@ def building_houses(session: Session, building_id: int) -> list[dict]:
         }
         for house in houses
     ]
+
+
+def building_units(session: Session, building_id: int) -> list[OrgUnit]:
+    return session.scalars(
+        select(OrgUnit).where(OrgUnit.building_id == building_id).order_by(OrgUnit.name)
+    ).all()
+
+
+def social_organisations(session: Session, user) -> list[tuple[str, int]]:
+    """Per community in the user's scope: its registered 社会组织 (the plans ask ≥ 6)."""
+    scope = access.rows(user, Action.READ_REGISTER, Community.id, None)  # a grid: none
+    return session.execute(
+        select(Community.name, func.count(OrgUnit.id))
+        .outerjoin(
+            OrgUnit,
+            and_(
+                OrgUnit.community_id == Community.id,
+                OrgUnit.kind == UnitKind.SOCIAL_ORGANISATION.value,
+            ),
+        )
+        .where(scope)
+        .group_by(Community.id, Community.name)
+        .order_by(Community.name)
+    ).all()
 
 
 def current_residents(session: Session, house_id: int) -> list[Resident]:

@@ -21,7 +21,7 @@ from webapp.db import get_session
 from webapp.domain import idcard
 from webapp.domain.register import CategoryGroup, HouseUse, IdType, PersonKind, Relation, Sex
 from webapp.map.shell import map_page
-from webapp.models import Building, House, Household, Person
+from webapp.models import Building, House, Household, OrgUnit, Person
 from webapp.security.personal import mask_phone
 
 from . import queries
@@ -29,7 +29,12 @@ from .forms import HouseForm, MoveForm, PersonForm
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
-REVEALABLE = {"name": "姓名", "id_number": "证件号码", "phone": "电话"}
+# Personal fields with an audited 查看, per kind of record: (model, label, field → label).
+REVEALABLE = {
+    "person": (Person, "实有人口", {"name": "姓名", "id_number": "证件号码", "phone": "电话"}),
+    "unit": (OrgUnit, "实有单位", {"contact": "联系人", "phone": "联系电话"}),
+    "house": (House, "房屋", {"landlord": "房东", "landlord_phone": "房东电话"}),
+}
 STALE = "保存未执行:该记录已被他人修改。请刷新后核对再保存。"
 
 
@@ -81,9 +86,15 @@ def _building_page(b: Building, *, saved: str = "", status: int = 200):
         push_url=url_for("register.building", building_id=b.id),
         building=b,
         houses=queries.building_houses(session, b.id),
+        units=queries.building_units(session, b.id),
         may_write=access.may(
             current_user, Action.WRITE_REGISTER, community_id=b.community_id, grid_id=b.grid_id
         ),
+        may_reveal=access.may(
+            current_user, Action.REVEAL_PERSONAL, community_id=b.community_id, grid_id=b.grid_id
+        ),
+        mask_name=idcard.mask_name,
+        mask_phone=mask_phone,
         saved=saved,
     )
 
@@ -191,8 +202,12 @@ def _house_page(h: House, *, saved: str = "", error: str = "", status: int = 200
         building=session.get(Building, h.building_id),
         households=[(hh, [r for r in residents if r.household_id == hh.id]) for hh in h.households],
         landlord=idcard.mask_name(h.landlord),
+        landlord_phone=mask_phone(h.landlord_phone),
         may_write=access.may(
             current_user, Action.WRITE_REGISTER, community_id=h.community_id, grid_id=h.grid_id
+        ),
+        may_reveal=access.may(
+            current_user, Action.REVEAL_PERSONAL, community_id=h.community_id, grid_id=h.grid_id
         ),
         saved=saved,
         error=error,
@@ -399,34 +414,42 @@ def move(person_id: int):
     return _person_page(p, saved=f"已迁移至 {target.address}。")
 
 
-@bp.post("/person/<int:person_id>/reveal/<field>")
-def reveal(person_id: int, field: str):
-    """One personal field whole, to someone responsible for the person's grid; every click
-    is audited, refusals too."""
-    if field not in REVEALABLE:
+@bp.post("/<any(person, unit, house):kind>/<int:record_id>/reveal/<field>")
+def reveal(kind: str, record_id: int, field: str):
+    """One personal field whole (a resident's name, ID number or phone, a unit contact's, a
+    landlord's), to someone responsible for the record's grid; every click is audited,
+    refusals too."""
+    model, label, fields = REVEALABLE[kind]
+    if field not in fields:
         abort(404, "没有这项个人信息。")
     session = get_session()
-    p = _get(Person, person_id, "人员")
+    obj = _get(model, record_id, label)
     allowed = access.may(
-        current_user, Action.REVEAL_PERSONAL, community_id=p.community_id, grid_id=p.grid_id
+        current_user, Action.REVEAL_PERSONAL, community_id=obj.community_id, grid_id=obj.grid_id
     )
     record_request_event(
         action="reveal",
-        entity="person",
-        entity_id=p.id,
-        summary=f"查看实有人口“{idcard.mask_name(p.name)}”的完整{REVEALABLE[field]}",
+        entity=kind,
+        entity_id=obj.id,
+        summary=f"查看{label}“{_owner(kind, obj)}”的完整{fields[field]}",
         outcome="success" if allowed else "denied",
     )
     session.commit()
     if allowed:
-        body = render_template("register/_revealed.html", value=getattr(p, field), field=field)
+        body = render_template("register/_revealed.html", value=getattr(obj, field), field=field)
         status = 200
     else:
-        body = render_template(
-            "register/_revealed.html", refusal=f"您无权查看该人员的完整{REVEALABLE[field]}。"
-        )
+        refusal = f"您无权查看该{label}的完整{fields[field]}。"
+        body = render_template("register/_revealed.html", refusal=refusal)
         status = 403
     return body, status, {"Cache-Control": "no-store", "Vary": "HX-Request"}
+
+
+def _owner(kind: str, obj) -> str:
+    """Whose field it is, as the audit log may show it (a resident's name masked)."""
+    if kind == "person":
+        return idcard.mask_name(obj.name)
+    return obj.address if kind == "house" else obj.name
 
 
 # ---- search --------------------------------------------------------------------------------
