@@ -427,6 +427,8 @@ def test_demo_has_overdue_visits_and_the_frequencies_are_the_documented_defaults
     share = kinds["流动"] / sum(kinds.values())
     assert 0.12 < share < 0.3
     assert kinds.get("境外", 0) > 0
+    organisations = dict(queries.social_organisations(db, center))
+    assert len(organisations) == 8 and min(organisations.values()) >= 5
 
 
 def test_special_groups_are_hidden_from_a_planner_and_the_due_list(client, auth, db, area):

@@ -35,7 +35,15 @@ log = logging.getLogger(__name__)
 DEFERRED_COLUMNS = {"grid": ("leader_id", "worker_id")}
 
 # The register (webapp/demo/people.py), loaded after the map from the buildings it holds.
-PEOPLE_TABLES = ("house", "household", "person", "residence", "person_category", "visit")
+PEOPLE_TABLES = (
+    "house",
+    "household",
+    "person",
+    "residence",
+    "person_category",
+    "visit",
+    "org_unit",
+)
 
 # Personal data, stored encrypted (webapp.crypto.EncryptedString on the models).
 ENCRYPTED_COLUMNS = {"staff_person": ("phone",), "place": ("phone",)}

@@ -76,8 +76,10 @@ def load_people(
     ).fetchall()
     grid_pace: dict[int, float] = {}
     rows: dict[str, list[tuple]] = {
-        t: [] for t in ("house", "household", "person", "residence", "person_category", "visit")
-    }
+        t: []
+        for t in ("house", "household", "person", "residence", "person_category", "visit",
+                  "org_unit")
+    }  # fmt: skip
     used: set[str] = set()
     for b_id, b_name, address, floors, units, households, community_id, grid_id in buildings:
         pace = grid_pace.setdefault(grid_id, rng.choice(PACES))
@@ -106,6 +108,7 @@ def load_people(
                 continue  # not collected yet (or nobody lives there)
             _household(rng, rows, used, (encrypt, encrypt_name, pool), index, today,
                        house_id, rented, community_id, grid_id)  # fmt: skip
+    _units(rng, rows, buildings, encrypt)
     counts = {}
     for table, data in rows.items():
         columns = COLUMNS[table]
@@ -125,6 +128,10 @@ COLUMNS = {
         "contract_end", "community_id", "grid_id",
     ),
     "household": ("id", "house_id", "number", "community_id", "grid_id"),
+    "org_unit": (
+        "id", "building_id", "name", "kind", "credit_code", "contact", "phone", "employees",
+        "address", "community_id", "grid_id",
+    ),
     "person": (
         "id", "kind", "name", "name_index", "id_type", "id_number", "id_index", "sex",
         "birth_date", "phone", "relation", "household_id", "community_id", "grid_id",
@@ -237,3 +244,37 @@ VISIT_NOTES = (
     "身体状况良好,已提醒注意安全。",
     "反映楼道照明问题,已转物业。",
 )
+
+
+SOCIAL_ORGANISATIONS = (
+    "老年协会", "志愿者协会", "文体队", "调解委员会", "红白理事会", "睦邻互助会",
+    "书画协会", "舞蹈队", "巾帼服务队",
+)  # fmt: skip
+SHOPS = ("便利店", "理发店", "药店", "水果店", "快递驿站", "早餐店", "五金店")
+
+
+def _units(rng: random.Random, rows, buildings, encrypt) -> None:
+    """Per community 5 to 9 social organisations (a few below the plans' six) and a shop in
+    about one building in eight."""
+    by_community: dict[int, list[tuple]] = {}
+    for building in buildings:
+        by_community.setdefault(building[6], []).append(building)
+    for members in by_community.values():
+        count = rng.randint(5, 9)
+        for name in rng.sample(SOCIAL_ORGANISATIONS, count):
+            b = rng.choice(members)
+            rows["org_unit"].append(_unit(rng, rows, b, f"{name}", "社会组织", encrypt))
+        for b in members:
+            if rng.random() < 0.125:
+                shop = rng.choice(SHOPS)
+                rows["org_unit"].append(
+                    _unit(rng, rows, b, f"{person_name(rng)[0]}记{shop}", "个体工商户", encrypt)
+                )
+
+
+def _unit(rng, rows, building, name, kind, encrypt) -> tuple:
+    b_id, b_name, _address, _floors, _units, _households, community_id, grid_id = building
+    return (
+        len(rows["org_unit"]) + 1, b_id, name, kind, None, encrypt(person_name(rng)),
+        encrypt(mobile(rng)), rng.randint(1, 30), f"{b_name}底商", community_id, grid_id,
+    )  # fmt: skip

@@ -98,7 +98,9 @@ def building_houses(session: Session, building_id: int) -> list[dict]:
     """Every house of the building with its households and current residents (masked), by
     unit and room: two queries whatever the building's size."""
     houses = session.scalars(
-        select(House).where(House.building_id == building_id).order_by(House.unit, House.room)
+        select(House)
+        .where(House.building_id == building_id)
+        .order_by(House.unit, House.floor, House.room)
     ).all()
     if not houses:
         return []

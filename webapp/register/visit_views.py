@@ -16,7 +16,7 @@ from webapp.auditing import record_request_event
 from webapp.campaigns import attachments
 from webapp.db import get_session
 from webapp.domain import idcard
-from webapp.domain.register import CategoryGroup
+from webapp.domain.register import MIN_SOCIAL_ORGANISATIONS, CategoryGroup
 from webapp.map.shell import map_page
 from webapp.models import Grid, Person, PersonCategory, Visit, VisitFrequency
 
@@ -270,7 +270,8 @@ def progress():
     access.require(current_user, Action.READ_REGISTER)
     today = clock.today()
     deadline, days_left = queries.deadline(current_app.config["COLLECTION_DEADLINE"], today)
-    grids = queries.grid_progress(get_session(), current_user)
+    session = get_session()
+    grids = queries.grid_progress(session, current_user)
     return map_page(
         "register/progress.html",
         push_url=url_for("register.progress"),
@@ -279,6 +280,8 @@ def progress():
         laggard_share=LAGGARD_SHARE,
         deadline=deadline,
         days_left=days_left,
+        organisations=queries.social_organisations(session, current_user),
+        min_organisations=MIN_SOCIAL_ORGANISATIONS,
     )
 
 
