@@ -48,6 +48,7 @@ REGISTER_ARGS = {
     "person_id": "person",
     "visit_id": "visit",
     "grid_id": "grid",
+    "unit_id": "org_unit",
 }
 
 

@@ -412,7 +412,9 @@ def test_visits_due_and_overdue_follow_the_clock(client, db, connection, area, h
     assert views >= 1
 
 
-def test_demo_has_overdue_visits_and_the_frequencies_are_the_documented_defaults(db, connection):
+def test_demo_has_overdue_visits_and_the_frequencies_are_the_documented_defaults(
+    app, db, connection
+):  # app: configures DATA_KEY, the names decrypt
     rows = connection.execute(
         text("SELECT category, category_group, every_days FROM visit_frequency")
     ).all()
@@ -492,3 +494,50 @@ def test_a_unit_is_recorded_with_its_contact_masked_and_a_bad_credit_code_refuse
     auth.logout()
     auth.login("planner")
     assert client.get(f"/register/unit/{unit}/edit", headers=HX).status_code == 403
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_a_visit_photo_is_checked_stored_and_served_only_in_scope(
+    app, client, auth, connection, household_of_two, tmp_path
+):
+    import io
+
+    app.config["ATTACHMENT_DIR"] = str(tmp_path)
+    person = _person_id(connection, WIFE)
+    form = {"csrf_token": _token(client), "visited_on": date.today().isoformat(), "notes": "走访"}
+    fake = client.post(
+        f"/register/person/{person}/visits",
+        data={**form, "photo": (io.BytesIO(b"MZ not an image"), "photo.jpg")},
+        content_type="multipart/form-data",
+        headers=HX,
+    )
+    assert fake.status_code == 422 and "不是 JPEG、PNG" in fake.get_data(as_text=True)
+    saved = client.post(
+        f"/register/person/{person}/visits",
+        data={**form, "photo": (io.BytesIO(PNG), "门口.png")},
+        content_type="multipart/form-data",
+        headers=HX,
+    )
+    assert saved.status_code == 200 and "未获取定位" in saved.get_data(as_text=True)
+    visit = connection.execute(
+        text("SELECT id FROM visit WHERE person_id = :p AND photo_stored IS NOT NULL"),
+        {"p": person},
+    ).scalar_one()
+    photo = client.get(f"/register/visits/{visit}/photo")
+    assert photo.status_code == 200 and photo.data == PNG
+    assert photo.headers["Cache-Control"] == "private, no-store"
+    auth.logout()
+    auth.login("planner")
+    assert client.get(f"/register/visits/{visit}/photo").status_code == 403
+
+
+def test_markup_in_a_name_is_refused(client, connection, household_of_two):
+    response = _person(client, household_of_two["household"], "<script>alert(1)</script>", HUSBAND)
+    assert response.status_code == 422
+    assert "不能包含“&lt;”或“&gt;”" in response.get_data(as_text=True)
