@@ -541,3 +541,29 @@ def test_markup_in_a_name_is_refused(client, connection, household_of_two):
     response = _person(client, household_of_two["household"], "<script>alert(1)</script>", HUSBAND)
     assert response.status_code == 422
     assert "不能包含“&lt;”或“&gt;”" in response.get_data(as_text=True)
+
+
+def test_leaving_the_subdistrict_closes_the_stay_and_keeps_the_record(
+    client, connection, household_of_two
+):
+    person = _person_id(connection, WIFE)
+    token = _token(client)
+    early = client.post(
+        f"/register/person/{person}/leave", data={"csrf_token": token, "on": "2025-01-01"}
+    )
+    assert early.status_code == 422 and "不能早于迁入" in early.get_data(as_text=True)
+    left = client.post(
+        f"/register/person/{person}/leave", data={"csrf_token": token, "on": "2026-06-01"}
+    )
+    assert left.status_code == 200 and "已迁出" in left.get_data(as_text=True)
+    assert connection.execute(
+        text("SELECT moved_out FROM residence WHERE person_id = :p"), {"p": person}
+    ).scalar_one() == date(2026, 6, 1)
+    assert (
+        connection.execute(
+            text("SELECT household_id FROM person WHERE id = :p"), {"p": person}
+        ).scalar_one()
+        is None
+    )
+    house = client.get(f"/register/house/{household_of_two['house']}", headers=HX)
+    assert "王**" not in house.get_data(as_text=True)

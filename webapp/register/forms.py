@@ -126,6 +126,10 @@ class MoveForm(CheckedForm):
     on = DateField("迁移日期", validators=[InputRequired("请填写迁移日期。"), _not_future])
 
 
+class LeaveForm(CheckedForm):
+    on = DateField("迁出日期", validators=[InputRequired("请填写迁出日期。"), _not_future])
+
+
 class VisitForm(CheckedForm):
     visited_on = DateField("走访日期", validators=[InputRequired("请填写走访日期。"), _not_future])
     notes = _text("走访情况", 500, required=True)

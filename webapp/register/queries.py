@@ -250,6 +250,19 @@ def settle(session: Session, person: Person, household: Household, moved_in: dat
     )
 
 
+def leave(session: Session, person: Person, on: date) -> Residence:
+    """迁出本街道: close the person's stay on ``on``; they keep their record (and its area, for
+    who may read it) with no household, and drop out of the visits due."""
+    current = open_residence(session, person.id)
+    if current is None:
+        raise UserError("该人员已迁出,没有在住记录。", 422)
+    if on < current.moved_in:
+        raise UserError(f"迁出日期不能早于迁入现住所的日期({current.moved_in})。", 422)
+    current.moved_out = on
+    person.household_id = None
+    return current
+
+
 def move(session: Session, person: Person, household: Household, on: date) -> Residence | None:
     """Close the person's current stay on ``on`` and open one in ``household`` (its house)."""
     current = open_residence(session, person.id)

@@ -25,7 +25,7 @@ from webapp.models import Building, House, Household, OrgUnit, Person
 from webapp.security.personal import mask_phone
 
 from . import queries
-from .forms import HouseForm, MoveForm, PersonForm
+from .forms import HouseForm, LeaveForm, MoveForm, PersonForm
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
@@ -372,6 +372,30 @@ def edit_person(person_id: int):
     )
     session.commit()
     return _person_page(p, saved="已保存。")
+
+
+@bp.post("/person/<int:person_id>/leave")
+def leave(person_id: int):
+    """迁出本街道: the stay ends, the record and its history stay."""
+    session = get_session()
+    p = _get(Person, person_id, "人员")
+    require_area(Action.WRITE_REGISTER, p, "人员")
+    form = LeaveForm()
+    if not form.validate():
+        return _person_page(p, error=form.first_error(), status=422)
+    try:
+        old = queries.leave(session, p, form.on.data)
+    except UserError as err:
+        session.rollback()
+        return _person_page(p, error=err.message, status=err.status)
+    record_request_event(
+        action="update",
+        entity="person",
+        entity_id=p.id,
+        summary=f"{idcard.mask_name(p.name)} 迁出本街道:{old.house.address}({form.on.data})",
+    )
+    session.commit()
+    return _person_page(p, saved=f"已办理迁出({form.on.data})。")
 
 
 @bp.post("/person/<int:person_id>/move")
