@@ -78,6 +78,15 @@ class Action(StrEnum):
     READ_SPECIAL_GROUPS = "read_special_groups"
     RECORD_VISITS = "record_visits"
     SET_VISIT_FREQUENCY = "set_visit_frequency"
+    USE_API_TOKENS = "use_api_tokens"
+    READ_EVENTS = "read_events"
+    REPORT_EVENTS = "report_events"
+    DISPATCH_EVENTS = "dispatch_events"
+    HANDLE_EVENTS = "handle_events"
+    VERIFY_EVENTS = "verify_events"
+    CLOSE_EVENTS = "close_events"
+    EDIT_EVENT_CATEGORIES = "edit_event_categories"
+    MANAGE_HOTLINE_CLIENTS = "manage_hotline_clients"
 
     @property
     def label(self) -> str:
@@ -110,17 +119,20 @@ ACTION_LABELS = {
     Action.READ_SPECIAL_GROUPS: "特殊人群、重点人员与关爱对象:查看类别与走访记录(每次查看记入审计)",
     Action.RECORD_VISITS: "走访:记录走访(位置核验、照片)",
     Action.SET_VISIT_FREQUENCY: "走访:维护各类人员的走访频次",
+    Action.USE_API_TOKENS: "个人 API 令牌:桌面 GIS 经 OGC API 读取图层(按本人范围)",
+    Action.READ_EVENTS: "网格事件:查看事件、工作队列与统计",
+    Action.REPORT_EVENTS: "网格事件:上报",
+    Action.DISPATCH_EVENTS: "网格事件:受理、退回、不予受理、派遣",
+    Action.HANDLE_EVENTS: "网格事件:处置、上报上级(须为当前承办方)",
+    Action.VERIFY_EVENTS: "网格事件:核查、返工",
+    Action.CLOSE_EVENTS: "网格事件:结案、督办",
+    Action.EDIT_EVENT_CATEGORIES: "网格事件:维护分类、时限与职能部门",
+    Action.MANAGE_HOTLINE_CLIENTS: "12345热线接口:新建、停用接口账号,重置令牌",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
 _CENTER = {UserRole.CENTER: Scope.ALL}
-# Those who look after the people of an area: the center everywhere, community staff their
-# community, grid workers their grid.
-_LOOKS_AFTER = {
-    UserRole.CENTER: Scope.ALL,
-    UserRole.COMMUNITY: Scope.COMMUNITY,
-    UserRole.GRID: Scope.GRID,
-}
+_AREA_STAFF = {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY, UserRole.GRID: Scope.GRID}
 
 # Action → the roles that may do it and where; a role not named may not.
 RULES: dict[Action, dict[UserRole, Scope]] = {
@@ -183,13 +195,33 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     Action.READ_AUDIT_LOG: {UserRole.AUDITOR: Scope.ALL},
     # 一标三实: residents' records are kept by those who look after the area; planners plan
     # patrols and need no one's household, the duty roles see none of it.
-    Action.READ_REGISTER: _LOOKS_AFTER,
-    Action.WRITE_REGISTER: _LOOKS_AFTER,
+    Action.READ_REGISTER: _AREA_STAFF,
+    Action.WRITE_REGISTER: _AREA_STAFF,
     # 特殊人群 records: only the roles that work with them (the grid's own worker, community
     # leadership, the center); every view is audited.
-    Action.READ_SPECIAL_GROUPS: _LOOKS_AFTER,
-    Action.RECORD_VISITS: _LOOKS_AFTER,
+    Action.READ_SPECIAL_GROUPS: _AREA_STAFF,
+    Action.RECORD_VISITS: _AREA_STAFF,
     Action.SET_VISIT_FREQUENCY: _CENTER,
+    # A token reads what its owner reads, outside the browser: the duty roles take no business
+    # data out of the system (三权分立).
+    Action.USE_API_TOKENS: {
+        **_CENTER,
+        UserRole.PLANNER: Scope.ALL,
+        UserRole.COMMUNITY: Scope.COMMUNITY,
+        UserRole.GRID: Scope.GRID,
+    },
+    # 网格事件, by 属地 (the community and grid the event's point lies in). Events carry
+    # parties' personal data, so planners and the duty roles see none. The community accepts
+    # and dispatches its own (小事不出社区); only the center closes and supervises.
+    Action.READ_EVENTS: _AREA_STAFF,
+    Action.REPORT_EVENTS: _AREA_STAFF,
+    Action.DISPATCH_EVENTS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
+    Action.HANDLE_EVENTS: _AREA_STAFF,
+    Action.VERIFY_EVENTS: _AREA_STAFF,
+    Action.CLOSE_EVENTS: _CENTER,
+    Action.EDIT_EVENT_CATEGORIES: _CENTER,
+    # Which outside systems may push tickets in: the center's call, like the categories.
+    Action.MANAGE_HOTLINE_CLIENTS: _CENTER,
 }
 
 

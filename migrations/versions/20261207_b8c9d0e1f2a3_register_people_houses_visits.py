@@ -9,7 +9,7 @@ person_category and visit hold the categories people carry and the 走访 record
 holds the 实有单位 (companies, shops, social organisations) of buildings.
 
 Revision ID: b8c9d0e1f2a3
-Revises: f4acf1cfce02
+Revises: c9d0e1f2a3b4
 Create Date: 2026-12-07 04:42:32.033851
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b8c9d0e1f2a3"
-down_revision: str | None = "f4acf1cfce02"
+down_revision: str | None = "c9d0e1f2a3b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,6 +21,7 @@ SPATIAL_TABLES = {
     "facility_catchment",
     "patrol_route",
     "patrol_stop",
+    "grid_event",
 }
 
 

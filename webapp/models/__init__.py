@@ -12,7 +12,9 @@ from .campaigns import (
     InspectionAttachment,
     InspectionResult,
 )
-from .circles import CatchmentMethod, FacilityCatchment
+from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
+from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
+from .hotline import HotlineClient
 from .housing import Building, Compound
 from .job import Job, JobState
 from .network import RoadNode, RoadSegment
@@ -31,10 +33,11 @@ from .register import (
     VisitFrequency,
 )
 from .services import Facility, FacilityType, Place
-from .user import User, UserSession
+from .user import ApiToken, User, UserSession
 
 __all__ = [
     "SRID",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Building",
@@ -46,10 +49,18 @@ __all__ = [
     "ChecklistItem",
     "Community",
     "Compound",
+    "Department",
+    "EventCategory",
+    "EventParty",
+    "EventPhoto",
+    "EventStep",
     "Facility",
     "FacilityCatchment",
+    "FacilitySnap",
     "FacilityType",
     "Grid",
+    "GridEvent",
+    "HotlineClient",
     "House",
     "Household",
     "Inspection",

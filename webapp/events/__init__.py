@@ -1,0 +1,1 @@
+"""网格事件: report, dispatch, handle, verify, close — the grid events area."""
