@@ -42,6 +42,25 @@ def count(connection, sql: str, **params) -> int:
     return connection.execute(text(sql), params).scalar_one()
 
 
+def clear_register(connection, building_where: str) -> None:
+    """Remove the register (一标三实: houses, households, people, units) of the buildings
+    matching ``building_where``, which a building delete refuses to lose."""
+    houses = (
+        f"SELECT h.id FROM house h JOIN building b ON b.id = h.building_id WHERE {building_where}"
+    )
+    people = f"SELECT person_id FROM residence WHERE house_id IN ({houses})"
+    connection.execute(text(f"DELETE FROM person WHERE id IN ({people})"))  # cascades
+    connection.execute(text(f"DELETE FROM residence WHERE house_id IN ({houses})"))
+    connection.execute(text(f"DELETE FROM household WHERE house_id IN ({houses})"))
+    connection.execute(text(f"DELETE FROM house WHERE id IN ({houses})"))
+    connection.execute(
+        text(
+            "DELETE FROM org_unit WHERE building_id IN"
+            f" (SELECT b.id FROM building b WHERE {building_where})"
+        )
+    )
+
+
 def point_on(connection, table: str, feature_id: int) -> tuple[float, float]:
     return connection.execute(
         text(

@@ -84,6 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .ogcapi import views as ogcapi_views
     from .patrol import views as patrol_views
     from .property import views as property_views
+    from .register import unit_views, visit_views  # noqa: F401  (routes on register_views.bp)
+    from .register import views as register_views
     from .security import personal
 
     for blueprint in (
@@ -102,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
         attachment_views.bp,
         property_views.bp,
         job_views.bp,
+        register_views.bp,
         ogcapi_views.bp,
         report_views.bp,
         hotline_views.bp,

@@ -74,6 +74,11 @@ class Action(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     GIVE_ROLES = "give_roles"
     READ_AUDIT_LOG = "read_audit_log"
+    READ_REGISTER = "read_register"
+    WRITE_REGISTER = "write_register"
+    READ_SPECIAL_GROUPS = "read_special_groups"
+    RECORD_VISITS = "record_visits"
+    SET_VISIT_FREQUENCY = "set_visit_frequency"
     USE_API_TOKENS = "use_api_tokens"
     READ_EVENTS = "read_events"
     REPORT_EVENTS = "report_events"
@@ -99,7 +104,9 @@ ACTION_LABELS = {
     Action.WRITE_SUBDISTRICT_DATA: "新增、修改、删除、导入不按区域划分的数据(道路)",
     Action.EXPORT_DATA: "导出按区域划分的数据(不含个人信息)",
     Action.EXPORT_UNZONED_DATA: "导出不按区域划分的数据(道路)",
-    Action.REVEAL_PERSONAL: "查看完整的个人信息(工作人员、场所联系人的电话)",
+    Action.REVEAL_PERSONAL: (
+        "查看完整的个人信息(工作人员、场所联系人的电话,实有人口的姓名、证件号码、电话)"
+    ),
     Action.EXPORT_PERSONAL: "导出含个人信息的数据",
     Action.WRITE_CAMPAIGNS: "平安创建:申报、流转、检查、上传附件",
     Action.READ_CAMPAIGN_ATTACHMENTS: "平安创建:查看检查附件",
@@ -111,6 +118,11 @@ ACTION_LABELS = {
     Action.MANAGE_ACCOUNTS: "账号:新建、解锁、停用、启用、重置密码、强制下线",
     Action.GIVE_ROLES: "账号:授予业务角色与区域、重置双因素",
     Action.READ_AUDIT_LOG: "查看、导出审计日志",
+    Action.READ_REGISTER: "一标三实:查看房屋、住户、实有人口(姓名、证件号码脱敏)与采集进度",
+    Action.WRITE_REGISTER: "一标三实:登记、修改房屋、住户、实有人口,办理迁入迁出",
+    Action.READ_SPECIAL_GROUPS: "特殊人群、重点人员与关爱对象:查看类别与走访记录(每次查看记入审计)",
+    Action.RECORD_VISITS: "走访:记录走访(位置核验、照片)",
+    Action.SET_VISIT_FREQUENCY: "走访:维护各类人员的走访频次",
     Action.USE_API_TOKENS: "个人 API 令牌:桌面 GIS 经 OGC API 读取图层(按本人范围)",
     Action.READ_EVENTS: "网格事件:查看事件、工作队列与统计",
     Action.REPORT_EVENTS: "网格事件:上报",
@@ -188,6 +200,15 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     Action.MANAGE_ACCOUNTS: {UserRole.ADMIN: Scope.ALL},
     Action.GIVE_ROLES: {UserRole.SECADMIN: Scope.ALL},
     Action.READ_AUDIT_LOG: {UserRole.AUDITOR: Scope.ALL},
+    # 一标三实: residents' records are kept by those who look after the area; planners plan
+    # patrols and need no one's household, the duty roles see none of it.
+    Action.READ_REGISTER: _AREA_STAFF,
+    Action.WRITE_REGISTER: _AREA_STAFF,
+    # 特殊人群 records: only the roles that work with them (the grid's own worker, community
+    # leadership, the center); every view is audited.
+    Action.READ_SPECIAL_GROUPS: _AREA_STAFF,
+    Action.RECORD_VISITS: _AREA_STAFF,
+    Action.SET_VISIT_FREQUENCY: _CENTER,
     # A token reads what its owner reads, outside the browser: the duty roles take no business
     # data out of the system (三权分立).
     Action.USE_API_TOKENS: {

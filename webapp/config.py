@@ -201,4 +201,8 @@ def from_environment() -> dict:
         "WALK_BUFFER_M": float(os.environ.get("WALK_BUFFER_M", "20")),
         "WALK_MINUTES_PER_DAY": int(os.environ.get("WALK_MINUTES_PER_DAY", "60")),
         "WALK_RETENTION_DAYS": int(os.environ.get("WALK_RETENTION_DAYS", "180")),
+        # 走访: a visit's phone position must lie within this many metres of the building.
+        "VISIT_MAX_DISTANCE_M": float(os.environ.get("VISIT_MAX_DISTANCE_M", "100")),
+        # 采集进度: the deadline of the collection (ISO date); unset, 30 April of this year.
+        "COLLECTION_DEADLINE": os.environ.get("COLLECTION_DEADLINE", ""),
     }

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -23,6 +25,10 @@ _TOKEN_OVERHEAD = 1 + 8 + 16 + 32
 _BLOCK = 16
 
 _fernet: MultiFernet | None = None
+_index_key: bytes | None = None
+
+# Separates the blind-index key from the encryption key derived from the same DATA_KEY.
+_INDEX_CONTEXT = b"gridmap blind index v1"
 
 
 class KeyMissing(RuntimeError):
@@ -53,8 +59,32 @@ def keyring(key: str) -> MultiFernet:
 
 def configure(key: str | None) -> None:
     """Set the process-wide key (``DATA_KEY``); ``None`` or "" unsets it."""
-    global _fernet
+    global _fernet, _index_key
     _fernet = keyring(key) if key and key.replace(",", "").strip() else None
+    _index_key = index_key(key) if _fernet is not None else None
+
+
+def index_key(key: str) -> bytes:
+    """The blind-index key of a DATA_KEY value: HMAC-SHA256 of a fixed context under the
+    first (current) key. It is derived, not the key itself, so an index value tells nothing
+    about the encryption key; rotating DATA_KEY's first key means re-indexing the column."""
+    first = next(part.strip() for part in key.split(",") if part.strip())
+    return hmac.new(base64.urlsafe_b64decode(first), _INDEX_CONTEXT, hashlib.sha256).digest()
+
+
+def blind_index_with(key: str) -> Callable[[str], str]:
+    """``blind_index`` with a given DATA_KEY, for bulk loads that bypass the app's set-up."""
+    derived = index_key(key)
+    return lambda value: hmac.new(derived, value.encode(), hashlib.sha256).hexdigest()
+
+
+def blind_index(value: str) -> str:
+    """A keyed hash (HMAC-SHA256, 64 hex characters) of ``value`` for equality lookups on an
+    encrypted column: the same value always gives the same index, and without the key the
+    index cannot be recomputed from a guess (ID numbers are too few to hash unkeyed)."""
+    if _index_key is None:
+        _keyring()  # raises KeyMissing with its explanation
+    return hmac.new(_index_key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def encrypt_with(key: str) -> Callable[[str], str]:

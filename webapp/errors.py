@@ -29,7 +29,9 @@ MESSAGES = {
 
 # Areas whose pages are panels beside the map: a refusal there answers as such a panel, so the
 # map stays; elsewhere (account pages, the API) as the error page.
-PANEL_AREAS = frozenset({"entities", "transfer", "patrol", "campaigns", "property", "audit"})
+PANEL_AREAS = frozenset(
+    {"entities", "transfer", "patrol", "campaigns", "property", "audit", "register"}
+)
 
 
 def wants_json() -> bool:

@@ -8,6 +8,8 @@
  *   .menu-toggle[aria-controls]   opens and closes the top bar's menu on a narrow screen
  *   <table> with a <thead>        each body cell gets data-label (its column's header), so a
  *                                 narrow screen shows rows as cards that name every value
+ *   <button data-locate>          fills its form's lat/lon inputs from the phone's position
+ *                                 (走访 location check) and says what it found in .locate-text
  */
 (function () {
   "use strict";
@@ -128,5 +130,25 @@
     if (event.target instanceof Element) labelCells(event.target);
     markSection();
     if (menuOpen()) setMenu(false, false);
+  });
+
+  // ---- 走访: fill a form's lat/lon from the phone's position ---------------------------------
+
+  document.addEventListener("click", function (event) {
+    const button = event.target instanceof Element ? event.target.closest("[data-locate]") : null;
+    if (!button) return;
+    event.preventDefault();
+    const form = button.closest("form");
+    const text = form.querySelector(".locate-text");
+    const say = function (message) { if (text) text.textContent = message; };
+    if (!navigator.geolocation) { say("此设备不支持定位。"); return; }
+    say("正在定位…");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.querySelector("[name=lat]").value = position.coords.latitude.toFixed(6);
+      form.querySelector("[name=lon]").value = position.coords.longitude.toFixed(6);
+      say("已定位(精度约 " + Math.round(position.coords.accuracy) + " 米)。");
+    }, function () {
+      say("未能获取定位:请允许浏览器使用位置信息后重试。");
+    }, { enableHighAccuracy: true, timeout: 15000 });
   });
 })();

@@ -18,7 +18,7 @@ from tests.helpers import login
 from webapp import create_app
 from webapp.entities.registry import ENTITIES
 from webapp.map.layers import LAYERS
-from webapp.models import EventParty, GridEvent, Place, StaffPerson
+from webapp.models import EventParty, GridEvent, Person, Place, StaffPerson
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,18 @@ TABLES = {
     "road": "road_segment",
     "staff": "staff_person",
     "patrol_route": "patrol_route",
+}
+
+
+# The register's routes by their one argument (一标三实: houses, households, people, visits).
+REGISTER_ARGS = {
+    "building_id": "building",
+    "house_id": "house",
+    "household_id": "household",
+    "person_id": "person",
+    "visit_id": "visit",
+    "grid_id": "grid",
+    "unit_id": "org_unit",
 }
 
 
@@ -115,6 +127,18 @@ def urls(app, conn, grid_id: int) -> list[str]:
             fills = [{"campaign_id": i} for i in ids(conn, "campaign", grid_id, 5)]
         elif args == {"route_id"}:
             fills = [{"route_id": i} for i in ids(conn, "patrol_route", grid_id, 3)]
+        elif len(args) == 1 and (table := REGISTER_ARGS.get(next(iter(args)))):
+            # The register: other grids' records first, then two of the crawler's own.
+            fills = [{next(iter(args)): i} for i in ids(conn, table, grid_id, 4)]
+            fills += [
+                {next(iter(args)): i}
+                for i in conn.execute(
+                    text(f"SELECT id FROM {table} WHERE grid_id = :g ORDER BY id LIMIT 2")
+                    if table != "grid"
+                    else text("SELECT id FROM grid WHERE id = :g"),
+                    {"g": grid_id},
+                ).scalars()
+            ]
         elif args == {"request_id"}:  # the hotline API: a token, not the crawler's cookie
             numbers = conn.execute(text("SELECT number FROM grid_event ORDER BY id LIMIT 3"))
             fills = [{"request_id": n} for n in numbers.scalars()]
@@ -199,10 +223,20 @@ def test_a_grid_worker_reaches_no_other_grids_personal_data(
             ).scalars()
             if p.phone
         }
+        # Residents of other grids: their ID numbers and phones (names are too short to tell
+        # from other text; they are masked by the same code as the numbers).
+        residents = {}
+        for p in session.execute(
+            select(Person).where(Person.grid_id != grid_id).order_by(Person.id).limit(3000)
+        ).scalars():
+            residents[p.id_number] = p.id
+            if p.phone:
+                residents[p.phone] = p.id
+    assert len(residents) > 1000, "the demo should hold residents of other grids"
     assert len(secrets) > 20, "the demo should hold personal phones of other grids"
     assert len(places) > 10, "the demo should hold place contacts' phones of other grids"
     secrets_by_kind = {"staff": secrets, "place": places, "event_party": parties}
-    secrets = {**secrets, **places, **parties}
+    secrets = {**secrets, **places, **parties, **residents}
     assert len(targets) > 200
     login(page, "grid")
     statuses = {}

@@ -50,6 +50,11 @@ def test_the_matrix_names_every_role_and_action_and_the_duty_roles_write_no_busi
         Action.PLAN_PATROL,
         Action.REVEAL_PERSONAL,
         Action.EXPORT_PERSONAL,
+        Action.READ_REGISTER,
+        Action.WRITE_REGISTER,
+        Action.READ_SPECIAL_GROUPS,
+        Action.RECORD_VISITS,
+        Action.SET_VISIT_FREQUENCY,
     }
     for action in business:
         assert all(rows[action][role] is Scope.NONE for role in access.DUTY_ROLES), action
@@ -162,6 +167,11 @@ PROBES = [
     Probe(Action.MANAGE_ACCOUNTS, _post("/admin/accounts/{account}/unlock"), has_area=False),
     Probe(Action.GIVE_ROLES, _post("/admin/accounts/{account}/totp"), has_area=False),
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
+    Probe(Action.READ_REGISTER, _get("/register/person/{person}")),
+    Probe(Action.WRITE_REGISTER, _get("/register/person/{person}/edit")),
+    Probe(Action.READ_SPECIAL_GROUPS, _get("/register/person/{person}/care")),
+    Probe(Action.RECORD_VISITS, _post("/register/person/{person}/visits")),
+    Probe(Action.SET_VISIT_FREQUENCY, _post("/register/frequencies"), has_area=False),
     Probe(Action.USE_API_TOKENS, _get("/account/tokens"), has_area=False),
     Probe(Action.MANAGE_HOTLINE_CLIENTS, _get("/hotline/clients"), has_area=False),
     Probe(Action.RECORD_WALKS, _get("/field/walk"), has_area=False),
@@ -262,6 +272,7 @@ def ids(connection) -> dict[str, dict[str, int]]:
                 a=area,
             ),
             "route": patrol_route(connection, community if name == "own" else other),
+            "person": _one(connection, f"SELECT id FROM person WHERE {column} = :a", a=area),
             "road": road,
             "account": account,
             "kind": _one(connection, "SELECT id FROM event_category WHERE parent_id IS NOT NULL"),

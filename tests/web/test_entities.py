@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from gis.coords import wgs84_to_gcj02
-from tests.helpers import HX, count, csrf_token, form_of, point_on
+from tests.helpers import HX, clear_register, count, csrf_token, form_of, point_on
 
 # Entries written in this test's transaction (now() is its start; other tests' entries are older).
 # Logins are audited too: count the data writes.
@@ -311,11 +311,13 @@ def test_a_grid_with_features_cannot_be_deleted_but_a_building_can(center, conne
     assert response.status_code == 409
     assert "不能删除" in response.get_data(as_text=True)
     assert count(connection, "SELECT count(*) FROM grid WHERE id = 1") == 1
-    response = center.post(
-        "/manage/building/1/delete",
-        data={"csrf_token": csrf_token(html), "version": "1"},
-        headers=HX,
-    )
+    delete = {"csrf_token": csrf_token(html), "version": "1"}
+    # A building whose houses are registered (一标三实) keeps them: the delete is refused.
+    response = center.post("/manage/building/1/delete", data=delete, headers=HX)
+    assert response.status_code == 409
+    assert count(connection, "SELECT count(*) FROM building WHERE id = 1") == 1
+    clear_register(connection, "b.id = 1")
+    response = center.post("/manage/building/1/delete", data=delete, headers=HX)
     assert response.status_code == 200
     assert count(connection, "SELECT count(*) FROM building WHERE id = 1") == 0
     assert count(connection, THIS_TEST_AUDIT + " AND action = 'delete'") == 1

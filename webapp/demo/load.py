@@ -23,15 +23,27 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from webapp import config
-from webapp.crypto import encrypt_with
+from webapp import clock, config
+from webapp.crypto import blind_index_with, encrypt_with
 
 from .layout import DemoLayout, generate_layout
+from .people import load_people
 
 log = logging.getLogger(__name__)
 
 # Filled in after staff_person is loaded (see module docstring).
 DEFERRED_COLUMNS = {"grid": ("leader_id", "worker_id")}
+
+# The register (webapp/demo/people.py), loaded after the map from the buildings it holds.
+PEOPLE_TABLES = (
+    "house",
+    "household",
+    "person",
+    "residence",
+    "person_category",
+    "visit",
+    "org_unit",
+)
 
 # Personal data, stored encrypted (webapp.crypto.EncryptedString on the models).
 ENCRYPTED_COLUMNS = {"staff_person": ("phone",), "place": ("phone",)}
@@ -72,7 +84,8 @@ def load_demo(
             lacks a type the demo uses.
     """
     layout = generate_layout(scale=scale, seed=seed)
-    encrypt = encrypt_with(key or config._data_key())
+    key = key or config._data_key()
+    encrypt = encrypt_with(key)
     started = time.perf_counter()
     with psycopg.connect(conninfo_for(target)) as conn:
         conn.add_notice_handler(lambda notice: log.info("%s", notice.message_primary))
@@ -85,6 +98,9 @@ def load_demo(
             counts = _copy_all(cur, layout, type_ids, encrypt, progress)
             _reset_sequences(cur, layout)
             counts["patrol_team"] = _demo_patrol_teams(cur)
+            counts.update(
+                load_people(cur, encrypt, blind_index_with(key), seed=seed, today=clock.today())
+            )
     with psycopg.connect(conninfo_for(target), autocommit=True) as conn:
         for table in layout.tables:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))

@@ -23,6 +23,16 @@ from .patrol import PatrolRoute, PatrolStop, PatrolTeam
 from .people import StaffPerson
 from .police import PoliceRoom
 from .property import PropertyRating, Rectification
+from .register import (
+    House,
+    Household,
+    OrgUnit,
+    Person,
+    PersonCategory,
+    Residence,
+    Visit,
+    VisitFrequency,
+)
 from .services import Facility, FacilityType, Place
 from .user import ApiToken, User, UserSession
 
@@ -52,24 +62,32 @@ __all__ = [
     "Grid",
     "GridEvent",
     "HotlineClient",
+    "House",
+    "Household",
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",
     "Job",
     "JobState",
+    "OrgUnit",
     "PatrolRoute",
     "PatrolStop",
     "PatrolTeam",
+    "Person",
+    "PersonCategory",
     "Place",
     "PoliceRoom",
     "PropertyRating",
     "Rectification",
+    "Residence",
     "RoadNode",
     "RoadSegment",
     "StaffPerson",
     "Subdistrict",
     "User",
     "UserSession",
+    "Visit",
+    "VisitFrequency",
     "Walk",
     "WalkCheckin",
     "WalkPoint",
