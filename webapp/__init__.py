@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .campaigns import views as campaign_views
     from .entities import transfer_views
     from .entities import views as entity_views
+    from .events import dashboard_views as event_dashboard_views
     from .health import views as health_views
     from .home import views as home_views
     from .jobs import views as job_views
@@ -88,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
         attachment_views.bp,
         property_views.bp,
         job_views.bp,
+        event_dashboard_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

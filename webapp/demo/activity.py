@@ -8,7 +8,8 @@ This seeds, deterministically from ``seed`` and relative to ``today``:
   100 or 200 days (待检查 and 逾期 on the dashboard); 平安社区 for every community;
 - four quarters of 红色物业 ratings for every compound with a property company, one company's
   compounds 不合格 three quarters running (约谈, then 不受欢迎的物业);
-- one weekly route per patrol team through four stops of its community.
+- one weekly route per patrol team through four stops of its community;
+- a year of grid events up to now (webapp.demo.events, by COPY).
 
 Written through the ORM (the models' checks apply) in the caller's transaction.
 """
@@ -22,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, load_only
 
 from webapp.campaigns import queries as campaign_queries
+from webapp.demo.events import generate_events
 from webapp.domain import campaigns as rules
 from webapp.domain import property_service
 from webapp.models import (
@@ -35,6 +37,7 @@ from webapp.models import (
 )
 
 DEMO_USER = "demo"
+DEMO_EVENTS = 2000  # a year of 网格事件 for the one demo subdistrict
 # The workflow paths a demo campaign takes, with how often (weights).
 PATHS = [
     (("创建中",), 3),  # waiting for an inspection (some past 90 and 180 days)
@@ -55,6 +58,9 @@ def seed_activity(session: Session, today: date | None = None, seed: int = 2021)
         "routes": _routes(session, rng),
     }
     session.flush()
+    # The events' times are relative to the clock's now (some open, some overdue by it).
+    driver = session.connection().connection.driver_connection
+    counts["events"] = generate_events(driver, count=DEMO_EVENTS, seed=seed)["grid_event"]
     return counts
 
 
