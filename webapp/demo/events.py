@@ -255,14 +255,33 @@ def generate_events(
                 ("event_step", STEP_COLUMNS, steps),
             ):
                 with cur.copy(_copy_sql(table, columns)) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    copy.write("".join(map(_line, rows)).encode())
             steps_written += len(steps)
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('grid_event', 'id'),"
             " greatest((SELECT max(id) FROM grid_event), 1))"
         )
     return {"grid_event": count, "event_step": steps_written}
+
+
+def _field(value) -> str:
+    """A value in COPY's text format (psycopg's write_row costs more per row than the loop)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return str(value)
+
+
+def _line(row) -> str:
+    return "\t".join(map(_field, row)) + "\n"
 
 
 def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
