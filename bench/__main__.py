@@ -10,7 +10,8 @@ WSGI callable that does nothing but run that SQL on a pooled connection and retu
 endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
 is out of reach for the layer whatever the app does.
 Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
-lookup (bench/imports.py). Each figure prints as ``name: value (target)``.
+lookup (bench/imports.py), and the event figures at 10 k and 1 M events (bench/events.py; alone:
+``make bench-events``). Each figure prints as ``name: value (target)``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
 
-from . import imports
+from . import events, imports
 from .load import requests_per_second, served
 
 RUNS = 25
@@ -217,6 +218,12 @@ def main() -> None:
         default=10.0,
         help="size of each of the three imports run under load (0 skips that part)",
     )
+    parser.add_argument(
+        "--events-scale",
+        type=int,
+        default=100,
+        help="demo subdistricts for the event figures (0 skips them)",
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     results = {scale: measure(scale) for scale in scales}
@@ -264,6 +271,9 @@ def main() -> None:
 
     if args.import_mb > 0:
         for line in imports.measure(args.import_mb):
+            print(line, flush=True)
+    if args.events_scale > 0:
+        for line in events.measure(args.events_scale):
             print(line, flush=True)
 
 
