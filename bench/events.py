@@ -112,6 +112,8 @@ def measure_at(url: str, size: int) -> dict[str, float | None]:
     figures["dashboard_center_all_ms"] = endpoint_ms(center, "/events/dashboard", runs=5)
     figures["layer_ms"] = endpoint_ms(center, f"/api/events.geojson?bbox={bbox}&zoom={ZOOM}")
     figures["queue_ms"] = endpoint_ms(center, "/events")
+    # The same run's home page (a few small queries): how loaded the machine is.
+    figures["home_ms"] = endpoint_ms(staff, "/")
     app.extensions["db_engine"].dispose()
     app.extensions["db_read_engine"].dispose()
     return figures
@@ -176,6 +178,10 @@ def report(results: dict[int, dict], sizes) -> list[str]:
         )
         lines.append(
             f"events_queue_center_{_size_name(size)}_ms: {_fmt(f['queue_ms'])} (≤ {TARGET_MS:.0f})"
+        )
+        lines.append(
+            f"events_reference_home_page_{_size_name(size)}_ms: {_fmt(f['home_ms'])} (no target:"
+            " the overview page in the same run, a yardstick of the machine's load)"
         )
     return lines
 
