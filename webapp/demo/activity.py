@@ -22,7 +22,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, load_only
 
+from webapp import config
 from webapp.campaigns import queries as campaign_queries
+from webapp.crypto import encrypt_with
 from webapp.demo.events import generate_events
 from webapp.domain import campaigns as rules
 from webapp.domain import property_service
@@ -60,7 +62,9 @@ def seed_activity(session: Session, today: date | None = None, seed: int = 2021)
     session.flush()
     # The events' times are relative to the clock's now (some open, some overdue by it).
     driver = session.connection().connection.driver_connection
-    counts["events"] = generate_events(driver, count=DEMO_EVENTS, seed=seed)["grid_event"]
+    encrypt = encrypt_with(config._data_key())
+    events = generate_events(driver, count=DEMO_EVENTS, seed=seed, encrypt=encrypt)
+    counts["events"] = events["grid_event"]
     return counts
 
 

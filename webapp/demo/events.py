@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,6 +42,8 @@ from webapp.domain.events import (
     settled_level,
 )
 from webapp.events.locate import NEAR_BUILDING_M
+
+from .names import mobile, person_name
 
 # Roughly the mix a city 网格化 platform reports: environment and facilities lead.
 CATEGORY_WEIGHTS = {
@@ -107,6 +110,7 @@ EVENT_COLUMNS = (
     "supervised", "risk_grade", "mediation", "referral", "settled_level", "reported_at",
     "closed_at", "hotline_system", "hotline_ticket", "version", "created_at", "updated_at",
 )  # fmt: skip
+PARTY_COLUMNS = ("event_id", "role", "name", "phone")
 STEP_COLUMNS = (
     "event_id", "step", "from_state", "to_state", "level", "username", "comment", "target",
     "at", "due_at",
@@ -210,12 +214,16 @@ def generate_events(
     now: datetime | None = None,
     days: int = 365,
     seed: int = 2021,
+    encrypt: Callable[[str], str] | None = None,
 ) -> dict[str, int]:
     """Generate ``count`` events reported over the ``days`` days before ``now`` and COPY them
     (and their steps) in; return the rows per table. Deterministic for the same database,
-    ``now`` and ``seed``."""
+    ``now`` and ``seed``. With ``encrypt`` (the DATA_KEY's Fernet, as load.py uses it) each
+    dispute gets its two parties (当事人), their names and phones encrypted as the ORM stores
+    them; without, no parties."""
     now = now or clock.now()
     rng = random.Random(seed)
+    party_rng = random.Random(seed + 1)  # parties leave the events' own draws alone
     with conn.cursor() as cur:
         places = load_places(cur, seed)
         kinds = load_kinds(cur)
@@ -236,9 +244,9 @@ def generate_events(
         span = timedelta(days=days).total_seconds()
         offsets = sorted(rng.random() * span for _ in range(count))
         start = now - timedelta(days=days)
-        steps_written = 0
+        steps_written = parties_written = 0
         for chunk in range(0, count, CHUNK):
-            events, steps = [], []
+            events, steps, parties = [], [], []
             for n in range(chunk, min(chunk + CHUNK, count)):
                 event_id = first_id + n
                 reported = _working_hours(start + timedelta(seconds=offsets[n]), rng)
@@ -249,19 +257,32 @@ def generate_events(
                 row, event_steps = _event(rng, event_id, kind, place, reported, now, departments)
                 events.append(row)
                 steps.extend((event_id, *step) for step in event_steps)
+                if encrypt is not None and kind.is_dispute:
+                    parties.extend(_parties(party_rng, event_id, encrypt))
             # One COPY at a time on a connection: the chunk's events, then their steps.
             for table, columns, rows in (
                 ("grid_event", EVENT_COLUMNS, events),
                 ("event_step", STEP_COLUMNS, steps),
+                ("event_party", PARTY_COLUMNS, parties),
             ):
+                if not rows:
+                    continue
                 with cur.copy(_copy_sql(table, columns)) as copy:
                     copy.write("".join(map(_line, rows)).encode())
             steps_written += len(steps)
+            parties_written += len(parties)
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('grid_event', 'id'),"
             " greatest((SELECT max(id) FROM grid_event), 1))"
         )
-    return {"grid_event": count, "event_step": steps_written}
+    return {"grid_event": count, "event_step": steps_written, "event_party": parties_written}
+
+
+def _parties(rng: random.Random, event_id: int, encrypt: Callable[[str], str]) -> list[tuple]:
+    return [
+        (event_id, role, encrypt(person_name(rng)), encrypt(mobile(rng)))
+        for role in ("申请人", "被申请人")
+    ]
 
 
 def _field(value) -> str:
