@@ -22,10 +22,10 @@ import re
 import statistics
 import time
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from werkzeug.test import Client
 
-from webapp import create_app, dbadmin, migrate
+from webapp import create_app, data_versions, dbadmin, migrate
 from webapp.auth.queries import DEMO_PASSWORD, ensure_demo_accounts
 from webapp.circles.catchments import compute_catchment, recompute_all
 from webapp.db import make_engine
@@ -135,6 +135,8 @@ def measure(scale: int) -> dict[str, float]:
         app = create_app({"DATABASE_URL": dbadmin.url_string(url), "PUBLIC_CACHE_SECONDS": 0})
         client = logged_in_client(app)
         figures["map_page_bytes"] = len(client.get("/map").data)
+        figures["counts_ms"] = median_ms(lambda: client.get("/api/layers/counts"))
+        figures["communities_ms"] = median_ms(lambda: client.get("/api/communities"))
         floor_engine = make_engine(
             dbadmin.url_string(url), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
         )
@@ -161,6 +163,7 @@ def measure(scale: int) -> dict[str, float]:
                 endpoint = f"/api/tiles/{key}/{ZOOM}/{x}/{y}.pbf"
                 arguments = {"z": ZOOM, "x": x, "y": y}
                 figures.update(timed(key, client, endpoint, conn, sql, arguments, floor_engine))
+            figures.update(repeat_304(app, client, f"/api/tiles/building/{ZOOM}/{x}/{y}.pbf"))
         figures.update(measure_public(dbadmin.url_string(url), client, engine))
         app.extensions["db_engine"].dispose()
         app.extensions["db_read_engine"].dispose()
@@ -169,6 +172,33 @@ def measure(scale: int) -> dict[str, float]:
     finally:
         dbadmin.drop_database(url)
     return figures
+
+
+def repeat_304(app, client, endpoint: str) -> dict[str, float]:
+    """An unchanged tile asked again with its ETag: the time of the 304 and how many of the
+    tile's statements ran for it (the login check is the only query it may run)."""
+    data_versions.wait_until_listening(app)
+    etag = client.get(endpoint).headers["ETag"]
+    ran = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "ST_AsMVT" in statement:
+            ran.append(statement)
+
+    engines = [app.extensions["db_engine"], app.extensions["db_read_engine"]]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = client.get(endpoint, headers={"If-None-Match": etag})
+        ms = median_ms(lambda: client.get(endpoint, headers={"If-None-Match": etag}))
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+    return {
+        "tile_repeat_status": answer.status_code,
+        "tile_repeat_ms": ms,
+        "tile_repeat_tile_statements": len(ran),
+    }
 
 
 def measure_public(url: str, client, engine) -> dict[str, float]:
@@ -233,6 +263,11 @@ def main() -> None:
         print(f"map_page_bytes_scale{scale}: {results[scale]['map_page_bytes']:.0f}")
     ratio = results[large]["map_page_bytes"] / results[small]["map_page_bytes"]
     print(f"map_page_bytes_ratio_scale{large}_to_scale{small}: {ratio:.3f} (≤ 1.2)")
+    for name in ("counts", "communities"):
+        for scale in scales:
+            print(f"{name}_endpoint_scale{scale}_ms: {results[scale][f'{name}_ms']:.2f}")
+        ratio = results[large][f"{name}_ms"] / results[small][f"{name}_ms"]
+        print(f"{name}_endpoint_ratio_scale{large}_to_scale{small}: {ratio:.2f} (≤ 1.5)")
     for scale in scales:
         figures = results[scale]
         print(f"catchments_recompute_all_scale{scale}_s: {figures['recompute_all_s']:.1f}")
@@ -251,6 +286,11 @@ def main() -> None:
         print(
             f"lookup_scale{scale}_uncached_rps: {uncached:.0f} (every request computed,"
             f" ratio {uncached / base:.2f})"
+        )
+        print(
+            f"tile_repeat_unchanged_scale{scale}_ms: {figures['tile_repeat_ms']:.2f}"
+            f" (answered {figures['tile_repeat_status']:.0f}, tile statements run"
+            f" {figures['tile_repeat_tile_statements']:.0f}; target 304 with 0)"
         )
         layers = [k[: -len("_endpoint_ms")] for k in figures if k.endswith("_endpoint_ms")]
         for key in [k for k in layers if k != "lookup"]:

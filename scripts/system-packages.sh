@@ -2,7 +2,8 @@
 # Install the Debian packages gridmap needs, only those that are missing.
 # Usage: scripts/system-packages.sh [run|test]
 #   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm
-#   test  the same plus Chromium and a Chinese font for the end-to-end tests
+#   test  the same plus Chromium and a Chinese font for the end-to-end tests, redis-server,
+#         nginx, gdal-bin and pgbouncer
 set -euo pipefail
 purpose=${1:-run}
 
@@ -20,6 +21,14 @@ if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # Chinese glyphs for headless Chromium's screenshots (a user's browser brings its own fonts).
   have_pkg fonts-wqy-microhei || need+=(fonts-wqy-microhei)
+  # The shared rate limits' tests start a throwaway Redis; the deployment test runs deploy/'s
+  # nginx site in front of gunicorn (Debian's service units stay stopped: policy-rc.d or none).
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  # GDAL's own OGC API client (ogrinfo OAPIF:) reads the API in the tests.
+  have_pkg gdal-bin || need+=(gdal-bin)
+  # The connection-pooling test runs the app through Debian's pgbouncer in transaction mode.
+  [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

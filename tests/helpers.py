@@ -60,6 +60,10 @@ TEST_SETTINGS = {
     "TESTING": True,
     "PUBLIC_CACHE_SECONDS": 0,
     "LOGIN_RATE_LIMIT": "100000 per minute",
+    "PUBLIC_REPORT_RATE_LIMIT": "100000 per minute",
+    "HOTLINE_RATE_LIMIT": "100000 per minute",
+    # Each test's app would start its own LISTEN thread; the data-version tests turn it on.
+    "DATA_VERSIONS": False,
 }
 
 HX = {"HX-Request": "true"}
@@ -222,3 +226,17 @@ def camera_drawn(page, camera_id: int) -> None:
         ".some(t => t._features && t._features[id])",
         arg=camera_id,
     )
+
+
+def patrol_route(connection, community_id: int) -> int:
+    """A patrol route of a team of ``community_id`` (the demo has teams, not routes)."""
+    return connection.execute(
+        text(
+            "INSERT INTO patrol_route (name, team_id, community_id, mode, length_m, travel_min,"
+            " dwell_min, geom)"
+            " SELECT '测试路线', (SELECT min(id) FROM patrol_team WHERE community_id = :c), :c,"
+            " '步行', 0, 0, 0, ST_MakeLine(ST_PointOnSurface(geom), ST_Centroid(geom))"
+            " FROM community WHERE id = :c RETURNING id"
+        ),
+        {"c": community_id},
+    ).scalar_one()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import access, db, errors, hooks, render
+from . import access, db, errors, hooks, http_cache, render
 from . import config as config_module
-from .auth import logins
+from .auth import logins, tokens
 from .extensions import csrf, htmx, limiter, login_manager
 
 
@@ -40,13 +40,17 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
     logins.register()
+    tokens.register()
     limiter.init_app(app)
     if app.config.get("PROXY_HOPS"):
-        # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For.
+        # Behind the intranet's reverse proxy: the client address comes from X-Forwarded-For
+        # (the limiter keys on it) and the scheme from X-Forwarded-Proto (TLS ends at nginx).
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     errors.init_app(app)
+    http_cache.init_app(app)
     render.init_app(app)
     access.init_app(app)
     from . import crypto
@@ -66,9 +70,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .events import dashboard_views as event_dashboard_views
     from .health import views as health_views
     from .home import views as home_views
+    from .hotline import api_views as hotline_api_views
+    from .hotline import views as hotline_views
     from .jobs import views as job_views
+    from .lookup import report_views
     from .lookup import views as lookup_views
     from .map import views as map_views
+    from .ogcapi import views as ogcapi_views
     from .patrol import views as patrol_views
     from .property import views as property_views
     from .security import personal
@@ -90,6 +98,10 @@ def create_app(config: dict | None = None) -> Flask:
         property_views.bp,
         job_views.bp,
         event_dashboard_views.bp,
+        ogcapi_views.bp,
+        report_views.bp,
+        hotline_views.bp,
+        hotline_api_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

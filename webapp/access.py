@@ -73,6 +73,7 @@ class Action(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     GIVE_ROLES = "give_roles"
     READ_AUDIT_LOG = "read_audit_log"
+    USE_API_TOKENS = "use_api_tokens"
     READ_EVENTS = "read_events"
     REPORT_EVENTS = "report_events"
     DISPATCH_EVENTS = "dispatch_events"
@@ -80,6 +81,7 @@ class Action(StrEnum):
     VERIFY_EVENTS = "verify_events"
     CLOSE_EVENTS = "close_events"
     EDIT_EVENT_CATEGORIES = "edit_event_categories"
+    MANAGE_HOTLINE_CLIENTS = "manage_hotline_clients"
 
     @property
     def label(self) -> str:
@@ -105,6 +107,7 @@ ACTION_LABELS = {
     Action.MANAGE_ACCOUNTS: "账号:新建、解锁、停用、启用、重置密码、强制下线",
     Action.GIVE_ROLES: "账号:授予业务角色与区域、重置双因素",
     Action.READ_AUDIT_LOG: "查看、导出审计日志",
+    Action.USE_API_TOKENS: "个人 API 令牌:桌面 GIS 经 OGC API 读取图层(按本人范围)",
     Action.READ_EVENTS: "网格事件:查看事件、工作队列与统计",
     Action.REPORT_EVENTS: "网格事件:上报",
     Action.DISPATCH_EVENTS: "网格事件:受理、退回、不予受理、派遣",
@@ -112,6 +115,7 @@ ACTION_LABELS = {
     Action.VERIFY_EVENTS: "网格事件:核查、返工",
     Action.CLOSE_EVENTS: "网格事件:结案、督办",
     Action.EDIT_EVENT_CATEGORIES: "网格事件:维护分类、时限与职能部门",
+    Action.MANAGE_HOTLINE_CLIENTS: "12345热线接口:新建、停用接口账号,重置令牌",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
@@ -177,6 +181,14 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     Action.MANAGE_ACCOUNTS: {UserRole.ADMIN: Scope.ALL},
     Action.GIVE_ROLES: {UserRole.SECADMIN: Scope.ALL},
     Action.READ_AUDIT_LOG: {UserRole.AUDITOR: Scope.ALL},
+    # A token reads what its owner reads, outside the browser: the duty roles take no business
+    # data out of the system (三权分立).
+    Action.USE_API_TOKENS: {
+        **_CENTER,
+        UserRole.PLANNER: Scope.ALL,
+        UserRole.COMMUNITY: Scope.COMMUNITY,
+        UserRole.GRID: Scope.GRID,
+    },
     # 网格事件, by 属地 (the community and grid the event's point lies in). Events carry
     # parties' personal data, so planners and the duty roles see none. The community accepts
     # and dispatches its own (小事不出社区); only the center closes and supervises.
@@ -187,6 +199,8 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     Action.VERIFY_EVENTS: _AREA_STAFF,
     Action.CLOSE_EVENTS: _CENTER,
     Action.EDIT_EVENT_CATEGORIES: _CENTER,
+    # Which outside systems may push tickets in: the center's call, like the categories.
+    Action.MANAGE_HOTLINE_CLIENTS: _CENTER,
 }
 
 

@@ -5,6 +5,7 @@ Every command prints one clear line on a user error (exit status 1), never a tra
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 from . import clitools, config, crypto, hooks, migrate
 from .circles.cli import circles
 from .db import make_engine
+from .hotline.cli import hotline
+from .ops.cli import COMMANDS as OPS_COMMANDS
 from .roads.cli import roads
 
 
@@ -27,9 +30,25 @@ def _session() -> Session:
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="GRIDMAP_ENV_FILE",
+    help="Read settings from this KEY=value file first, as the systemd units do"
+    " (/etc/gridmap/gridmap.env).",
+)
+@click.pass_context
+def main(ctx: click.Context, env_file: str | None) -> None:
     """gridmap — 社区治理一张图."""
-    crypto.configure(config._data_key())  # commands that read personal data need the key
+    if env_file:
+        from .ops.checks import read_env_file
+
+        try:
+            os.environ.update(read_env_file(env_file))
+        except ValueError as err:
+            raise click.ClickException(str(err)) from None
+    if ctx.invoked_subcommand != "check-deployment":  # it judges the keys, it makes none
+        crypto.configure(config._data_key())  # commands that read personal data need the key
     hooks.register_listeners()  # commands write through the ORM as the app does
 
 
@@ -294,7 +313,6 @@ def user_unlock(username: str) -> None:
 def worker(nice: int, once: bool) -> None:
     """Run background jobs (imports, recomputes) as they are queued, until stopped."""
     import logging
-    import os
 
     from . import create_app
     from .jobs.worker import Worker
@@ -310,13 +328,19 @@ def worker(nice: int, once: bool) -> None:
             click.echo(f"ran {job_worker.run_pending()} jobs")
         else:
             click.echo("gridmap: job worker started (Ctrl-C stops it)")
-            job_worker.serve(app.extensions["db_engine"])
+            # LISTEN needs PostgreSQL itself: a transaction pooler cannot carry it.
+            direct = app.config.get("DIRECT_DATABASE_URL")
+            listen = make_engine(direct) if direct else app.extensions["db_engine"]
+            job_worker.serve(listen)
     finally:
         app.extensions["db_engine"].dispose()
 
 
 main.add_command(circles)
 main.add_command(roads)
+main.add_command(hotline)
+for command in OPS_COMMANDS:
+    main.add_command(command)
 
 
 def run() -> None:

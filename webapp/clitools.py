@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from sqlalchemy.engine import Engine
 
@@ -10,7 +12,10 @@ from webapp.db import make_engine
 
 
 def database_url() -> str:
-    url = config.database_url()
+    """The CLI's database: PostgreSQL itself (DIRECT_DATABASE_URL) when the app goes through a
+    pooler, else DATABASE_URL."""
+    direct = os.environ.get("DIRECT_DATABASE_URL")
+    url = config.normalise_url(direct) if direct else config.database_url()
     if not url:
         raise click.ClickException(
             "no database configured: set DATABASE_URL, or run 'make run' to start the "

@@ -80,6 +80,22 @@ def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
+def ratelimit_storage_uri() -> str:
+    """Where the rate limits are counted: ``RATELIMIT_STORAGE_URI``, else ``REDIS_URL``, else the
+    process's memory (the demo's one server; several workers or hosts need a shared store)."""
+    return (
+        os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    ).strip()
+
+
+def _ratelimit_storage_options(uri: str) -> dict:
+    """A Redis that does not answer must cost a request half a second at most, not a hang: the
+    limiter then counts in memory until it is back (see webapp/extensions.py)."""
+    if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {}
+
+
 def from_environment() -> dict:
     """All settings the app reads, as a plain dict for ``app.config``."""
     return {
@@ -97,7 +113,22 @@ def from_environment() -> dict:
         "WTF_I18N_ENABLED": False,
         "PUBLIC_CACHE_SECONDS": float(os.environ.get("PUBLIC_CACHE_SECONDS", "60")),
         "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "120 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # 随手拍: reports one address may send (a flood answers 429); the hotline API per token.
+        "PUBLIC_REPORT_RATE_LIMIT": os.environ.get(
+            "PUBLIC_REPORT_RATE_LIMIT", "5 per 10 minutes;20 per day"
+        ),
+        "PUBLIC_PHOTO_MAX_MB": int(os.environ.get("PUBLIC_PHOTO_MAX_MB", "10")),
+        "HOTLINE_RATE_LIMIT": os.environ.get("HOTLINE_RATE_LIMIT", "300 per minute"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage_uri(),
+        "RATELIMIT_STORAGE_OPTIONS": _ratelimit_storage_options(ratelimit_storage_uri()),
+        # Several sites may share one Redis: each counts under its own prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "gridmap"),
+        # A Redis that goes away: count in each worker's memory meanwhile (logged as a warning)
+        # and go back to Redis when it answers again, rather than answer 500 to everyone.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # Behind TLS in production: links the app writes (url_for(_external=True)) use https.
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         # How long a statement may run and wait for a lock, in milliseconds, per kind of work:
         # the map layers and the public page (the read pool) fail fast; pages and saves of
@@ -107,6 +138,21 @@ def from_environment() -> dict:
         "READ_LOCK_TIMEOUT_MS": int(os.environ.get("READ_LOCK_TIMEOUT_MS", "1000")),
         "STATEMENT_TIMEOUT_MS": int(os.environ.get("STATEMENT_TIMEOUT_MS", "20000")),
         "LOCK_TIMEOUT_MS": int(os.environ.get("LOCK_TIMEOUT_MS", "5000")),
+        # Behind pgbouncer in transaction mode (DB_POOLER=pgbouncer; deploy/pgbouncer.ini):
+        # DATABASE_URL and READ_DATABASE_URL name its two pools (the read one read-only, with
+        # shorter timeouts), and DIRECT_DATABASE_URL reaches PostgreSQL itself for what a
+        # transaction pool cannot carry: LISTEN (the job worker, data versions) and migrations.
+        "DB_POOLER": os.environ.get("DB_POOLER", ""),
+        "READ_DATABASE_URL": normalise_url(os.environ.get("READ_DATABASE_URL", "")),
+        "DIRECT_DATABASE_URL": normalise_url(os.environ.get("DIRECT_DATABASE_URL", "")),
+        # Streaming replicas (comma-separated URLs) that map layers, tiles, the public page and
+        # the OGC API read from (webapp/replicas.py). One that is down, is not a replica, or
+        # lags more than REPLICA_MAX_LAG_S is skipped; a user's reads go to the primary for
+        # REPLICA_STICKY_S after their own write, so they see what they saved.
+        "READ_REPLICA_URLS": os.environ.get("READ_REPLICA_URLS", ""),
+        "REPLICA_MAX_LAG_S": float(os.environ.get("REPLICA_MAX_LAG_S", "10")),
+        "REPLICA_CHECK_S": float(os.environ.get("REPLICA_CHECK_S", "5")),
+        "REPLICA_STICKY_S": float(os.environ.get("REPLICA_STICKY_S", "15")),
         # Seconds a request waits for a free pooled connection before a 503.
         "DB_POOL_TIMEOUT_S": float(os.environ.get("DB_POOL_TIMEOUT_S", "5")),
         # Concurrent logins of one account; a new login ends the oldest beyond it.

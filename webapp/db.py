@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import replicas
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -52,38 +54,59 @@ def init_app(app: Flask) -> None:
         app.extensions["db_engine"] = make_engine(
             url,
             pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
-            connect_args={
-                "connect_timeout": 5,
-                "options": limits(
-                    config.get("STATEMENT_TIMEOUT_MS", 20000), config.get("LOCK_TIMEOUT_MS", 5000)
-                ),
-            },
+            connect_args=connect_args(
+                config,
+                5,
+                config.get("STATEMENT_TIMEOUT_MS", 20000),
+                config.get("LOCK_TIMEOUT_MS", 5000),
+            ),
         )
         app.extensions["db_sessionmaker"] = sessionmaker(
             app.extensions["db_engine"], expire_on_commit=False
         )
-        # Map layers are many small reads with a pool of their own: in autocommit (no BEGIN,
-        # no ROLLBACK) and without a ping before each checkout. A connection the server has
-        # dropped fails its statement instead, and ``read`` runs it once more on a new one.
-        app.extensions["db_read_engine"] = make_engine(
-            url,
-            pool_pre_ping=False,
-            isolation_level="AUTOCOMMIT",
-            # Connections older than half an hour are replaced before use, and a read may not
-            # write: ``read`` runs a statement again, which only a read makes safe.
-            pool_recycle=1800,
-            pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
-            connect_args={
-                "connect_timeout": 5,
-                "options": limits(
-                    config.get("READ_STATEMENT_TIMEOUT_MS", 5000),
-                    config.get("READ_LOCK_TIMEOUT_MS", 1000),
-                    "default_transaction_read_only=on",
-                ),
-            },
+        app.extensions["db_read_engine"] = read_engine(
+            config.get("READ_DATABASE_URL") or url, config
         )
         app.extensions["db_read"] = app.extensions["db_read_engine"].connect
+        # A replica that does not answer is skipped: it must not hold a request for long.
+        replicas.init_app(app, lambda replica_url: read_engine(replica_url, config, 2))
     app.teardown_appcontext(_close_session)
+
+
+def read_engine(url: str, config, connect_timeout_s: int = 5) -> Engine:
+    """A pool for many small reads: in autocommit (no BEGIN, no ROLLBACK) and without a ping
+    before each checkout. A connection the server has dropped fails its statement instead, and
+    ``read`` runs it once more on a new one."""
+    return make_engine(
+        url,
+        pool_pre_ping=False,
+        isolation_level="AUTOCOMMIT",
+        # Connections older than half an hour are replaced before use, and a read may not
+        # write: ``read`` runs a statement again, which only a read makes safe.
+        pool_recycle=1800,
+        pool_timeout=config.get("DB_POOL_TIMEOUT_S", 5),
+        connect_args=connect_args(
+            config,
+            connect_timeout_s,
+            config.get("READ_STATEMENT_TIMEOUT_MS", 5000),
+            config.get("READ_LOCK_TIMEOUT_MS", 1000),
+            "default_transaction_read_only=on",
+        ),
+    )
+
+
+def connect_args(config, connect_timeout_s: int, statement_ms: int, lock_ms: int, *settings):
+    """How a pool connects: its timeouts (and read-only flag) as session settings sent at
+    connect time — or, behind pgbouncer in transaction mode (DB_POOLER=pgbouncer), none: a
+    server connection serves many clients, so the settings live in pgbouncer's per-database
+    ``connect_query`` (deploy/pgbouncer.ini), and psycopg must not prepare statements (a
+    prepared statement exists on one server connection only)."""
+    if config.get("DB_POOLER") == "pgbouncer":
+        return {"connect_timeout": connect_timeout_s, "prepare_threshold": None}
+    return {
+        "connect_timeout": connect_timeout_s,
+        "options": limits(statement_ms, lock_ms, *settings),
+    }
 
 
 def get_session() -> Session:
@@ -93,13 +116,20 @@ def get_session() -> Session:
     return g.db_session
 
 
-def read(query: Callable[[Connection], T]) -> T:
-    """``query(connection)`` on a read connection (autocommit, read-only work).
+def read(query: Callable[[Connection], T], *, primary: bool = False) -> T:
+    """``query(connection)`` on a read connection (autocommit, read-only work): a streaming
+    replica where this request may use one (webapp.replicas), else the primary. ``primary``
+    keeps it on the primary (the login check: a login ended a moment ago must not live on in a
+    lagging replica).
 
     A connection the server dropped (a restart, an idle timeout) is detected by its failing
     statement; SQLAlchemy then discards the pool's older connections and the query runs once
     more on a fresh one, so the user sees no error.
     """
+    if not primary and (replica_set := replicas.for_request(current_app)) is not None:
+        answered, result = replicas.run(replica_set, query)
+        if answered:
+            return result
     connect = current_app.extensions["db_read"]
     try:
         with connect() as conn:

@@ -8,7 +8,7 @@
   period without reading the whole city's month.
 
 Revision ID: d0e1f2a3b4c5
-Revises: e1a2b3c4d5e6
+Revises: c9d0e1f2a3b4 (first e1a2b3c4d5e6; re-chained after merging main)
 Create Date: 2026-12-07 05:45:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d0e1f2a3b4c5"
-down_revision: str | None = "e1a2b3c4d5e6"
+down_revision: str | None = "c9d0e1f2a3b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -115,6 +115,18 @@ def urls(app, conn, grid_id: int) -> list[str]:
             fills = [{"campaign_id": i} for i in ids(conn, "campaign", grid_id, 5)]
         elif args == {"route_id"}:
             fills = [{"route_id": i} for i in ids(conn, "patrol_route", grid_id, 3)]
+        elif args == {"request_id"}:  # the hotline API: a token, not the crawler's cookie
+            numbers = conn.execute(text("SELECT number FROM grid_event ORDER BY id LIMIT 3"))
+            fills = [{"request_id": n} for n in numbers.scalars()]
+        elif args == {"collection_id"}:  # the OGC API, read with the crawler's cookie
+            fills = [{"collection_id": k} for k in LAYERS if k in TABLES]
+        elif args == {"collection_id", "feature_id"}:
+            fills = [
+                {"collection_id": layer, "feature_id": i}
+                for layer in LAYERS
+                if layer in TABLES
+                for i in ids(conn, TABLES[layer], grid_id, 2)
+            ]
         elif args <= {"key", "job_id"}:  # background jobs: anybody's, the crawler's or not
             jobs = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 3")).scalars()
             fills = [{"key": "police_room", "job_id": i} for i in jobs]

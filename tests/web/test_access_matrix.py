@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, patrol_route
 from webapp import access
 from webapp.access import Action, Scope, UserRole
 from webapp.auth.queries import DEMO_ACCOUNTS
@@ -138,6 +138,8 @@ PROBES = [
     Probe(Action.MANAGE_ACCOUNTS, _post("/admin/accounts/{account}/unlock"), has_area=False),
     Probe(Action.GIVE_ROLES, _post("/admin/accounts/{account}/totp"), has_area=False),
     Probe(Action.READ_AUDIT_LOG, _get("/manage/audit"), has_area=False),
+    Probe(Action.USE_API_TOKENS, _get("/account/tokens"), has_area=False),
+    Probe(Action.MANAGE_HOTLINE_CLIENTS, _get("/hotline/clients"), has_area=False),
 ]
 # Not probed by a route: READ_CAMPAIGN_ATTACHMENTS needs a stored file (see
 # tests/web/test_campaign_attachments.py, which checks the planner's and other areas' access).
@@ -152,21 +154,6 @@ def _one(connection, sql: str, **params) -> int:
     value = connection.execute(text(sql + " ORDER BY id LIMIT 1"), params).scalar()
     assert value is not None, sql
     return value
-
-
-def _route(connection, community_id: int) -> int:
-    """A patrol route of a team of ``community_id`` (the demo has teams, not routes)."""
-    team = _one(connection, "SELECT id FROM patrol_team WHERE community_id = :c", c=community_id)
-    return connection.execute(
-        text(
-            "INSERT INTO patrol_route (name, team_id, community_id, mode, length_m, travel_min,"
-            " dwell_min, geom)"
-            " SELECT '矩阵测试路线', :t, :c, '步行', 0, 0, 0,"
-            "  ST_MakeLine(ST_PointOnSurface(geom), ST_Centroid(geom)) FROM community"
-            " WHERE id = :c RETURNING id"
-        ),
-        {"t": team, "c": community_id},
-    ).scalar_one()
 
 
 @pytest.fixture
@@ -190,7 +177,7 @@ def ids(connection) -> dict[str, dict[str, int]]:
                 f"SELECT id FROM staff_person WHERE {column} = :a AND phone IS NOT NULL",
                 a=area,
             ),
-            "route": _route(connection, community if name == "own" else other),
+            "route": patrol_route(connection, community if name == "own" else other),
             "road": road,
             "account": account,
         }

@@ -35,6 +35,7 @@ KINDS = {
     "staff": "工作人员",
     "patrol_route": "巡逻路线",
     "audit_log": "审计日志",
+    "hotline_client": "热线接口账号",
 }
 OUTCOMES = ("success", "failure", "denied", "locked")
 PAGE_SIZE = 50

@@ -29,4 +29,4 @@ def load_user(user_id: str) -> CurrentUser | None:
     key = sessions.token_hash(token)
     # On the read pool: one round trip (autocommit, no ping, no BEGIN/ROLLBACK), as the map's
     # many small requests need; a write later in the request opens its own session.
-    return read(lambda conn: current_user_row(conn, int(user_id), key))
+    return read(lambda conn: current_user_row(conn, int(user_id), key), primary=True)

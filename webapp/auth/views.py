@@ -25,7 +25,7 @@ from webapp.extensions import htmx, limiter, login_manager
 from webapp.models import User
 from webapp.render import page
 
-from . import policy, sessions, totp
+from . import policy, sessions, tokens, totp
 from .forms import LoginForm, PasswordForm, TotpForm
 from .passwords import hash_password, password_problems, verify_password
 from .queries import authenticate
@@ -269,6 +269,8 @@ def _gates():
     """Idle sessions end; a password to change or a second factor to set up comes first."""
     if request.endpoint in OPEN_ENDPOINTS or not current_user.is_authenticated:
         return None
+    if tokens.by_token():
+        return None  # a desktop client's API token: no browser login to keep alive
     config = current_app.config
     now = int(time.time())
     idle = config["IDLE_MINUTES_ADMIN"] if current_user.duty else config["IDLE_MINUTES"]

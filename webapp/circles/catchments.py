@@ -168,6 +168,13 @@ areas AS (
            ST_Multi(ST_Buffer(j.geom::geography, j.budget_m, 'quad_segs=16')::geometry)
     FROM jobs j
     WHERE j.remaining_m IS NULL OR j.remaining_m <= 0
+),
+snaps AS (
+    INSERT INTO facility_snap AS fs (facility_id, node_id, access_m)
+    SELECT facility_id, node_id, access_m FROM fac
+    ON CONFLICT (facility_id) DO UPDATE
+        SET node_id = EXCLUDED.node_id, access_m = EXCLUDED.access_m, computed_at = now()
+        WHERE (fs.node_id, fs.access_m) IS DISTINCT FROM (EXCLUDED.node_id, EXCLUDED.access_m)
 )
 INSERT INTO facility_catchment AS fc (facility_id, profile, minutes, method, budget_m, geom)
 SELECT facility_id, profile, minutes, method, budget_m,
@@ -208,11 +215,20 @@ reach AS MATERIALIZED (
     ) d
 ),
 fac AS MATERIALIZED (
+    -- Each facility's snap as stored with its catchments; computed here only for a facility
+    -- that has none yet (one loaded by COPY before its catchments were computed).
+    SELECT f.id, f.name, f.type_id, fs.node_id, fs.access_m
+    FROM facility f
+    CROSS JOIN origin o
+    JOIN facility_snap fs ON fs.facility_id = f.id
+    WHERE f.geom && {box_m("o.geom", ":budget_m")}
+    UNION ALL
     SELECT f.id, f.name, f.type_id, s.node_id, s.access_m
     FROM facility f
     CROSS JOIN origin o
     {snap_join("f.geom", "s")}
     WHERE f.geom && {box_m("o.geom", ":budget_m")}
+      AND NOT EXISTS (SELECT 1 FROM facility_snap fs WHERE fs.facility_id = f.id)
 )
 SELECT f.id, f.name, ft.code AS type_code, ft.name AS type_name,
        start.access_m + r.walked_m + f.access_m AS distance_m

@@ -81,9 +81,11 @@ def clean_text(label: str, value: str | None, limit: int, *, required: bool = Fa
 def kind_of(session: Session, category_id: int | str | None, *, public_only=False) -> EventCategory:
     """The event kind (a second-level category) by id, active; refused otherwise."""
     try:
-        category = session.get(EventCategory, int(category_id))  # type: ignore[arg-type]
+        wanted = int(category_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        category = None
+        wanted = 0
+    # An id past PostgreSQL's integer range names nothing (and must not reach the database).
+    category = session.get(EventCategory, wanted) if 0 < wanted < 2**31 else None
     if (
         category is None
         or category.parent_id is None

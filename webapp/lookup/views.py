@@ -57,10 +57,12 @@ def _opening_centre() -> tuple[float, float]:
     return current_app.extensions["lookup_centre"]
 
 
-def _map() -> dict[str, str]:
+def public_map(**extra) -> dict[str, str]:
+    """The public map; ``extra`` goes to static/js/lookup.js (the 随手拍 page's ``pick``)."""
     config = {
         "areas": url_for("lookup.areas"),
         "at": url_for("lookup.at"),
+        **extra,
     }
     return build_map(
         center=_opening_centre(),
@@ -79,14 +81,14 @@ def _answer_page(answer=None, error: LookupRefused | None = None):
         "result",
         status=status,
         push_url=request.full_path.rstrip("?") if answer is not None else None,
-        whole=lambda: {"map": _map()},
+        whole=lambda: {"map": public_map()},
         **context,
     )
 
 
 @bp.get("")
 def index():
-    return page("lookup/index.html", map=_map(), answer=None, error=None)
+    return page("lookup/index.html", map=public_map(), answer=None, error=None)
 
 
 @bp.get("/at")
@@ -108,7 +110,7 @@ def at():
 
 def _around_places() -> dict:
     """A plain search form submission (no htmx) gets the whole page around the results."""
-    return {"map": _map(), "answer": None}
+    return {"map": public_map(), "answer": None}
 
 
 @bp.get("/search")

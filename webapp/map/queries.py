@@ -27,7 +27,7 @@ def _alias(item: str) -> str:
     return alias if head else item.rsplit(".", 1)[-1]
 
 
-def _props(items) -> str:
+def props_object(items) -> str:
     """A ``json_build_object`` of select-list items, keyed by their column names."""
     pairs = ", ".join(f"'{_alias(item)}', {item.rpartition(' AS ')[0] or item}" for item in items)
     return f"json_build_object({pairs})"
@@ -35,7 +35,8 @@ def _props(items) -> str:
 
 def layer_sql(layer: Layer) -> str:
     inner = (
-        f"SELECT t.id, {_props(layer.properties)} AS props, t.geom, row_number() OVER () AS rn"
+        f"SELECT t.id, {props_object(layer.properties)} AS props, t.geom,"
+        " row_number() OVER () AS rn"
         f" FROM {layer.table} t {layer.joins}"
         f" WHERE t.geom && {ENVELOPE}"
         " LIMIT :budget + 1"
@@ -233,14 +234,26 @@ def sectors(session: Session | Connection, bbox: BBox) -> dict:
     return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > budget}
 
 
-def layer_counts(session: Session) -> dict[str, int]:
-    """Total features per layer, for the layer control."""
+# A table this large is counted from the planner's statistics (pg_class.reltuples, kept by
+# autovacuum's ANALYZE) rather than by a count(*) that reads every row on every map open.
+EXACT_COUNT_LIMIT = 100_000
+
+
+def layer_counts(session: Session) -> dict:
+    """Total features per layer, for the layer control; ``estimated`` names the layers whose
+    figure comes from the statistics (shown as 约 …)."""
     parts = ", ".join(
-        f"(SELECT count(*) FROM {layer.table}) AS {key}"
+        f"(SELECT CASE WHEN c.reltuples >= :limit THEN c.reltuples::bigint"
+        f" ELSE (SELECT count(*) FROM {layer.table}) END"
+        f" FROM pg_class c WHERE c.oid = '{layer.table}'::regclass) AS {key}"
         for key, layer in LAYERS.items()
         if key not in DERIVED_LAYERS
     )
-    return dict(session.execute(text(f"SELECT {parts}")).mappings().one())
+    counts = dict(
+        session.execute(text(f"SELECT {parts}"), {"limit": EXACT_COUNT_LIMIT}).mappings().one()
+    )
+    counts["estimated"] = [key for key, n in counts.items() if n >= EXACT_COUNT_LIMIT]
+    return counts
 
 
 def facility_types(session: Session) -> list[dict]:

@@ -12,8 +12,9 @@ from .campaigns import (
     InspectionAttachment,
     InspectionResult,
 )
-from .circles import CatchmentMethod, FacilityCatchment
+from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
+from .hotline import HotlineClient
 from .housing import Building, Compound
 from .job import Job, JobState
 from .network import RoadNode, RoadSegment
@@ -22,10 +23,11 @@ from .people import StaffPerson
 from .police import PoliceRoom
 from .property import PropertyRating, Rectification
 from .services import Facility, FacilityType, Place
-from .user import User, UserSession
+from .user import ApiToken, User, UserSession
 
 __all__ = [
     "SRID",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Building",
@@ -44,9 +46,11 @@ __all__ = [
     "EventStep",
     "Facility",
     "FacilityCatchment",
+    "FacilitySnap",
     "FacilityType",
     "Grid",
     "GridEvent",
+    "HotlineClient",
     "Inspection",
     "InspectionAttachment",
     "InspectionResult",

@@ -69,3 +69,22 @@ class FacilityCatchment(Base):
     )
 
     facility: Mapped[Facility] = relationship()
+
+
+class FacilitySnap(Base):
+    """Where a facility joins the walkable street network: its nearest walkable node and the
+    straight walk to it. Stored with the catchments (the same statement computes both), so the
+    public lookup runs no snapping per facility per question."""
+
+    __tablename__ = "facility_snap"
+
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
+    )
+    node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("road_node.id", ondelete="CASCADE"), index=True
+    )
+    access_m: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

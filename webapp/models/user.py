@@ -72,3 +72,18 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(40), comment="退出、超时、强制下线……")
     address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApiToken(Base):
+    """A personal API token for desktop GIS (QGIS, GDAL) reading the OGC API and the tiles as
+    its owner: only a SHA-256 of the token is kept; it is shown once, when made."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

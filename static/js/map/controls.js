@@ -48,10 +48,13 @@ export async function loadCounts() {
 }
 
 // The layer control redraws its labels whenever a layer is added or removed.
+// Large tables are counted from the database's statistics: shown as 约 (about).
 export function showCounts() {
+  const estimated = new Set((gm.counts || {}).estimated || []);
   Object.entries(gm.counts || {}).forEach(([key, n]) => {
+    if (typeof n !== "number") return;
     document.querySelectorAll(`[data-layer-count="${key}"]`).forEach((el) => {
-      el.textContent = ` (${n.toLocaleString("zh-CN")})`;
+      el.textContent = ` (${estimated.has(key) ? "约 " : ""}${n.toLocaleString("zh-CN")})`;
     });
   });
 }

@@ -1,0 +1,98 @@
+"""ETags and Cache-Control on the map's data: a browser (and nginx) asks again with
+``If-None-Match`` and gets ``304 Not Modified`` instead of the same tile or GeoJSON again.
+
+- The staff map's tiles and layers answer only logged-in staff: ``private, no-cache`` keeps them
+  out of nginx's shared cache (it would hand them to anyone) and makes the browser revalidate,
+  which costs a query but not the transfer.
+- The public map's outlines are published information: ``public, max-age`` lets nginx keep them
+  for PUBLIC_CACHE_SECONDS and then revalidate them with the ETag (``proxy_cache_revalidate``).
+
+The views stay as they are: the endpoints are named here, in one place.
+
+Tiles and layers of tables with data versions (webapp/data_versions.py) carry an ETag made of
+the newest version of the tables they read, the base map's system and the layer's definition:
+the repeat of an unchanged one is answered 304 before its SQL runs (the login check, one
+indexed query, still runs first). Without a listening connection they fall back to an ETag of
+the body, computed after the SQL.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from flask import Flask, Response, current_app, g, request
+from flask_login import current_user
+
+from webapp import data_versions
+from webapp.map.layers import LAYERS, Layer
+
+STAFF_DATA = frozenset(
+    {"map.tile", "map.layer_geojson", "map.camera_clusters", "map.circles", "map.shape"}
+)
+PUBLIC_DATA = frozenset({"lookup.areas"})
+
+
+VERSIONED = frozenset({"map.tile", "map.layer_geojson"})
+
+
+def _tables(layer: Layer) -> list[str]:
+    return [layer.table, *re.findall(r"JOIN (\w+)", layer.joins)]
+
+
+def _data_etag() -> str | None:
+    """The versioned ETag of this tile or layer request; None when versions are unknown."""
+    layer = LAYERS.get((request.view_args or {}).get("layer", ""))
+    versions = data_versions.current()
+    if layer is None or versions is None:
+        return None
+    version = versions.version(_tables(layer))
+    if version is None:
+        return None
+    from webapp.map.shell import current_basemap
+
+    definition = repr((layer.key, layer.properties, layer.joins, layer.budget, layer.min_zoom))
+    salt = zlib.crc32(f"{definition}|{current_basemap().display.value}".encode())
+    return f"data-{version}-{salt:08x}"
+
+
+def _not_modified():
+    """Before the view: an unchanged tile or layer the client holds is a 304, without SQL."""
+    if request.method != "GET" or request.endpoint not in VERSIONED:
+        return None
+    if not current_user.is_authenticated:
+        return None  # the view's own login check answers
+    etag = _data_etag()
+    if etag is None:
+        return None
+    g.data_etag = etag
+    if etag in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    return None
+
+
+def _revalidated(response: Response) -> Response:
+    if request.endpoint in STAFF_DATA:
+        policy = "private, no-cache"
+    elif request.endpoint in PUBLIC_DATA:
+        seconds = max(0, int(current_app.config.get("PUBLIC_CACHE_SECONDS", 60)))
+        policy = f"public, max-age={seconds}"
+    else:
+        return response
+    if request.method != "GET" or response.status_code != 200 or response.direct_passthrough:
+        return response
+    response.headers["Cache-Control"] = policy
+    if etag := g.get("data_etag"):
+        response.set_etag(etag)
+    else:
+        response.add_etag()
+    return response.make_conditional(request)
+
+
+def init_app(app: Flask) -> None:
+    data_versions.init_app(app)
+    app.before_request(_not_modified)
+    app.after_request(_revalidated)
