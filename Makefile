@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GRIDMAP := $(VENV)/bin/gridmap
 
-.PHONY: run test test-fast test-web stop setup database bench lint format check-port help lock
+.PHONY: run test test-fast test-web stop setup database bench bench-events lint format check-port help lock
 # The set-up steps share .venv, static/vendor and the cluster: never run them in parallel.
 .NOTPARALLEL:
 
@@ -22,6 +22,7 @@ help:
 	@echo "make test-web   everything but the browser tests (pytest -m 'not e2e')"
 	@echo "make stop   stop the project-local PostgreSQL cluster"
 	@echo "make bench  print performance figures"
+	@echo "make bench-events  only the event figures (10 k and 1 M events)"
 	@echo "make lint   ruff check and format check"
 	@echo "make lock   re-resolve Python packages into constraints.txt"
 
@@ -81,6 +82,9 @@ static/vendor/.installed: package.json package-lock.json
 
 bench: setup database
 	@$(PY) -m bench
+
+bench-events: setup database
+	@$(PY) -m bench.events
 
 lint:
 	$(VENV)/bin/ruff check .

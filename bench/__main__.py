@@ -10,8 +10,9 @@ WSGI callable that does nothing but run that SQL on a pooled connection and retu
 endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
 is out of reach for the layer whatever the app does.
 Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
-lookup (bench/imports.py), the 巡查打卡 figures (bench/walks.py), and a 60-second load through
-nginx and gunicorn (bench/stack.py). Each figure prints as ``name: value (target)``.
+lookup (bench/imports.py), the 巡查打卡 figures (bench/walks.py), the event figures at 10 k and
+1 M events (bench/events.py; alone: ``make bench-events``), and a 60-second load through nginx
+and gunicorn (bench/stack.py). Each figure prints as ``name: value (target)``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
 
-from . import imports, stack, walks
+from . import events, imports, stack, walks
 from .load import requests_per_second, served
 
 RUNS = 25
@@ -257,6 +258,12 @@ def main() -> None:
         default=stack.SECONDS,
         help="length of the loopback load through nginx and gunicorn (0 skips it)",
     )
+    parser.add_argument(
+        "--events-scale",
+        type=int,
+        default=100,
+        help="demo subdistricts for the event figures (0 skips them)",
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     results = {scale: measure(scale) for scale in scales}
@@ -320,6 +327,9 @@ def main() -> None:
             print(line, flush=True)
     if args.stack_seconds > 0:
         for line in stack.measure(args.stack_seconds):
+            print(line, flush=True)
+    if args.events_scale > 0:
+        for line in events.measure(args.events_scale):
             print(line, flush=True)
 
 

@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .entities import transfer_views
     from .entities import views as entity_views
     from .events import category_views as event_category_views
+    from .events import dashboard_views as event_dashboard_views
     from .events import map_views as event_map_views
     from .events import views as event_views
     from .field import app_views as phone_app_views
@@ -105,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
         property_views.bp,
         job_views.bp,
         register_views.bp,
+        event_dashboard_views.bp,
         ogcapi_views.bp,
         report_views.bp,
         hotline_views.bp,

@@ -11,6 +11,7 @@ This seeds, deterministically from ``seed`` and relative to ``today``:
 - one weekly route per patrol team through four stops of its community;
 - a week of 巡查打卡 walks of three grid workers (webapp.demo.walks), when the demo accounts
   exist (the CLI creates them first).
+- a year of grid events up to now (webapp.demo.events, by COPY).
 
 Written through the ORM (the models' checks apply) in the caller's transaction.
 """
@@ -23,7 +24,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, load_only
 
+from webapp import config
 from webapp.campaigns import queries as campaign_queries
+from webapp.crypto import encrypt_with
+from webapp.demo.events import generate_events
 from webapp.domain import campaigns as rules
 from webapp.domain import property_service
 from webapp.models import (
@@ -37,6 +41,7 @@ from webapp.models import (
 )
 
 DEMO_USER = "demo"
+DEMO_EVENTS = 2000  # a year of 网格事件 for the one demo subdistrict
 # The workflow paths a demo campaign takes, with how often (weights).
 PATHS = [
     (("创建中",), 3),  # waiting for an inspection (some past 90 and 180 days)
@@ -64,6 +69,11 @@ def seed_activity(session: Session, today: date | None = None, seed: int = 2021)
         "walks": seed_walks(session, now, random.Random(seed + 1)),
     }
     session.flush()
+    # The events' times are relative to the clock's now (some open, some overdue by it).
+    driver = session.connection().connection.driver_connection
+    encrypt = encrypt_with(config._data_key())
+    events = generate_events(driver, count=DEMO_EVENTS, seed=seed, encrypt=encrypt)
+    counts["events"] = events["grid_event"]
     return counts
 
 

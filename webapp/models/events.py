@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -140,6 +141,10 @@ class GridEvent(Versioned, Base):
             ],
             postgresql_where="closed_at IS NULL",
         ),
+        # The metrics (migration d0e1f2a3b4c5): closures in a period, one community's period.
+        Index("ix_grid_event_closed_at", "closed_at"),
+        Index("ix_grid_event_community_reported", "community_id", "reported_at"),
+        Index("ix_grid_event_community_closed", "community_id", "closed_at"),
         UniqueConstraint("hotline_system", "hotline_ticket", name="uq_grid_event_hotline"),
     )
 
@@ -218,6 +223,8 @@ class EventStep(Base):
     __table_args__ = (
         choice_check("step", Step),
         Index("ix_event_step_step_at", "step", "at"),
+        # Late steps only: 按期办结 is an anti-join against them (migration d0e1f2a3b4c5).
+        Index("ix_event_step_late", "event_id", postgresql_where=text("at > due_at")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

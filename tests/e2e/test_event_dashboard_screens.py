@@ -1,0 +1,85 @@
+"""The events dashboard on a phone and the big screen's event tiles, in headless Chromium.
+
+The browser tests share one committed database: this module adds demo events for its own tests
+and deletes them again when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import login
+from webapp import clock
+from webapp.demo.events import generate_events
+from webapp.demo.load import conninfo_for
+
+
+def shots(tmp_path) -> Path:
+    """Where screenshots go: SCREENSHOT_DIR to keep them, else the test's temporary folder."""
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo_events(database_url):
+    with psycopg.connect(conninfo_for(database_url)) as conn:
+        first = conn.execute("SELECT coalesce(max(id), 0) FROM grid_event").fetchone()[0]
+        generate_events(conn, count=600, now=clock.now(), days=365, seed=11)
+    yield
+    with psycopg.connect(conninfo_for(database_url)) as conn:
+        conn.execute("DELETE FROM grid_event WHERE id > %s", [first])
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_the_dashboard_fits_a_phone_and_filters_by_month(phone, tmp_path):
+    login(phone, "center")
+    phone.goto("/events/dashboard")
+    expect(phone.get_by_role("heading", name="网格事件统计")).to_be_visible()
+    reported = phone.locator('[data-kpi="reported"]')
+    expect(reported).to_be_visible()
+    expect(phone.locator('[data-settled="grid"]')).to_contain_text("小事不出网格")
+    # Nothing but the wide tables (which scroll inside their frame) is wider than the phone.
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    phone.screenshot(path=str(shots(tmp_path) / "dashboard-phone.png"), full_page=True)
+
+    last_month = (clock.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    phone.locator('input[name="month"]').fill(last_month)
+    phone.get_by_role("button", name="查询").click()
+    year, month = last_month.split("-")
+    expect(phone.locator("[data-period]")).to_have_text(f"{year} 年 {int(month)} 月")
+    assert phone.locator("[data-month]").count() == 12
+
+
+def test_the_big_screen_shows_event_tiles(page, live_server, tmp_path):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    login(page, "center")
+    page.goto("/bigscreen")
+    tiles = page.locator("#event-kpis")
+    expect(tiles.locator('[data-kpi="open"]')).to_be_visible()
+    expect(tiles).to_contain_text("今日上报")
+    expect(tiles).to_contain_text("超时事件")
+    expect(tiles.locator('[data-kpi="on_time_rate"]')).to_have_text(re.compile(r"^\d+\.\d%$"))
+    page.screenshot(path=str(shots(tmp_path) / "bigscreen.png"))
