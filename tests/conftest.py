@@ -9,13 +9,13 @@ that is rolled back.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from tests.helpers import TEST_SETTINGS, AuthActions, create_database, drop_database, url_string
-from webapp import create_app, migrate
+from tests.helpers import TEST_SETTINGS, AuthActions, built_database
+from webapp import create_app
 from webapp.hooks import register_listeners
 
 # Folders whose every test needs the database (through the fixtures below or a live server).
@@ -40,23 +40,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     """A migrated test database holding the demo subdistrict (scale 1) and demo accounts."""
-    from webapp.auth.queries import ensure_demo_accounts
-    from webapp.demo.load import load_demo
-
-    url = create_database()
-    try:
-        migrate.upgrade(url_string(url))
-        load_demo(url_string(url), progress=False)
-        engine = create_engine(url)
-        with Session(engine) as session:
-            ensure_demo_accounts(session)
-            session.commit()
-        engine.dispose()
-        yield url_string(url)
-    finally:
-        drop_database(url)
+    yield from built_database()
 
 
 @pytest.fixture(scope="session")

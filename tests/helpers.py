@@ -11,14 +11,16 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
-from webapp import dbadmin
+from webapp import dbadmin, migrate
 
 # ---- the test database ------------------------------------------------------------------------
 
@@ -318,3 +320,23 @@ def recount(
         {"grid_id": grid_id, "start": start, "end": end, "buffer_m": buffer_m},
     ).one()
     return float(total), float(walked)
+
+
+def built_database(prefix: str = "gridmap_test") -> Iterator[str]:
+    """A fresh database, migrated, holding the demo subdistrict (scale 1) and demo accounts;
+    dropped when the generator ends."""
+    from webapp.auth.queries import ensure_demo_accounts
+    from webapp.demo.load import load_demo
+
+    url = create_database(prefix)
+    try:
+        migrate.upgrade(url_string(url))
+        load_demo(url_string(url), progress=False)
+        engine = create_engine(url)
+        with Session(engine) as session:
+            ensure_demo_accounts(session)
+            session.commit()
+        engine.dispose()
+        yield url_string(url)
+    finally:
+        drop_database(url)

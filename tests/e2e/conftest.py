@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.helpers import built_database
 from webapp import create_app
 from webapp.jobs.worker import worker_thread
 
@@ -29,6 +31,26 @@ def browser_type_launch_args():
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The browser tests' own database: the live server commits what the pages do (walks,
+    events, reports), which must not show up in the database tests' and client tests' data."""
+    yield from built_database("gridmap_e2e")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """The root conftest's engine, on the browser tests' database (``connection`` and ``db``
+    follow it)."""
+    from webapp.db import make_engine
+    from webapp.hooks import register_listeners
+
+    made = make_engine(database_url)
+    register_listeners()
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -10,17 +10,16 @@ from urllib.parse import quote
 from flask import abort, current_app, request, send_file, url_for
 from flask_login import current_user
 
-from webapp import access, clock
+from webapp import access, attachments, clock
 from webapp.access import Action
 from webapp.auditing import record_request_event
-from webapp.campaigns import attachments
 from webapp.db import get_session
 from webapp.domain import idcard
 from webapp.domain.register import MIN_SOCIAL_ORGANISATIONS, CategoryGroup
 from webapp.map.shell import map_page
 from webapp.models import Grid, Person, PersonCategory, Visit, VisitFrequency
 
-from . import queries
+from . import queries, workbench  # noqa: F401 - registers the 工作台's visits section
 from .forms import VisitForm
 from .views import bp, require_area
 
