@@ -117,7 +117,8 @@ def test_a_report_returns_a_receipt_that_shows_its_state(client, connection, pho
     assert "已提交,等待受理" in html and "上报" in html
     # Nothing but the state and steps: not the description, the phone or the photo.
     assert "消防通道" not in html and "13912345678" not in html and "139****5678" not in html
-    assert "event_photo" not in html and ".png" not in html
+    assert "event_photo" not in html and photos[0].stored_name not in html
+    assert "/photos/" not in html  # no link to the event's photo either
 
 
 def test_an_htmx_report_is_redirected_to_its_receipt(client, connection, photo_dir):
