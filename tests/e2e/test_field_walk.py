@@ -44,6 +44,17 @@ def phone(browser, base_url):
     context.close()
 
 
+def walk_state(condition: str) -> str:
+    """A wait on the walk page's state ``s`` (``"s.nextSeq >= 3"``) that tolerates the moment
+    before walk.js has set the page up (a wait that starts during a navigation finds the element
+    before the script has run)."""
+    return (
+        "() => { const w = document.getElementById('walk');"
+        " const s = w && w.walkState ? w.walkState() : null;"
+        f" return s !== null && ({condition}); }}"
+    )
+
+
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
@@ -56,9 +67,7 @@ def _fixes(engine) -> list[tuple[float, float]]:
 
 def _move(page, context, lon, lat, recorded: int) -> None:
     context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 8})
-    page.wait_for_function(
-        f"() => document.getElementById('walk').walkState().nextSeq >= {recorded}"
-    )
+    page.wait_for_function(walk_state(f"s.nextSeq >= {recorded}"))
 
 
 def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_seen):
@@ -81,7 +90,7 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     page.get_by_role("link", name="开始巡查").click()
     phone.set_geolocation({"longitude": fixes[0][0], "latitude": fixes[0][1], "accuracy": 8})
     page.get_by_role("button", name="开始巡查").click()
-    page.wait_for_function("() => document.getElementById('walk').walkState().nextSeq >= 1")
+    page.wait_for_function(walk_state("s.nextSeq >= 1"))
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the walk page scrolls sideways on a phone"
     walk_id = int(page.locator("#walk").get_attribute("data-walk-id"))
 
@@ -95,7 +104,7 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
                 offline_to - offline_from
             )
             phone.set_offline(False)  # the browser's `online` event sends the queue
-            page.wait_for_function("() => document.getElementById('walk').walkState().queued === 0")
+            page.wait_for_function(walk_state("s.queued === 0"))
         _move(page, phone, lon, lat, i + 1)
         if i == len(fixes) // 2 + 2:
             page.get_by_role("button", name="查找附近点位").click()
@@ -206,7 +215,7 @@ def test_points_taken_while_logged_out_go_up_after_the_next_login(phone, engine)
     page.goto("/field/walk")
     phone.set_geolocation({"longitude": fixes[0][0], "latitude": fixes[0][1], "accuracy": 8})
     page.get_by_role("button", name="开始巡查").click()
-    page.wait_for_function("() => document.getElementById('walk').walkState().nextSeq >= 1")
+    page.wait_for_function(walk_state("s.nextSeq >= 1"))
     walk_id = int(page.locator("#walk").get_attribute("data-walk-id"))
     for i, (lon, lat) in enumerate(fixes[1:6], start=1):
         _move(page, phone, lon, lat, i + 1)
@@ -231,7 +240,7 @@ def test_points_taken_while_logged_out_go_up_after_the_next_login(phone, engine)
     # The login page emptied the service worker's copy of the field pages.
     assert page.evaluate("async () => (await caches.match('/field/walk')) === undefined")
     page.goto("/field/walk")
-    page.wait_for_function("() => document.getElementById('walk').walkState().queued === 0")
+    page.wait_for_function(walk_state("s.queued === 0"))
     page.get_by_role("button", name="结束巡查").click()
     page.wait_for_url(f"**/field/walks/{walk_id}")
     with engine.connect() as conn:
