@@ -34,6 +34,16 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Service workers off in the shared browser's contexts (``page``, ``context``; the tests
+    that make their own contexts pass ``service_workers="block"`` too). A worker a closed
+    context left behind can wedge a later context's requests for good: a page's fetch then
+    never resolves and the test waits with no timeout. The walk tests, which need the worker,
+    run in a browser of their own (tests/e2e/test_field_walk.py)."""
+    return {**browser_context_args, "service_workers": "block"}
+
+
+@pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """The browser tests' own database: the live server commits what the pages do (walks,
     events, reports), which must not show up in the database tests' and client tests' data."""

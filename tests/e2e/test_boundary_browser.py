@@ -1,9 +1,11 @@
 """Boundary import in headless Chromium: a GBK Shapefile in CGCS2000 Gauss–Krüger of one
 community's grids, uploaded, its columns mapped, previewed on the map (a gap drawn and named,
-then the corrected file passing), and imported by the job. Screenshots go to docs/."""
+then the corrected file passing), and imported by the job. Screenshots go to SCREENSHOT_DIR
+(docs/ to retake the README's), else to the test's temporary folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,12 @@ from tests.boundary_files import in_crs, zipped_shapefile
 from tests.helpers import login, open_page
 
 pytestmark = pytest.mark.e2e
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def community_grids(engine):
@@ -89,7 +96,7 @@ def test_import_grids_from_a_gbk_shapefile_with_mapping_and_preview(page, engine
     expect(problems).to_contain_text("未被网格覆盖")
     expect(page.get_by_role("button", name="导入", exact=True)).to_have_count(0)
     page.wait_for_timeout(400)
-    page.screenshot(path=str(DOCS / "import-preview-gap.png"))
+    page.screenshot(path=str(shots(tmp_path) / "import-preview-gap.png"))
     # The corrected file passes; its names (GBK) are drawn on the map.
     upload_and_preview(page, shapefile(tmp_path / "ok", community, grids, stem="grids"))
     expect(page.locator(".boundary-preview")).to_contain_text("检查通过")
@@ -98,7 +105,7 @@ def test_import_grids_from_a_gbk_shapefile_with_mapping_and_preview(page, engine
         page.locator(".leaflet-tooltip.overlay-label", has_text=f"{grids[0].name}(新)")
     ).to_be_visible()
     page.wait_for_timeout(400)
-    page.screenshot(path=str(DOCS / "import-preview.png"))
+    page.screenshot(path=str(shots(tmp_path) / "import-preview.png"))
     try:
         page.get_by_role("button", name="导入", exact=True).click()
         expect(page.locator("#panel")).to_contain_text(

@@ -41,6 +41,7 @@ def demo_events(database_url):
 @pytest.fixture
 def phone(browser, live_server):
     context = browser.new_context(
+        service_workers="block",
         base_url=live_server,
         viewport={"width": 390, "height": 844},
         is_mobile=True,

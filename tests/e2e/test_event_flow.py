@@ -87,6 +87,7 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
             )
         ).one()
     phone = browser.new_context(
+        service_workers="block",
         base_url=base_url,
         viewport=PHONE,
         is_mobile=True,
@@ -95,8 +96,12 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
         permissions=["geolocation"],
         locale="zh-CN",
     )
-    desk = browser.new_context(base_url=base_url, viewport=DESK, locale="zh-CN")
-    community = browser.new_context(base_url=base_url, viewport=DESK, locale="zh-CN")
+    desk = browser.new_context(
+        service_workers="block", base_url=base_url, viewport=DESK, locale="zh-CN"
+    )
+    community = browser.new_context(
+        service_workers="block", base_url=base_url, viewport=DESK, locale="zh-CN"
+    )
     try:
         # The grid worker reports from the phone, at their position, with a photo.
         worker = phone.new_page()

@@ -30,8 +30,13 @@ def no_walk_left_open(engine):
 
 
 @pytest.fixture
-def phone(browser, base_url):
-    context = browser.new_context(
+def phone(browser_type, browser_type_launch_args, base_url):
+    """A phone in a Chromium of its own, service worker allowed: a worker left behind by a
+    closed context can wedge the next context's requests for good (the shared browser blocks
+    workers for that reason, tests/e2e/conftest.py), so each walk test starts a fresh browser
+    and closing it ends the worker too."""
+    own = browser_type.launch(**browser_type_launch_args)
+    context = own.new_context(
         base_url=base_url,
         viewport=PHONE,
         is_mobile=True,
@@ -41,7 +46,7 @@ def phone(browser, base_url):
         geolocation={"longitude": WEST, "latitude": 36.31433, "accuracy": 8},
     )
     yield context
-    context.close()
+    own.close()
 
 
 def walk_state(condition: str) -> str:
@@ -54,6 +59,12 @@ def walk_state(condition: str) -> str:
         f" return s !== null && ({condition}); }}"
     )
 
+
+# One upload of the queue, waited for at most 30 s (page.evaluate itself never times out).
+UPLOAD = (
+    "() => Promise.race([document.getElementById('walk').walkUpload(),"
+    " new Promise(done => setTimeout(() => done('no answer in 30 s'), 30000))])"
+)
 
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -219,7 +230,7 @@ def test_points_taken_while_logged_out_go_up_after_the_next_login(phone, engine)
     walk_id = int(page.locator("#walk").get_attribute("data-walk-id"))
     for i, (lon, lat) in enumerate(fixes[1:6], start=1):
         _move(page, phone, lon, lat, i + 1)
-    assert page.evaluate("document.getElementById('walk').walkUpload()") is True
+    assert page.evaluate(UPLOAD) is True
 
     # (The service worker's offline copy is the first test's: waiting here for it to take
     # control of this page timed out in full runs, so this test keeps to the queued points.)
@@ -231,7 +242,7 @@ def test_points_taken_while_logged_out_go_up_after_the_next_login(phone, engine)
     other.close()
     for i, (lon, lat) in enumerate(fixes[6:], start=6):
         _move(page, phone, lon, lat, i + 1)
-    assert page.evaluate("document.getElementById('walk').walkUpload()") is False
+    assert page.evaluate(UPLOAD) is False
     expect(page.locator("#walk-net")).to_contain_text("登录或页面已过期")
     assert page.evaluate("document.getElementById('walk').walkState().queued") == 6
 

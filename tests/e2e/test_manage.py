@@ -126,8 +126,8 @@ def spare_camera(engine):
 def test_two_sessions_edit_one_camera_and_the_second_gets_the_conflict(
     browser, live_server, engine, spare_camera
 ):
-    first = browser.new_context(base_url=live_server).new_page()
-    second = browser.new_context(base_url=live_server).new_page()
+    first = browser.new_context(service_workers="block", base_url=live_server).new_page()
+    second = browser.new_context(service_workers="block", base_url=live_server).new_page()
     for page in (first, second):
         login(page)
         open_page(page, f"/manage/camera/{spare_camera}/edit")

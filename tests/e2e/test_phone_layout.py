@@ -164,7 +164,7 @@ MEASURED: set[str] = set()
 @pytest.mark.slow
 @pytest.mark.parametrize("username", [account[0] for account in DEMO_ACCOUNTS])
 def test_every_page_of_a_role_fits_a_phone(browser, live_server, username):
-    context = browser.new_context(base_url=live_server, **PHONE)
+    context = browser.new_context(service_workers="block", base_url=live_server, **PHONE)
     page = context.new_page()
     try:
         login(page, username)
@@ -219,7 +219,7 @@ def visible_map_share(page) -> float:
 
 
 def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server, engine):
-    context = browser.new_context(base_url=live_server, **PHONE)
+    context = browser.new_context(service_workers="block", base_url=live_server, **PHONE)
     page = context.new_page()
     try:
         login(page, "grid")
@@ -278,7 +278,7 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server,
 
 
 def test_the_menu_folds_into_a_button_and_opens_with_the_keyboard(browser, live_server):
-    context = browser.new_context(base_url=live_server, **PHONE)
+    context = browser.new_context(service_workers="block", base_url=live_server, **PHONE)
     page = context.new_page()
     try:
         login(page, "center")

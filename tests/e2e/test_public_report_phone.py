@@ -22,6 +22,7 @@ def test_a_resident_reports_with_a_photo_and_follows_the_receipt(
             )
         ).one()
     context = browser.new_context(
+        service_workers="block",
         base_url=base_url,
         viewport={"width": 390, "height": 844},
         is_mobile=True,

@@ -68,6 +68,7 @@ def test_a_grid_worker_records_a_household_and_a_visit_on_a_phone(
             {"c": community},
         ).one()
     context = browser.new_context(
+        service_workers="block",
         base_url=live_server,
         geolocation={"latitude": lat, "longitude": lon, "accuracy": 8},
         permissions=["geolocation"],
@@ -160,7 +161,7 @@ def test_a_grid_worker_records_a_household_and_a_visit_on_a_phone(
             .scalars()
             .all()
         )
-    other = browser.new_context(base_url=live_server, **PHONE).new_page()
+    other = browser.new_context(service_workers="block", base_url=live_server, **PHONE).new_page()
     login(other, "grid_e2e_other")
     expect(other).not_to_have_url("/login")
     for q in ("孙桂兰", "周租客", "桂兰", number(OWNER), number(TENANT).lower()):
