@@ -124,9 +124,10 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
         event_id = int(panel.get_attribute("data-id"))
         made.append(event_id)
         expect(panel.locator(".photos img")).to_have_count(1)
-        assert (
-            worker.evaluate("() => document.querySelector('.photos img').naturalWidth") == 1
-        )  # the photo itself, served through its access check
+        # The photo itself, served through its access check (waited for: a loaded image is
+        # ``complete``, and one the server refused is complete with no width).
+        worker.wait_for_function("() => document.querySelector('.photos img').complete")
+        assert worker.evaluate("() => document.querySelector('.photos img').naturalWidth") == 1
         # The panel fits the phone (the top bar is the phone menu's to fold).
         assert worker.evaluate("() => document.querySelector('#panel').scrollWidth") <= 390
         shot(worker, "event-panel-390.png")

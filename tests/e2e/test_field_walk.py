@@ -66,6 +66,16 @@ UPLOAD = (
     " new Promise(done => setTimeout(() => done('no answer in 30 s'), 30000))])"
 )
 
+# Pages the service worker keeps (static files it may cache again at once, for any page).
+FIELD_PAGES_CACHED = """async () => {
+  let pages = 0;
+  for (const key of (await caches.keys()).filter(k => k.startsWith('gridmap-field'))) {
+    const kept = await (await caches.open(key)).keys();
+    pages += kept.filter(r => !new URL(r.url).pathname.startsWith('/static/')).length;
+  }
+  return pages;
+}"""
+
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
@@ -175,6 +185,18 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     walked_shown = int(page.locator("[data-walked-m=day]").inner_text())
     assert abs(walked_shown - walked) <= 1
     assert walked > 200  # the stretch walked, with the buffer's ends
+
+    # Logging out lands on the login page, which empties the worker's cache: whoever
+    # logs in next on this phone is not shown the last worker's field pages offline.
+    assert page.evaluate(FIELD_PAGES_CACHED) > 0
+    page.get_by_role("button", name="菜单").click()
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.locator(".login-card")).to_be_visible()
+    for _ in range(50):
+        if page.evaluate(FIELD_PAGES_CACHED) == 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(FIELD_PAGES_CACHED) == 0, "the login page left the field pages cached"
 
 
 def test_a_typed_inspection_survives_a_reload_and_is_dropped_once_saved(phone, engine):
