@@ -604,6 +604,38 @@ def test_the_center_keeps_the_taxonomy_and_departments(client, auth, connection)
         assert client.get("/events/categories").status_code == 403
 
 
+def test_a_stale_time_limit_edit_is_refused_with_the_typed_values_kept(client, auth, connection):
+    """Two people open the category page; the second saves limits the first already changed:
+    409, nothing written, and the message repeats what the second typed."""
+    login(client, auth, "center")
+    kind = kind_id(connection)
+    page = client.get("/events/categories").get_data(as_text=True)
+    form = re.search(rf'<form id="limits-{kind}".*?</form>', page, re.S).group(0)
+    seen = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', form))
+    assert len(seen) == 5
+    typed = {c[len("seen_") :]: "30" for c in seen}
+    first = client.post(
+        f"/events/categories/{kind}/limits",
+        data={"csrf_token": token(client), **seen, **{**typed, "handle_hours": "72"}},
+    )
+    assert first.status_code == 303
+    second = client.post(
+        f"/events/categories/{kind}/limits",
+        data={"csrf_token": token(client), **seen, **{**typed, "handle_hours": "24"}},
+    )
+    body = second.get_data(as_text=True)
+    assert second.status_code == 409
+    assert "已被他人修改" in body and "处置 24" in body
+    assert connection.execute(
+        text("SELECT handle_hours FROM event_category WHERE id = :k"), {"k": kind}
+    ).scalar_one() == pytest.approx(72)
+    forged = client.post(
+        f"/events/categories/{kind}/limits",
+        data={"csrf_token": token(client), **{**seen, "seen_accept_hours": "x"}, **typed},
+    )
+    assert forged.status_code == 409
+
+
 def test_the_map_panel_offers_a_report_at_the_feature(client, auth, connection):
     login(client, auth, "grid")
     _c, grid_id = user_area(connection, "grid")

@@ -82,6 +82,14 @@ def limits(kind_id: int):
     if not form.validate():
         return _refused(form.first_error() or forms.HOURS_MESSAGE)
     before = {c: float(getattr(kind, c)) for c in LIMIT_LABELS}
+    stale = _changed_since_seen(before)
+    if stale:
+        typed = "、".join(f"{LIMIT_LABELS[c]} {getattr(form, c).data:g}" for c in LIMIT_LABELS)
+        return _refused(
+            f"“{kind.full_name}”的时限在您打开本页后已被他人修改,未保存。您填写的是:{typed}"
+            f" 小时;下表为现在的时限,请核对后重新保存。",
+            409,
+        )
     for column in LIMIT_LABELS:
         setattr(kind, column, getattr(form, column).data)
     after = {c: float(getattr(form, c).data) for c in LIMIT_LABELS}
@@ -95,6 +103,19 @@ def limits(kind_id: int):
     )
     get_session().commit()
     return _done(f"已保存“{kind.full_name}”的时限。")
+
+
+def _changed_since_seen(stored: dict[str, float]) -> bool:
+    """Whether the limits changed since the form was drawn: it carries the values it showed
+    (``seen_<column>``). A post without them (a script) is not checked; unreadable ones are
+    taken as stale."""
+    seen = {c: request.form.get(f"seen_{c}") for c in LIMIT_LABELS}
+    if all(v is None for v in seen.values()):
+        return False
+    try:
+        return any(float(seen[c]) != stored[c] for c in LIMIT_LABELS)
+    except (TypeError, ValueError):
+        return True
 
 
 def _toggle(obj, entity: str, label: str):
