@@ -142,7 +142,10 @@ def create_app(config: dict | None = None) -> Flask:
                 if entity.personal_fields
             },
             event_views.PARTY_KIND: personal.PersonalKind(
-                EventParty, "事件当事人", {"phone": "电话"}
+                EventParty,
+                "事件当事人",
+                {"name": "姓名", "phone": "电话"},
+                owner=event_views.party_owner,
             ),
         },
     )

@@ -293,11 +293,30 @@ def test_a_dispute_keeps_its_parties_encrypted_and_shows_them_masked(
         f"/personal/event_party/{party_id}/phone", data={"csrf_token": token(client)}
     )
     assert revealed.status_code == 200 and "13812345678" in revealed.get_data(as_text=True)
+    name = client.post(f"/personal/event_party/{party_id}/name", data={"csrf_token": token(client)})
+    shown = name.get_data(as_text=True)
+    assert name.status_code == 200 and "张三丰" in shown and "tel:" not in shown
+    assert 'aria-label="查看申请人的完整姓名"' in client.get(f"/events/{event_id}").get_data(
+        as_text=True
+    )
+    # The audit log names the party masked: the log is read by people who may not reveal.
+    summaries = (
+        connection.execute(
+            text("SELECT summary FROM audit_log WHERE action = 'reveal' AND entity = 'event_party'")
+        )
+        .scalars()
+        .all()
+    )
+    assert len(summaries) == 2 and all("申请人张**" in s and "张三丰" not in s for s in summaries)
     login(client, auth, "planner")
     refused = client.post(
         f"/personal/event_party/{party_id}/phone", data={"csrf_token": token(client)}
     )
     assert refused.status_code == 403 and "13812345678" not in refused.get_data(as_text=True)
+    refused = client.post(
+        f"/personal/event_party/{party_id}/name", data={"csrf_token": token(client)}
+    )
+    assert refused.status_code == 403 and "张三丰" not in refused.get_data(as_text=True)
 
 
 # ---- scope ------------------------------------------------------------------------------------

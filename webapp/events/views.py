@@ -288,10 +288,25 @@ def _mask_name(name: str | None) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else "—"
 
 
-def _party_values(event: GridEvent) -> list[tuple[str, str, PersonalValue | None]]:
+def party_owner(party: EventParty) -> str:
+    """A party as the audit log names them: role and masked name (the name is personal)."""
+    return f"{party.role}{_mask_name(party.name)}"
+
+
+def _party_values(event: GridEvent) -> list[tuple[str, PersonalValue, PersonalValue | None]]:
+    """Each party's role, masked name and masked phone, each with its audited reveal."""
     out = []
     for party in event.parties:
         masked_name = _mask_name(party.name)
+        name = PersonalValue(
+            PARTY_KIND,
+            party.id,
+            "name",
+            party.role,
+            masked_name,
+            event.community_id,
+            event.grid_id,
+        )
         phone = (
             PersonalValue(
                 PARTY_KIND,
@@ -305,7 +320,7 @@ def _party_values(event: GridEvent) -> list[tuple[str, str, PersonalValue | None
             if party.phone
             else None
         )
-        out.append((party.role, masked_name, phone))
+        out.append((party.role, name, phone))
     return out
 
 

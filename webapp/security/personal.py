@@ -16,7 +16,7 @@ chosen for the grid notice board (公示电话, ``staff_person.public_phone``), 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
@@ -73,6 +73,12 @@ class PersonalKind:
     model: type
     label: str  # 工作人员, 场所
     fields: Mapping[str, str]  # each personal field's name → its label
+    # Whose record it is, as the audit log names it: the record's name, or (where the name is
+    # itself personal: a dispute's party) a function of the record that masks it.
+    owner: Callable[[object], str] | None = None
+
+    def owner_of(self, obj) -> str:
+        return self.owner(obj) if self.owner else obj.name
 
 
 def init_app(app: Flask, kinds: Mapping[str, PersonalKind]) -> None:
@@ -172,12 +178,14 @@ def reveal(kind: str, record_id: int, field: str):
         user_id=current_user.id,
         address=request.remote_addr,
         entity_id=obj.id,
-        summary=f"查看{known.label}“{obj.name}”的完整{known.fields[field]}",
+        summary=f"查看{known.label}“{known.owner_of(obj)}”的完整{known.fields[field]}",
         outcome="success" if allowed else "denied",
     )
     session.commit()
     if allowed:
-        body = render_template("security/_phone.html", revealed=getattr(obj, field))
+        body = render_template(
+            "security/_phone.html", revealed=getattr(obj, field), dial=field == "phone"
+        )
         status = 200
     else:
         refusal = _refusal(known.label, known.fields[field])
