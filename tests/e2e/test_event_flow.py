@@ -182,6 +182,24 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
         expect(center.locator("#panel form[data-report-form]")).to_be_visible()
         assert center.locator("#panel input[name=lon]").input_value() != ""
         assert center.evaluate("() => !!(window.gridmap && window.gridmap.map)")
+        # A click on the map moves the report's point there (a feature under it included);
+        # the form and what was typed in it stay.
+        center.locator("#panel textarea[name=description]").fill("浏览器测试:地图选点")
+        box = center.locator(".leaflet-container").bounding_box()
+        center.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55)
+        expect(center.locator(".gm-spot")).to_have_count(1)
+        picked = center.evaluate("() => window.gridmap.spot.getLatLng()")
+        assert (
+            abs(float(center.locator("#panel input[name=lon]").input_value()) - picked["lng"])
+            < 2e-6
+        )
+        assert (
+            abs(float(center.locator("#panel input[name=lat]").input_value()) - picked["lat"])
+            < 2e-6
+        )
+        expect(center.locator("#panel textarea[name=description]")).to_have_value(
+            "浏览器测试:地图选点"
+        )
         shot(center, "map-report-1366.png")
 
         # An open event passes its time limit: the center sees it under 督办/超时.

@@ -271,6 +271,8 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server,
         page.locator("#search-box").fill(compound)
         page.locator("#search-results a[data-layer=compound]").first.click()
         expect(page.locator("#panel")).to_have_attribute("data-layer", "compound")
+        # (The sheet follows the new panel once htmx has settled it, a moment after the swap.)
+        expect(page.locator("#sheet")).to_have_attribute("data-sheet", "half")
         assert sheet_state(page) == "half"
         expect(page.locator("#search-box")).not_to_be_focused()
     finally:

@@ -9,6 +9,7 @@
 import { gm, bboxParam } from "./state.js";
 import { EVENT_STATE_COLORS, eventIcon, eventClusterIcon } from "./styles.js";
 import { openPanel } from "./picking.js";
+import { spotClicked } from "./spot.js";
 
 const ev = {
   // Open events first (closed ones on request); the filter's boxes replace this list.
@@ -63,6 +64,7 @@ function eventMarker(feature, latlng) {
     (p.overdue ? " · 已超时" : "") + (p.risk_grade ? ` · 风险${p.risk_grade}` : ""));
   marker.on("click", (e) => {
     L.DomEvent.stopPropagation(e);
+    if (spotClicked(e)) return;  // reporting one more at the same place
     openPanel("event", p.id, gm.config.events.panel);
   });
   return marker;

@@ -17,6 +17,7 @@
  *   labels.js    names on the map (grids, compounds, roads along the line, police rooms …)
  *   sheet.js     the sidebar as a bottom sheet on a phone (peek, half, full)
  *   events.js    网格事件: markers by state, overdue halo, clusters, heat map, filter
+ *   spot.js      上报事件 in the panel: a click on the map picks the event's point
  */
 
 import "./leaflet-fixes.js";
@@ -31,12 +32,14 @@ import { onPickClick, startPicking } from "./stops.js";
 import { showOverlay } from "./overlay.js";
 import { coveredBottom } from "./sheet.js";
 import { buildEvents, refreshEvents } from "./events.js";
+import { spotClicked, startSpot } from "./spot.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
   showPanelFeature(true);
   startEditing();
   startPicking();
+  startSpot();
   showOverlay();
 }
 
@@ -90,7 +93,7 @@ gm.init = function (map, config) {
   refreshAll(false);
   refreshEvents();
   panelChanged();
-  map.on("click", onPickClick);
+  map.on("click", (e) => { if (!spotClicked(e)) onPickClick(e); });
   if (config.refreshSeconds) setInterval(reloadAll, config.refreshSeconds * 1000);
   hub.on("panel", panelChanged);
   hub.on("changed", layerChanged);

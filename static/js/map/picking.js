@@ -6,6 +6,7 @@
 import { gm, fill, panel } from "./state.js";
 import { pickFeature } from "./stops.js";
 import { coveredBottom } from "./sheet.js";
+import { spotClicked } from "./spot.js";
 
 /** A feature's panel into the sidebar; ``url`` (with {id}) for layers with their own panels. */
 export function openPanel(layer, id, url) {
@@ -20,6 +21,7 @@ export function openPanel(layer, id, url) {
 /** A click on a feature of a layer: the drawing tool's, a patrol stop, or the feature's panel. */
 export function featureClicked(key, properties, e) {
   if (gm.edit) return;  // the click belongs to the drawing tool
+  if (spotClicked(e)) return;  // the report form in the panel takes the point
   if (gm.pick) {
     if (pickFeature(key, properties.id, properties.name)) e.originalEvent._gmPicked = true;
     return;  // anything else: the map's click adds a picked spot

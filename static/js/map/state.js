@@ -12,6 +12,8 @@ export const gm = {
   moving: false,
   edit: null,  // the drawing tool's state while a management form is open (editing.js)
   pick: false,  // clicks pick patrol stops (stops.js)
+  spotting: false,  // clicks pick the point of the event being reported (spot.js)
+  spot: null,  // that point's marker
 };
 window.gridmap = gm;
 
