@@ -254,3 +254,36 @@ def test_another_grids_worker_sees_none_of_it(db):
     planner = user(db, "planner")
     assert not access.allowed(planner, access.Action.READ_EVENTS)
     assert steps_open_to(stranger, event) == []
+
+
+def test_a_returned_report_is_completed_and_goes_up_again(db):
+    event = new_event(db)
+    step(db, event, "退回", "center", comment="请补充具体楼栋和单元")
+    assert event.state == "已退回"
+    # Markup, an empty description or another grid's worker: refused, nothing changed.
+    with pytest.raises(EventError):
+        step(db, event, "重新上报", "grid", description="<script>x</script>")
+    with pytest.raises(EventError):
+        step(db, event, "重新上报", "grid", description="  ")
+    assert event.state == "已退回" and event.description == "楼下垃圾堆放三天未清运"
+    record = step(
+        db,
+        event,
+        "重新上报",
+        "grid",
+        comment="已补充",
+        description="3 号楼 2 单元楼下垃圾堆放三天未清运",
+        address="3 号楼 2 单元",
+    )
+    assert event.state == "待受理"
+    assert event.description == "3 号楼 2 单元楼下垃圾堆放三天未清运"
+    assert event.address == "3 号楼 2 单元"
+    assert record.target == "补充了事件描述、地址"
+    stored = db.execute(
+        text("SELECT description, address FROM grid_event WHERE id = :id"), {"id": event.id}
+    ).one()
+    assert tuple(stored) == (event.description, event.address)
+    # Returned again and sent up unchanged: the timeline says nothing was completed.
+    step(db, event, "退回", "center", comment="照片不清楚")
+    unchanged = step(db, event, "重新上报", "grid", description=event.description)
+    assert unchanged.target is None and event.state == "待受理"

@@ -451,6 +451,32 @@ def test_two_people_taking_the_same_step_the_second_gets_409(client, auth, conne
     assert state_of(connection, grid_event) == "待派遣"
 
 
+def test_a_returned_report_is_completed_in_its_panel(client, auth, connection, grid_event):
+    login(client, auth, "center")
+    assert take(client, connection, grid_event, "退回", comment="请写明楼栋").status_code == 200
+    login(client, auth, "grid")
+    html = client.get(f"/events/{grid_event}", headers=HX).get_data(as_text=True)
+    form = re.search(r'data-step="重新上报".*?</form>', html, re.S).group(0)
+    assert 'name="description"' in form and 'name="address"' in form
+    response = take(
+        client,
+        connection,
+        grid_event,
+        "重新上报",
+        description="3 号楼东侧垃圾堆放",
+        address="3 号楼",
+    )
+    assert response.status_code == 200
+    assert state_of(connection, grid_event) == "待受理"
+    assert "补充了事件描述、地址" in response.get_data(as_text=True)
+    assert (
+        connection.execute(
+            text("SELECT description FROM grid_event WHERE id = :e"), {"e": grid_event}
+        ).scalar_one()
+        == "3 号楼东侧垃圾堆放"
+    )
+
+
 def test_a_bad_after_photo_leaves_the_step_untaken(client, auth, connection, store_dir, grid_event):
     community_id, _g = user_area(connection, "grid")
     login(client, auth, "center")

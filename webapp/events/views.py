@@ -387,6 +387,8 @@ def step(event_id: int):
             mediation=request.form.get("mediation") or None,
             referral=request.form.get("referral") or None,
             risk_grade=request.form.get("risk_grade") or None,
+            description=request.form.get("description") if name == Step.RESUBMIT else None,
+            address=request.form.get("address") if name == Step.RESUBMIT else None,
         )
         summary = f"事件 {event.number}:{record.step}({record.from_state}→{record.to_state})"
         if record.target:

@@ -297,6 +297,8 @@ def take_step(
     mediation: str | None = None,
     referral: str | None = None,
     risk_grade: str | None = None,
+    description: str | None = None,
+    address: str | None = None,
     now: datetime | None = None,
 ) -> EventStep:
     """Move ``event`` by ``step`` for ``user``; return the recorded step.
@@ -308,6 +310,9 @@ def take_step(
         StepConflict: stale version, or a step the state does not allow (409).
         Forbidden: the user may not take this step on this event (403).
         EventError: missing comment, dispatch target, mediation outcome … (4xx).
+
+    重新上报 may complete the report itself: ``description`` and ``address`` (None: unchanged);
+    the timeline says what was completed.
     """
     now = now or clock.now()
     try:
@@ -333,6 +338,8 @@ def take_step(
     elif step is Step.ACCEPT and risk_grade:
         grade = _risk_grade(risk_grade)
         event.risk_grade = grade.value if grade else None
+    elif step is Step.RESUBMIT:
+        target = _complete_report(event, description, address)
     elif step is Step.CLOSE:
         outcome, handed_to = check_closure(event.is_dispute, mediation, referral)
         event.mediation = outcome.value if outcome else None
@@ -362,6 +369,22 @@ def take_step(
     event.level = level.value
     session.flush()
     return record
+
+
+def _complete_report(event: GridEvent, description: str | None, address: str | None) -> str | None:
+    """A returned report completed before it goes up again; the words for the timeline."""
+    completed = []
+    if description is not None:
+        description = clean_text("事件描述", description, DESCRIPTION_MAX, required=True)
+        if description != event.description:
+            event.description = description
+            completed.append("事件描述")
+    if address is not None:
+        address = clean_text("地址", address, 200) or None
+        if address != event.address:
+            event.address = address
+            completed.append("地址")
+    return f"补充了{'、'.join(completed)}" if completed else None
 
 
 def _dispatch(session: Session, event: GridEvent, user, target: Dispatch | None) -> str:
