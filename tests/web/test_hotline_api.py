@@ -59,8 +59,13 @@ def ticket_form(connection, ticket="GD202612070001", **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_every_endpoint_needs_a_valid_token(client, db):
+def test_every_endpoint_needs_a_valid_token(client, db, connection):
     token = make_client(db)
+    refused_before = connection.execute(
+        text(
+            "SELECT count(*) FROM audit_log WHERE entity = 'hotline_client' AND outcome = 'denied'"
+        )
+    ).scalar_one()
     for method, path in (
         ("get", "/services.json"),
         ("get", "/requests.json"),
@@ -75,6 +80,15 @@ def test_every_endpoint_needs_a_valid_token(client, db):
         wrong = getattr(client, method)(API + path, headers=bearer(token[:-1] + "x"))
         assert wrong.status_code == 401
         assert getattr(client, method)(API + path, headers=bearer("junk")).status_code == 401
+    # Each refusal is in the audit log, with its reason and without the token tried.
+    refused = connection.execute(
+        text(
+            "SELECT action, summary FROM audit_log WHERE entity = 'hotline_client'"
+            " AND outcome = 'denied' ORDER BY id"
+        )
+    ).all()[refused_before:]
+    assert len(refused) == 12 and {action for action, _s in refused} == {"login_failed"}
+    assert all("热线接口认证失败(401)" in s and "junk" not in s for _a, s in refused)
 
 
 def test_a_revoked_token_is_refused_and_a_rotated_one_replaces_it(client, db):

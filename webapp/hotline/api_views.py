@@ -103,7 +103,22 @@ def _http(err: HTTPException):
 @bp.before_request
 def _authenticate():
     session = get_session()
-    client = queries.authenticate(session, _token())
+    try:
+        client = queries.authenticate(session, _token())
+    except queries.ClientError as err:
+        # Recorded, like a failed staff login: the auditor sees who knocked with what answer
+        # (the per-address limit above bounds how many entries a flood can write).
+        record_event(
+            session,
+            action="login_failed",
+            entity="hotline_client",
+            username="热线接口",
+            address=request.remote_addr,
+            outcome="denied",
+            summary=f"热线接口认证失败({err.status}):{err.message}",
+        )
+        session.commit()
+        raise
     if queries.touch(client):
         session.commit()
     g.hotline_client = client
