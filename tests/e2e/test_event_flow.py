@@ -185,6 +185,7 @@ def test_the_event_loop_from_a_phone_to_closure_and_overdue(
         # A click on the map moves the report's point there (a feature under it included);
         # the form and what was typed in it stay.
         center.locator("#panel textarea[name=description]").fill("浏览器测试:地图选点")
+        center.wait_for_function("() => window.gridmap.spotting")  # set once htmx has settled
         box = center.locator(".leaflet-container").bounding_box()
         center.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55)
         expect(center.locator(".gm-spot")).to_have_count(1)

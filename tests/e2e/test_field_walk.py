@@ -5,6 +5,8 @@ street-coverage figure on the page equals a recount in SQL for today (by the app
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
@@ -67,13 +69,17 @@ UPLOAD = (
 )
 
 # Pages the service worker keeps (static files it may cache again at once, for any page).
+# (-1 if the cache storage gives no answer in 10 s: page.evaluate itself never times out.)
 FIELD_PAGES_CACHED = """async () => {
-  let pages = 0;
-  for (const key of (await caches.keys()).filter(k => k.startsWith('gridmap-field'))) {
-    const kept = await (await caches.open(key)).keys();
-    pages += kept.filter(r => !new URL(r.url).pathname.startsWith('/static/')).length;
-  }
-  return pages;
+  const count = async () => {
+    let pages = 0;
+    for (const key of (await caches.keys()).filter(k => k.startsWith('gridmap-field'))) {
+      const kept = await (await caches.open(key)).keys();
+      pages += kept.filter(r => !new URL(r.url).pathname.startsWith('/static/')).length;
+    }
+    return pages;
+  };
+  return Promise.race([count(), new Promise(done => setTimeout(() => done(-1), 10000))]);
 }"""
 
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
@@ -192,10 +198,9 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone, engine, requests_s
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("button", name="退出登录").click()
     expect(page.locator(".login-card")).to_be_visible()
-    for _ in range(50):
-        if page.evaluate(FIELD_PAGES_CACHED) == 0:
-            break
-        page.wait_for_timeout(100)
+    deadline = time.monotonic() + 30
+    while page.evaluate(FIELD_PAGES_CACHED) != 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
     assert page.evaluate(FIELD_PAGES_CACHED) == 0, "the login page left the field pages cached"
 
 

@@ -84,6 +84,7 @@ def test_a_blind_spot_in_the_plan_coverage_list_shows_on_the_map(page):
         " && gridmap.map.getBounds().contains(l.getBounds()); }",
         arg=ref,
     )
-    assert page.evaluate("gridmap.map.getZoom()") > before  # zoomed in on that piece
+    # Zoomed in on that piece (the animated zoom settles a moment after the bounds are right).
+    page.wait_for_function("(b) => gridmap.map.getZoom() > b", arg=before)
     tooltip = page.evaluate(f"gridmap.overlayRefs['{ref}'].getTooltip().getContent()")
     assert tooltip.startswith("盲区 3:")

@@ -201,8 +201,11 @@ def test_every_page_of_a_role_fits_a_phone(browser, live_server, username):
         context.close()
 
 
-def sheet_state(page) -> str:
-    """The sheet's state once it has stopped moving."""
+def sheet_state(page, expected: str | None = None) -> str:
+    """The sheet's state once it has stopped moving; with ``expected``, once it has reached it
+    (a tap's click comes a moment after the touch, so a read right after it can be early)."""
+    if expected is not None:
+        expect(page.locator("#sheet")).to_have_attribute("data-sheet", expected)
     page.wait_for_function("() => document.querySelector('#sheet').getAnimations().length === 0")
     return page.locator("#sheet").get_attribute("data-sheet")
 
@@ -226,35 +229,35 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server,
         page.goto("/map")
         settle(page)
         # The map fills the screen under the bar; the empty sheet peeks.
-        assert sheet_state(page) == "peek"
+        assert sheet_state(page, "peek") == "peek"
         assert visible_map_share(page) >= 0.7
         handle = page.locator("#sheet [data-sheet-handle]")
         expect(handle).to_have_attribute("aria-expanded", "false")
         # The buttons move it between the three heights.
         page.locator("#sheet").get_by_role("button", name="半屏", exact=True).click()
-        assert sheet_state(page) == "half"
+        assert sheet_state(page, "half") == "half"
         page.locator("#sheet").get_by_role("button", name="全屏", exact=True).click()
-        assert sheet_state(page) == "full"
+        assert sheet_state(page, "full") == "full"
         expect(handle).to_have_attribute("aria-expanded", "true")
         # A tap on the handle brings the map back.
         handle.tap()
-        assert sheet_state(page) == "peek"
+        assert sheet_state(page, "peek") == "peek"
         # A panel loaded by htmx opens the sheet to half; the map keeps the top half.
         page.locator("#panel a[hx-get]").first.click()
         page.wait_for_function("() => document.querySelector('#panel[data-layer]')")
         page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'half'")
-        assert sheet_state(page) == "half"
+        assert sheet_state(page, "half") == "half"
         assert 0.3 <= visible_map_share(page) <= 0.65
         # Full, then a tap on the map: back to peek.
         page.locator("#sheet").get_by_role("button", name="全屏", exact=True).click()
-        assert sheet_state(page) == "full"
+        assert sheet_state(page, "full") == "full"
         page.locator("#sheet").get_by_role("button", name="收起", exact=True).click()
-        assert sheet_state(page) == "peek"
+        assert sheet_state(page, "peek") == "peek"
         page.locator("#sheet").get_by_role("button", name="半屏", exact=True).click()
         box = page.locator(".folium-map").bounding_box()
         page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + 60)
         page.wait_for_function("() => document.querySelector('#sheet').dataset.sheet === 'peek'")
-        assert sheet_state(page) == "peek"  # and it has stopped moving
+        assert sheet_state(page, "peek") == "peek"  # and it has stopped moving
         # Dragging the handle up snaps to the nearest height.
         grip = handle.bounding_box()
         x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
@@ -262,18 +265,18 @@ def test_the_map_sheet_snaps_and_always_gives_the_map_back(browser, live_server,
         page.mouse.down()
         page.mouse.move(x, 844 * 0.45, steps=6)
         page.mouse.up()
-        assert sheet_state(page) == "half"
+        assert sheet_state(page, "half") == "half"
         # A search takes the whole sheet (the keyboard covers the rest); its result, half.
         with engine.connect() as conn:
             compound = conn.execute(text("SELECT name FROM compound ORDER BY id LIMIT 1")).scalar()
         page.locator("#search-box").tap()
-        assert sheet_state(page) == "full"
+        assert sheet_state(page, "full") == "full"
         page.locator("#search-box").fill(compound)
         page.locator("#search-results a[data-layer=compound]").first.click()
         expect(page.locator("#panel")).to_have_attribute("data-layer", "compound")
         # (The sheet follows the new panel once htmx has settled it, a moment after the swap.)
         expect(page.locator("#sheet")).to_have_attribute("data-sheet", "half")
-        assert sheet_state(page) == "half"
+        assert sheet_state(page, "half") == "half"
         expect(page.locator("#search-box")).not_to_be_focused()
     finally:
         context.close()
