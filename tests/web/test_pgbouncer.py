@@ -2,7 +2,10 @@
 it up: pages, map reads and writes work past psycopg's prepare threshold, the pools' timeouts
 and read-only flag come from pgbouncer's connect_query, and LISTEN goes direct."""
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -15,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from tests.helpers import TEST_SETTINGS, AuthActions, csrf_token
+from tests.load_phases import PhasedLoad
 from webapp import create_app, data_versions
 from webapp.db import read
 
@@ -27,65 +31,101 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def bouncer(database_url):
+class Bouncer:
     """pgbouncer on a loopback port with the two pools of deploy/pgbouncer.ini for the test
     database (trust on loopback, the read pool's timeout short enough to test)."""
+
+    def __init__(self, database_url: str, binary: str):
+        url = make_url(database_url)
+        host = url.query.get("host") or url.host or "127.0.0.1"
+        port = url.port or url.query.get("port") or 5432
+        # Not under pytest's own (root-only) temporary folder: pgbouncer runs as postgres.
+        self.folder = Path(tempfile.mkdtemp(prefix="gridmap-pgbouncer-"))
+        self.folder.chmod(0o755)
+        self.binary = binary
+        self.listen = free_port()
+        target = f"host={host} port={port} dbname={url.database}"
+        (self.folder / "users.txt").write_text(f'"{url.username}" ""\n')
+        (self.folder / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"app = {target} connect_query='SET statement_timeout = 20000'\n"
+            f"app_read = {target} connect_query='SET statement_timeout = 500;"
+            " SET default_transaction_read_only = on'\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.listen}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.folder}/users.txt\npool_mode = transaction\n"
+            "server_reset_query =\nignore_startup_parameters = extra_float_digits\n"
+            f"logfile = {self.folder}/pgbouncer.log\npidfile = {self.folder}/pgbouncer.pid\n"
+        )
+        self.run_as = (
+            ["runuser", "-u", "postgres", "--"] if shutil.which("runuser") and _root() else []
+        )
+        if self.run_as:
+            shutil.chown(self.folder, "postgres")
+            for child in self.folder.iterdir():
+                shutil.chown(child, "postgres")
+        self.process: subprocess.Popen | None = None
+        user = url.username
+        self.settings = {
+            "DATABASE_URL": f"postgresql+psycopg://{user}@127.0.0.1:{self.listen}/app",
+            "READ_DATABASE_URL": f"postgresql+psycopg://{user}@127.0.0.1:{self.listen}/app_read",
+            "DIRECT_DATABASE_URL": database_url,
+        }
+
+    def start(self) -> None:
+        """Start it and wait until it accepts connections (10 s at most)."""
+        self.process = subprocess.Popen(
+            [*self.run_as, self.binary, str(self.folder / "pgbouncer.ini")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.listen), timeout=0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.process.kill()
+                    pytest.fail(f"pgbouncer did not start: {self.process.communicate()[1]}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop it as a crash would (SIGKILL by its pid file): clients lose their connections."""
+        pid_file = self.folder / "pgbouncer.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pooler(database_url):
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     if not Path(binary).exists():
         pytest.skip("pgbouncer is not installed")
-    url = make_url(database_url)
-    host = url.query.get("host") or url.host or "127.0.0.1"
-    port = url.port or url.query.get("port") or 5432
-    # Not under pytest's own (root-only) temporary folder: pgbouncer runs as postgres.
-    folder = Path(tempfile.mkdtemp(prefix="gridmap-pgbouncer-"))
-    folder.chmod(0o755)
-    listen = free_port()
-    target = f"host={host} port={port} dbname={url.database}"
-    (folder / "users.txt").write_text(f'"{url.username}" ""\n')
-    (folder / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"app = {target} connect_query='SET statement_timeout = 20000'\n"
-        f"app_read = {target} connect_query='SET statement_timeout = 500;"
-        " SET default_transaction_read_only = on'\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {listen}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {folder}/users.txt\npool_mode = transaction\n"
-        "server_reset_query =\nignore_startup_parameters = extra_float_digits\n"
-        f"logfile = {folder}/pgbouncer.log\npidfile = {folder}/pgbouncer.pid\n"
-    )
-    run_as = ["runuser", "-u", "postgres", "--"] if shutil.which("runuser") and _root() else []
-    if run_as:
-        shutil.chown(folder, "postgres")
-        for child in folder.iterdir():
-            shutil.chown(child, "postgres")
-    process = subprocess.Popen(
-        [*run_as, binary, str(folder / "pgbouncer.ini")], stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", listen), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"pgbouncer did not start: {process.communicate()[1]}")
-            time.sleep(0.1)
-    user = url.username
-    yield {
-        "DATABASE_URL": f"postgresql+psycopg://{user}@127.0.0.1:{listen}/app",
-        "READ_DATABASE_URL": f"postgresql+psycopg://{user}@127.0.0.1:{listen}/app_read",
-        "DIRECT_DATABASE_URL": database_url,
-    }
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(folder, ignore_errors=True)
+    made = Bouncer(database_url, binary)
+    try:
+        made.start()
+        yield made
+    finally:
+        made.remove()
+
+
+@pytest.fixture
+def bouncer(pooler):
+    """The settings that point the app at the pooler (and LISTEN past it)."""
+    return pooler.settings
 
 
 def _root() -> bool:
-    import os
-
     return os.geteuid() == 0
 
 
@@ -145,3 +185,37 @@ def test_listen_goes_to_postgresql_itself(bouncer):
     )
     assert data_versions.wait_until_listening(app)
     versions.stop()
+
+
+def test_a_pgbouncer_restarted_under_load_costs_no_error_once_back(pooler, connection):
+    """pgbouncer dies under load and comes back on its port: meanwhile a Chinese 503 for staff
+    and public alike, after it no error, and the app not restarted (its pools' dead
+    connections are found by the pre-ping and replaced)."""
+    lon, lat = connection.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM compound"
+            " ORDER BY id LIMIT 1) q"
+        )
+    ).one()
+    app = make_app(pooler.settings, DB_POOL_TIMEOUT_S=2, LOOKUP_RATE_LIMIT="1000000 per minute")
+    staff = app.test_client()
+    assert AuthActions(staff).login("center").status_code == 302
+    urls = {
+        "staff": ["/api/layers/police_room.geojson?bbox=73,18,135,54&zoom=15", "/"],
+        "public": [f"/lookup/at?lon={lon}&lat={lat}"],
+    }
+    try:
+        with PhasedLoad(app, staff, urls) as load:
+            time.sleep(2)
+            load.phase("stopping")
+            pooler.stop()
+            load.phase("down")
+            time.sleep(2)
+            load.phase("starting")
+            pooler.start()
+            load.phase("after")
+            time.sleep(4)
+    finally:
+        app.extensions["db_engine"].dispose()
+        app.extensions["db_read_engine"].dispose()
+    load.check_outage_and_recovery()
