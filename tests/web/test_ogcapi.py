@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import csrf_token, patrol_route
+from webapp.auth import tokens
 
 
 def make_token(client, auth, username="center", name="QGIS 办公电脑") -> str:
@@ -30,6 +31,20 @@ def test_without_login_or_token_everything_is_401(client):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert response.json["code"] == "Unauthorized"
     assert client.get("/ogcapi", headers=bearer("gm_" + "x" * 43)).status_code == 401
+
+
+def test_a_refused_token_is_audited_once_a_minute_per_address(client, connection):
+    tokens._refusals.clear()
+    tried = "gm_" + "y" * 43
+    for _ in range(3):
+        assert client.get("/ogcapi", headers=bearer(tried)).status_code == 401
+    rows = connection.execute(
+        text("SELECT action, outcome, address, summary FROM audit_log WHERE entity = 'api_token'")
+    ).all()
+    assert len(rows) == 1
+    action, outcome, address, summary = rows[0]
+    assert (action, outcome, address) == ("login_failed", "denied", "127.0.0.1")
+    assert "API 令牌无效" in summary and tried not in summary
 
 
 def test_landing_conformance_and_collections(client, auth):

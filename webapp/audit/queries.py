@@ -32,6 +32,7 @@ ACTIONS = {
 # Kinds of record that are not map entities; the entities' own kinds are named at app set-up.
 KINDS = {
     "account": "账号",
+    "api_token": "API 令牌",
     "staff": "工作人员",
     "patrol_route": "巡逻路线",
     "audit_log": "审计日志",

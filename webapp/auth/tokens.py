@@ -10,13 +10,16 @@ TOKEN_PATHS: it cannot change data or reach the account pages.
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import timedelta
 
+from cachetools import TTLCache
 from flask import g, request
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from webapp import clock
+from webapp.auditing import record_event
 from webapp.db import get_session
 from webapp.extensions import login_manager
 from webapp.models import ApiToken
@@ -30,6 +33,10 @@ MAX_TOKENS_PER_USER = 10
 NAME_MAX = 60
 # last_used_at is written at most this often per token, not on every tile.
 TOUCH_EVERY = timedelta(minutes=1)
+# A refused token is audited at most once a minute per address (per process): tokens are tried
+# with every tile, and a flood of made-up ones must not fill the audit log.
+_refusals = TTLCache(maxsize=10_000, ttl=60)
+_refusals_lock = threading.Lock()
 
 _TOKEN_USER_SQL = text(
     "SELECT u.id, u.username, u.display_name, u.role,"
@@ -95,6 +102,7 @@ def load_from_request(req) -> CurrentUser | None:
     session = get_session()
     row = session.execute(_TOKEN_USER_SQL, {"token_hash": token_hash(token)}).one_or_none()
     if row is None:
+        _audit_refusal(session)
         return None
     *user_fields, token_id, last_used = row
     now = clock.now()
@@ -103,6 +111,26 @@ def load_from_request(req) -> CurrentUser | None:
         session.commit()
     g.api_token_id = token_id
     return CurrentUser(*user_fields)
+
+
+def _audit_refusal(session: Session) -> None:
+    """Record a token that opened nothing (unknown, revoked, its owner deactivated), like a
+    failed login: the auditor sees which address tried. Never the token itself."""
+    address = request.remote_addr or "-"
+    with _refusals_lock:
+        if address in _refusals:
+            return
+        _refusals[address] = True
+    record_event(
+        session,
+        action="login_failed",
+        entity="api_token",
+        username="API 令牌",
+        address=address,
+        outcome="denied",
+        summary="API 令牌无效、已撤销或其账号已停用(同一地址每分钟最多记录一次)",
+    )
+    session.commit()
 
 
 def by_token() -> bool:
