@@ -83,6 +83,29 @@ def test_a_point_outside_the_subdistrict_is_refused(db):
         locate(db, 200.0, 30.0)
 
 
+def test_a_point_in_a_gap_between_communities_goes_to_the_nearest(db):
+    """Boundaries drawn with a gap: the event still gets a community, the nearest one."""
+    community, lon, lat = db.execute(
+        text(
+            "SELECT c.id, ST_X(p), ST_Y(p) FROM community c,"
+            " LATERAL ST_ClosestPoint(ST_Boundary(c.geom), ST_Centroid(c.geom)) p"
+            " ORDER BY c.id LIMIT 1"
+        )
+    ).one()
+    # Every grid and community shrinks by about 20 m: the point is in the subdistrict only.
+    for table in ("grid", "community"):
+        db.execute(text(f"UPDATE {table} SET geom = ST_Multi(ST_Buffer(geom, -0.0002))"))
+    place = locate(db, lon, lat)
+    assert (place.community_id, place.grid_id) == (community, None)
+    # With no community at all, a report cannot be placed: a clear 422, not a NULL key.
+    # (The rows go with their foreign keys off, inside the test's rolled-back transaction.)
+    db.execute(text("ALTER TABLE community DISABLE TRIGGER ALL"))
+    db.execute(text("DELETE FROM community"))
+    with pytest.raises(EventError) as err:
+        locate(db, lon, lat)
+    assert err.value.status == 422 and "尚未导入社区边界" in err.value.message
+
+
 def test_report_places_the_event_and_starts_the_clock(db):
     event = new_event(db)
     grid_worker = user(db, "grid")

@@ -177,9 +177,9 @@ def test_walks_purge_keeps_the_retention_days_by_the_apps_clock(gridmap, databas
         ).scalar_one()
         conn.execute(
             text(
-                "INSERT INTO walk_point (walk_id, seq, recorded_at, accepted, geom)"
-                " VALUES (:w, 0, now() - interval '200 days', true,"
-                " ST_SetSRID(ST_MakePoint(120.37, 36.31), 4326))"
+                "INSERT INTO walk_point (walk_id, community_id, seq, recorded_at, accepted, geom)"
+                " SELECT id, community_id, 0, now() - interval '200 days', true,"
+                " ST_SetSRID(ST_MakePoint(120.37, 36.31), 4326) FROM walk WHERE id = :w"
             ),
             {"w": walk},
         )

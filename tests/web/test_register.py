@@ -317,8 +317,8 @@ def test_a_move_keeps_history_and_two_houses_at_once_are_refused(
     with pytest.raises(Exception, match="uq_residence_open_person"):
         connection.execute(
             text(
-                "INSERT INTO residence (person_id, house_id, moved_in)"
-                " VALUES (:p, :h, '2026-03-05')"
+                "INSERT INTO residence (person_id, community_id, house_id, moved_in)"
+                " SELECT id, community_id, :h, '2026-03-05' FROM person WHERE id = :p"
             ),
             {"p": person, "h": household_of_two["house"]},
         )

@@ -75,7 +75,8 @@ _UTM_SRID = (
 
 CATCHMENTS_SQL = f"""
 WITH fac AS MATERIALIZED (
-    SELECT f.id AS facility_id, f.geom, {_UTM_SRID} AS srid, s.node_id, s.node_geom, s.access_m
+    SELECT f.id AS facility_id, f.community_id, f.geom, {_UTM_SRID} AS srid,
+           s.node_id, s.node_geom, s.access_m
     FROM facility f
     {snap_join("f.geom", "s")}
     WHERE f.id = ANY(CAST(:facility_ids AS int[]))
@@ -170,17 +171,18 @@ areas AS (
     WHERE j.remaining_m IS NULL OR j.remaining_m <= 0
 ),
 snaps AS (
-    INSERT INTO facility_snap AS fs (facility_id, node_id, access_m)
-    SELECT facility_id, node_id, access_m FROM fac
+    INSERT INTO facility_snap AS fs (facility_id, community_id, node_id, access_m)
+    SELECT facility_id, community_id, node_id, access_m FROM fac
     ON CONFLICT (facility_id) DO UPDATE
         SET node_id = EXCLUDED.node_id, access_m = EXCLUDED.access_m, computed_at = now()
         WHERE (fs.node_id, fs.access_m) IS DISTINCT FROM (EXCLUDED.node_id, EXCLUDED.access_m)
 )
-INSERT INTO facility_catchment AS fc (facility_id, profile, minutes, method, budget_m, geom)
-SELECT facility_id, profile, minutes, method, budget_m,
-       CASE WHEN ST_IsValid(geom) THEN geom
-            ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) END
-FROM areas
+INSERT INTO facility_catchment AS fc
+    (facility_id, community_id, profile, minutes, method, budget_m, geom)
+SELECT a.facility_id, fac.community_id, a.profile, a.minutes, a.method, a.budget_m,
+       CASE WHEN ST_IsValid(a.geom) THEN a.geom
+            ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(a.geom), 3)) END
+FROM areas a JOIN fac USING (facility_id)
 ON CONFLICT (facility_id, profile, minutes) DO UPDATE
     SET method = EXCLUDED.method, budget_m = EXCLUDED.budget_m, geom = EXCLUDED.geom,
         computed_at = now()

@@ -110,10 +110,10 @@ EVENT_COLUMNS = (
     "supervised", "risk_grade", "mediation", "referral", "settled_level", "reported_at",
     "closed_at", "hotline_system", "hotline_ticket", "version", "created_at", "updated_at",
 )  # fmt: skip
-PARTY_COLUMNS = ("event_id", "role", "name", "phone")
+PARTY_COLUMNS = ("community_id", "event_id", "role", "name", "phone")
 STEP_COLUMNS = (
-    "event_id", "step", "from_state", "to_state", "level", "username", "comment", "target",
-    "at", "due_at",
+    "community_id", "event_id", "step", "from_state", "to_state", "level", "username", "comment",
+    "target", "at", "due_at",
 )  # fmt: skip
 
 DESCRIPTIONS = {
@@ -144,7 +144,7 @@ COMMENTS = {
 class Place:
     lon: float
     lat: float
-    community_id: int | None
+    community_id: int
     grid_id: int
     grid_name: str
     compound_id: int | None
@@ -256,9 +256,9 @@ def generate_events(
                 place = rng.choice(hot) if rng.random() < 0.1 else rng.choice(places)
                 row, event_steps = _event(rng, event_id, kind, place, reported, now, departments)
                 events.append(row)
-                steps.extend((event_id, *step) for step in event_steps)
+                steps.extend((place.community_id, event_id, *step) for step in event_steps)
                 if encrypt is not None and kind.is_dispute:
-                    parties.extend(_parties(party_rng, event_id, encrypt))
+                    parties.extend(_parties(party_rng, place.community_id, event_id, encrypt))
             # One COPY at a time on a connection: the chunk's events, then their steps.
             for table, columns, rows in (
                 ("grid_event", EVENT_COLUMNS, events),
@@ -278,9 +278,11 @@ def generate_events(
     return {"grid_event": count, "event_step": steps_written, "event_party": parties_written}
 
 
-def _parties(rng: random.Random, event_id: int, encrypt: Callable[[str], str]) -> list[tuple]:
+def _parties(
+    rng: random.Random, community_id: int, event_id: int, encrypt: Callable[[str], str]
+) -> list[tuple]:
     return [
-        (event_id, role, encrypt(person_name(rng)), encrypt(mobile(rng)))
+        (community_id, event_id, role, encrypt(person_name(rng)), encrypt(mobile(rng)))
         for role in ("申请人", "被申请人")
     ]
 

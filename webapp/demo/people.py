@@ -136,8 +136,10 @@ COLUMNS = {
         "id", "kind", "name", "name_index", "id_type", "id_number", "id_index", "sex",
         "birth_date", "phone", "relation", "household_id", "community_id", "grid_id",
     ),
-    "residence": ("id", "person_id", "house_id", "household_id", "moved_in", "moved_out"),
-    "person_category": ("person_id", "category", "since"),
+    "residence": (
+        "id", "person_id", "house_id", "household_id", "moved_in", "moved_out", "community_id",
+    ),
+    "person_category": ("person_id", "category", "since", "community_id"),
     "visit": (
         "id", "person_id", "visited_on", "visitor", "distance_m", "located", "notes",
         "community_id", "grid_id",
@@ -193,8 +195,9 @@ def _household(rng, rows, used, encrypters, index, today, house_id, rented, comm
                 grid_id,
             )
         )  # fmt: skip
+        stay = len(rows["residence"]) + 1
         rows["residence"].append(
-            (len(rows["residence"]) + 1, person_id, house_id, household_id, moved_in, None)
+            (stay, person_id, house_id, household_id, moved_in, None, community_id)
         )
         category = _category(rng, alone_elderly, relation, born, today)
         if category:
@@ -223,7 +226,7 @@ def _followed(rng, rows, today, person_id, category, community_id, grid_id) -> N
     fifth of people end up overdue."""
     every = FREQUENCY[category]
     since = today - timedelta(days=rng.randrange(every * 3, every * 3 + 120))
-    rows["person_category"].append((person_id, category, since))
+    rows["person_category"].append((person_id, category, since, community_id))
     day = since + timedelta(days=rng.randrange(0, every))
     late = rng.random() < 0.2
     last_allowed = today - timedelta(days=every + rng.randrange(1, 20)) if late else today

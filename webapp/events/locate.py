@@ -2,7 +2,9 @@
 
 A point on the shared edge of two grids (or communities, compounds) lies in both; it goes to the
 one with the lowest id, so the answer never depends on the plan the database picks. A point
-outside every building but near one goes to the nearest building within NEAR_BUILDING_M.
+outside every building but near one goes to the nearest building within NEAR_BUILDING_M. A
+point of the subdistrict in no community's outline (a gap the boundaries leave) goes to the
+nearest community: every event has one, the key its records are kept under.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ LOCATE_SQL = text(
     WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
     SELECT
       (SELECT s.id FROM subdistrict s, p WHERE ST_Covers(s.geom, p.g) ORDER BY s.id LIMIT 1),
-      (SELECT c.id FROM community c, p WHERE ST_Covers(c.geom, p.g) ORDER BY c.id LIMIT 1),
+      COALESCE(
+        (SELECT c.id FROM community c, p WHERE ST_Covers(c.geom, p.g) ORDER BY c.id LIMIT 1),
+        (SELECT c.id FROM community c, p ORDER BY c.geom <-> p.g, c.id LIMIT 1)),
       (SELECT gr.id FROM grid gr, p WHERE ST_Covers(gr.geom, p.g) ORDER BY gr.id LIMIT 1),
       (SELECT k.id FROM compound k, p WHERE ST_Covers(k.geom, p.g) ORDER BY k.id LIMIT 1),
       (SELECT b.id FROM building b, p
@@ -33,9 +37,10 @@ LOCATE_SQL = text(
 
 @dataclass(frozen=True)
 class Place:
-    """The areas a point lies in; None where it lies in none of that kind."""
+    """The areas a point lies in; None where it lies in none of that kind (the community is the
+    nearest one then)."""
 
-    community_id: int | None
+    community_id: int
     grid_id: int | None
     compound_id: int | None
     building_id: int | None
@@ -58,6 +63,8 @@ def locate(session: Session, lon: float, lat: float) -> Place:
     ).one()
     if subdistrict is None:
         raise EventError("事件位置不在本街道范围内,请在地图上重新选择位置。", 422)
+    if community is None:
+        raise EventError("本街道尚未导入社区边界,事件无法按属地分派。请联系综治中心管理员。", 422)
     if grid is not None:
         # The grid decides the community: a grid never straddles two.
         community = session.execute(

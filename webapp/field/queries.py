@@ -176,6 +176,7 @@ def add_points(
     session.add_all(
         WalkPoint(
             walk_id=walk.id,
+            community_id=walk.community_id,
             seq=point.seq,
             recorded_at=point.at,
             accuracy_m=point.accuracy_m,
@@ -277,6 +278,7 @@ def check_in(
         return existing  # one check-in a point and walk: a second tap (or a retry) is the same
     checkin = WalkCheckin(
         walk_id=walk.id,
+        community_id=walk.community_id,
         target_kind=kind.value,
         target_id=target_id,
         target_name=row.name[:100],

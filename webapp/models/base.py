@@ -7,7 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, MetaData, func
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 if TYPE_CHECKING:
@@ -42,6 +51,32 @@ def choice_check(column: str, choices: type[enum.Enum]) -> CheckConstraint:
     """A CHECK that keeps a text column to an enum's (Chinese) values."""
     values = ", ".join(f"'{member.value}'" for member in choices)
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_choice")
+
+
+# ---- the distribution key ----------------------------------------------------------------
+# Every large table carries its community (docs/scale-out.md, "How the schema is ready"): a
+# child row repeats its parent's, kept equal by a composite foreign key on (community_id,
+# parent id) that follows the parent on update. The ORM copies it in (webapp.models.keys).
+
+
+def community_key() -> Mapped[int]:
+    """The row's community: its parent's, never chosen on its own."""
+    return mapped_column(Integer, nullable=False)
+
+
+def parent_key(column: str, parent: str, *, ondelete: str = "CASCADE") -> ForeignKeyConstraint:
+    """The foreign key of a child to its parent through the parent's community."""
+    return ForeignKeyConstraint(
+        ["community_id", column],
+        [f"{parent}.community_id", f"{parent}.id"],
+        ondelete=ondelete,
+        onupdate="CASCADE",
+    )
+
+
+def keyed_parent() -> UniqueConstraint:
+    """What a child's composite foreign key points at: the parent's (community_id, id)."""
+    return UniqueConstraint("community_id", "id")
 
 
 class Timestamped:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Integer,
     Numeric,
     String,
     Text,
@@ -22,7 +23,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from webapp.domain import gb28181
 from webapp.domain.choices import CameraKind, CameraOwner, CameraState, MaintenanceKind
 
-from .base import Base, InGrid, Versioned, choice_check, geometry_column, valid_geometry_check
+from .base import (
+    Base,
+    InGrid,
+    Versioned,
+    choice_check,
+    community_key,
+    geometry_column,
+    keyed_parent,
+    parent_key,
+    valid_geometry_check,
+)
 
 if TYPE_CHECKING:
     from .housing import Compound
@@ -42,6 +53,7 @@ class Camera(InGrid, Versioned, Base):
         CheckConstraint("field_angle_deg > 0 AND field_angle_deg <= 360", name="field_angle"),
         CheckConstraint("range_m > 0 AND range_m <= 1000", name="range"),
         CheckConstraint("NOT connected OR connected_on IS NOT NULL", name="connected_on"),
+        keyed_parent(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,10 +92,11 @@ class CameraMaintenance(Base):
     """维护记录 of a camera."""
 
     __tablename__ = "camera_maintenance"
-    __table_args__ = (choice_check("kind", MaintenanceKind),)
+    __table_args__ = (choice_check("kind", MaintenanceKind), parent_key("camera_id", "camera"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = community_key()
+    camera_id: Mapped[int] = mapped_column(Integer, index=True)
     performed_on: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(4))
     description: Mapped[str] = mapped_column(Text)

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gis.circles import CIRCLE_MINUTES, PROFILES
 
-from .base import Base, choice_check, geometry_column, valid_geometry_check
+from .base import (
+    Base,
+    choice_check,
+    community_key,
+    geometry_column,
+    parent_key,
+    valid_geometry_check,
+)
 
 if TYPE_CHECKING:
     from .services import Facility
@@ -53,12 +60,12 @@ class FacilityCatchment(Base):
         ),
         CheckConstraint("budget_m > 0", name="budget_positive"),
         UniqueConstraint("facility_id", "profile", "minutes"),
+        parent_key("facility_id", "facility"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    facility_id: Mapped[int] = mapped_column(
-        ForeignKey("facility.id", ondelete="CASCADE"), index=True
-    )
+    community_id: Mapped[int] = community_key()
+    facility_id: Mapped[int] = mapped_column(Integer, index=True)
     profile: Mapped[str] = mapped_column(String(10), comment="standard 标准 / elderly 老年人")
     minutes: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(10), comment="network 路网 / estimate 直线估算")
@@ -77,10 +84,10 @@ class FacilitySnap(Base):
     public lookup runs no snapping per facility per question."""
 
     __tablename__ = "facility_snap"
+    __table_args__ = (parent_key("facility_id", "facility"),)
 
-    facility_id: Mapped[int] = mapped_column(
-        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
-    )
+    community_id: Mapped[int] = community_key()
+    facility_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     node_id: Mapped[int | None] = mapped_column(
         ForeignKey("road_node.id", ondelete="CASCADE"), index=True
     )

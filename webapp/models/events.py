@@ -36,7 +36,16 @@ from webapp.domain.events import (
 )
 
 from .area import Community, Grid
-from .base import Base, Timestamped, Versioned, choice_check, geometry_column
+from .base import (
+    Base,
+    Timestamped,
+    Versioned,
+    choice_check,
+    community_key,
+    geometry_column,
+    keyed_parent,
+    parent_key,
+)
 
 
 class EventCategory(Timestamped, Base):
@@ -146,6 +155,7 @@ class GridEvent(Versioned, Base):
         Index("ix_grid_event_community_reported", "community_id", "reported_at"),
         Index("ix_grid_event_community_closed", "community_id", "closed_at"),
         UniqueConstraint("hotline_system", "hotline_ticket", name="uq_grid_event_hotline"),
+        keyed_parent(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,8 +168,9 @@ class GridEvent(Versioned, Base):
     urgency: Mapped[str] = mapped_column(String(4), server_default=Urgency.NORMAL.value)
     source: Mapped[str] = mapped_column(String(10))
     geom: Mapped[WKBElement] = geometry_column("POINT")
-    # 属地: set from the point on report; NULL where the point lies outside every such area.
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    # 属地: set from the point on report (webapp.events.locate: a point in no community goes to
+    # the nearest); the distribution key of the event and its steps, photos and parties.
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
     compound_id: Mapped[int | None] = mapped_column(
         ForeignKey("compound.id", ondelete="SET NULL"), index=True
@@ -193,7 +204,7 @@ class GridEvent(Versioned, Base):
     hotline_ticket: Mapped[str | None] = mapped_column(String(64))
 
     category: Mapped[EventCategory] = relationship()
-    community: Mapped[Community | None] = relationship(foreign_keys=[community_id])
+    community: Mapped[Community] = relationship(foreign_keys=[community_id])
     grid: Mapped[Grid | None] = relationship(foreign_keys=[grid_id])
     handler_grid: Mapped[Grid | None] = relationship(foreign_keys=[handler_grid_id])
     handler_community: Mapped[Community | None] = relationship(foreign_keys=[handler_community_id])
@@ -225,12 +236,12 @@ class EventStep(Base):
         Index("ix_event_step_step_at", "step", "at"),
         # Late steps only: 按期办结 is an anti-join against them (migration d0e1f2a3b4c5).
         Index("ix_event_step_late", "event_id", postgresql_where=text("at > due_at")),
+        parent_key("event_id", "grid_event"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("grid_event.id", ondelete="CASCADE"), index=True
-    )
+    community_id: Mapped[int] = community_key()
+    event_id: Mapped[int] = mapped_column(Integer, index=True)
     step: Mapped[str] = mapped_column(String(6))
     from_state: Mapped[str | None] = mapped_column(String(6))
     to_state: Mapped[str] = mapped_column(String(6))
@@ -256,11 +267,11 @@ class EventParty(Base):
     """A party to a dispute (当事人): personal data, encrypted and shown masked."""
 
     __tablename__ = "event_party"
+    __table_args__ = (parent_key("event_id", "grid_event"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("grid_event.id", ondelete="CASCADE"), index=True
-    )
+    community_id: Mapped[int] = community_key()
+    event_id: Mapped[int] = mapped_column(Integer, index=True)
     role: Mapped[str] = mapped_column(String(10), comment="申请人、被申请人……")
     name: Mapped[str] = mapped_column(EncryptedString(300), comment="加密存储")
     phone: Mapped[str | None] = mapped_column(EncryptedString(300), comment="加密存储")
@@ -268,10 +279,6 @@ class EventParty(Base):
     event: Mapped[GridEvent] = relationship(back_populates="parties")
 
     # The event's area decides who may see a party's number whole (webapp.security.personal).
-    @property
-    def community_id(self) -> int | None:
-        return self.event.community_id
-
     @property
     def grid_id(self) -> int | None:
         return self.event.grid_id
@@ -286,12 +293,12 @@ class EventPhoto(Base):
         choice_check("stage", PhotoStage),
         CheckConstraint("content_type IN ('image/jpeg', 'image/png')", name="content_type"),
         CheckConstraint("size_bytes > 0", name="size"),
+        parent_key("event_id", "grid_event"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("grid_event.id", ondelete="CASCADE"), index=True
-    )
+    community_id: Mapped[int] = community_key()
+    event_id: Mapped[int] = mapped_column(Integer, index=True)
     step_id: Mapped[int | None] = mapped_column(ForeignKey("event_step.id", ondelete="SET NULL"))
     stage: Mapped[str] = mapped_column(String(4))
     file_name: Mapped[str] = mapped_column(String(120))

@@ -26,7 +26,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.domain.choices import CheckinTarget
 
-from .base import Base, Timestamped, choice_check, geometry_column, valid_geometry_check
+from .base import (
+    Base,
+    Timestamped,
+    choice_check,
+    community_key,
+    geometry_column,
+    keyed_parent,
+    parent_key,
+    valid_geometry_check,
+)
 
 
 class Walk(Timestamped, Base):
@@ -35,6 +44,7 @@ class Walk(Timestamped, Base):
     __tablename__ = "walk"
     __table_args__ = (
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        keyed_parent(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,11 +76,11 @@ class WalkPoint(Base):
         valid_geometry_check(),
         CheckConstraint("seq >= 0", name="seq"),
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy"),
+        parent_key("walk_id", "walk"),
     )
 
-    walk_id: Mapped[int] = mapped_column(
-        ForeignKey("walk.id", ondelete="CASCADE"), primary_key=True
-    )
+    community_id: Mapped[int] = community_key()
+    walk_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, comment="手机端编号,按记录顺序")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), comment="手机记录时间")
     accuracy_m: Mapped[float | None] = mapped_column(Float, comment="定位精度(米)")
@@ -86,10 +96,12 @@ class WalkCheckin(Base):
         valid_geometry_check(),
         choice_check("target_kind", CheckinTarget),
         UniqueConstraint("walk_id", "target_kind", "target_id", name="uq_walk_checkin_target"),
+        parent_key("walk_id", "walk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    walk_id: Mapped[int] = mapped_column(ForeignKey("walk.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = community_key()
+    walk_id: Mapped[int] = mapped_column(Integer, index=True)
     target_kind: Mapped[str] = mapped_column(String(8))
     target_id: Mapped[int] = mapped_column(Integer)
     target_name: Mapped[str] = mapped_column(String(100))

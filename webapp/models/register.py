@@ -38,7 +38,15 @@ from webapp.domain.register import (
     UnitKind,
 )
 
-from .base import Base, InGrid, Versioned, choice_check
+from .base import (
+    Base,
+    InGrid,
+    Versioned,
+    choice_check,
+    community_key,
+    keyed_parent,
+    parent_key,
+)
 
 BLIND_INDEX_LENGTH = 64  # HMAC-SHA256 in hex
 
@@ -130,6 +138,7 @@ class Person(InGrid, Versioned, Base):
         choice_check("id_type", IdType),
         choice_check("sex", Sex),
         choice_check("relation", Relation),
+        keyed_parent(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,10 +177,13 @@ class Residence(Base):
             unique=True,
             postgresql_where=text("moved_out IS NULL"),
         ),
+        # The stay goes with the person (who is visited where they live now).
+        parent_key("person_id", "person"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = community_key()
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
     house_id: Mapped[int] = mapped_column(ForeignKey("house.id"), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
     moved_in: Mapped[date] = mapped_column(Date)
@@ -200,10 +212,10 @@ class PersonCategory(Base):
     """A category a person carries (社区矫正, 独居老人 …) since a date."""
 
     __tablename__ = "person_category"
+    __table_args__ = (parent_key("person_id", "person"),)
 
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
-    )
+    community_id: Mapped[int] = community_key()
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category: Mapped[str] = mapped_column(ForeignKey("visit_frequency.category"), primary_key=True)
     since: Mapped[date] = mapped_column(Date)
 

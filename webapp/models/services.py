@@ -9,7 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.crypto import EncryptedString
 from webapp.domain.choices import PlaceKind
 
-from .base import Base, InGrid, Versioned, choice_check, geometry_column, valid_geometry_check
+from .base import (
+    Base,
+    InGrid,
+    Versioned,
+    choice_check,
+    geometry_column,
+    keyed_parent,
+    valid_geometry_check,
+)
 
 
 class FacilityType(Base):
@@ -34,6 +42,7 @@ class Facility(InGrid, Versioned, Base):
     __table_args__ = (
         valid_geometry_check(),
         CheckConstraint("floor_area_m2 >= 0", name="floor_area"),
+        keyed_parent(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

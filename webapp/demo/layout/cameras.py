@@ -252,6 +252,7 @@ def build_maintenance(city: City) -> None:
             city.add(
                 "camera_maintenance",
                 camera_id=camera["id"],
+                community_id=camera["community_id"],
                 performed_on=start + timedelta(days=days),
                 kind=kind.value,
                 description=text,

@@ -147,6 +147,7 @@ TABLE_COLUMNS: dict[str, Columns] = {
     ),
     "camera_maintenance": (
         ("id", ID),
+        ("community_id", ref("community")),
         ("camera_id", ref("camera")),
         ("performed_on", PLAIN),
         ("kind", PLAIN),
