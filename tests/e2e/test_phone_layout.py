@@ -33,7 +33,9 @@ SKIP_ENDINGS = (".xlsx", ".csv", ".geojson", ".gpx", ".pbf", "/status", "/sheet"
 # squeezed narrower than its characters (a line per one or two characters), the map's height,
 # a panel (bottom sheet) that scrolls sideways, and tap targets under 40 px.
 MEASURE = """() => {
-  const vw = window.innerWidth, vh = window.innerHeight;
+  // The layout viewport's width: a phone's browser widens window.innerWidth to a page that
+  // overflows it (620 for a 620 px table on a 390 px phone), so that never saw a sideways scroll.
+  const vw = document.documentElement.clientWidth, vh = window.innerHeight;
   const visible = (el) => el.checkVisibility({ visibilityProperty: true })
     && el.getClientRects().length > 0;
   // The top bar and everything drawn from it (a bar whose items overflow it is as tall as they).
