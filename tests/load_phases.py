@@ -7,6 +7,55 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+
+from sqlalchemy import text
+
+from tests.helpers import AuthActions
+
+# The app's settings under a fault test: a request waits 2 s at most for a pooled connection
+# (then a 503), and the public lookup's rate limit does not answer the load's many asks.
+FAULT_SETTINGS = {"DB_POOL_TIMEOUT_S": 2, "LOOKUP_RATE_LIMIT": "1000000 per minute"}
+
+
+def load_urls(connection) -> dict[str, list[str]]:
+    """What each side asks for: staff a map layer and the home page; the public the lookup at a
+    point inside the first compound (WGS-84 lon/lat, read through ``connection``)."""
+    lon, lat = connection.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM compound"
+            " ORDER BY id LIMIT 1) q"
+        )
+    ).one()
+    return {
+        "staff": ["/api/layers/police_room.geojson?bbox=73,18,135,54&zoom=15", "/"],
+        "public": [f"/lookup/at?lon={lon}&lat={lat}"],
+    }
+
+
+def stop_and_start_under_load(
+    app, urls: dict[str, list[str]], stop: Callable[[], None], start: Callable[[], None]
+) -> PhasedLoad:
+    """The center logged in and the public asking ``urls`` while ``stop`` takes a part down
+    for 2 s and ``start`` brings it back (returning once it accepts connections); the app's
+    pools are closed after. The caller checks the returned load."""
+    staff = app.test_client()
+    assert AuthActions(staff).login("center").status_code == 302
+    try:
+        with PhasedLoad(app, staff, urls) as load:
+            time.sleep(2)
+            load.phase("stopping")
+            stop()
+            load.phase("down")
+            time.sleep(2)
+            load.phase("starting")
+            start()
+            load.phase("after")
+            time.sleep(4)
+    finally:
+        app.extensions["db_engine"].dispose()
+        app.extensions["db_read_engine"].dispose()
+    return load
 
 
 class PhasedLoad:

@@ -311,6 +311,21 @@ def rows(user, action: Action, community_column, grid_column=None) -> ColumnElem
     return false()
 
 
+def rows_sql(
+    user, action: Action, community_column: str | None, grid_column: str | None = None
+) -> tuple[str, dict]:
+    """``rows`` for a query written as SQL text: the condition over the named columns and its
+    parameters (``:scope_community``, ``:scope_grid``)."""
+    match scope(user, action):
+        case Scope.ALL:
+            return "TRUE", {}
+        case Scope.COMMUNITY if community_column is not None and user.community_id is not None:
+            return f"{community_column} = :scope_community", {"scope_community": user.community_id}
+        case Scope.GRID if grid_column is not None and user.grid_id is not None:
+            return f"{grid_column} = :scope_grid", {"scope_grid": user.grid_id}
+    return "FALSE", {}
+
+
 def own_rows(
     user, action: Action, community_column, grid_column, owner_column
 ) -> ColumnElement[bool]:

@@ -10,10 +10,10 @@
 The views stay as they are: the endpoints are named here, in one place.
 
 Tiles and layers of tables with data versions (webapp/data_versions.py) carry an ETag made of
-the newest version of the tables they read, the base map's system and the layer's definition:
-the repeat of an unchanged one is answered 304 before its SQL runs (the login check, one
-indexed query, still runs first). Without a listening connection they fall back to an ETag of
-the body, computed after the SQL.
+the newest version of the tables they read, the base map's system, the layer's definition and,
+for a layer read by area, the user's scope: the repeat of an unchanged one is answered 304
+before its SQL runs (the login check, one indexed query, still runs first). Without a listening
+connection they fall back to an ETag of the body, computed after the SQL.
 """
 
 from __future__ import annotations
@@ -49,9 +49,15 @@ def _data_etag() -> str | None:
     version = versions.version(_tables(layer))
     if version is None:
         return None
+    from webapp.map.queries import scope_sql
     from webapp.map.shell import current_basemap
 
-    definition = repr((layer.key, layer.properties, layer.joins, layer.budget, layer.min_zoom))
+    # A layer read by area answers each scope its own rows: a 304 must not hand one user's
+    # copy to another (a shared browser after a change of login).
+    scope = scope_sql(current_user, layer)
+    definition = repr(
+        (layer.key, layer.properties, layer.joins, layer.budget, layer.min_zoom, scope)
+    )
     salt = zlib.crc32(f"{definition}|{current_basemap().display.value}".encode())
     return f"data-{version}-{salt:08x}"
 

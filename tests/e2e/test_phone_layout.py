@@ -33,7 +33,9 @@ SKIP_ENDINGS = (".xlsx", ".csv", ".geojson", ".gpx", ".pbf", "/status", "/sheet"
 # squeezed narrower than its characters (a line per one or two characters), the map's height,
 # a panel (bottom sheet) that scrolls sideways, and tap targets under 40 px.
 MEASURE = """() => {
-  const vw = window.innerWidth, vh = window.innerHeight;
+  // The layout viewport's width: a phone's browser widens window.innerWidth to a page that
+  // overflows it (620 for a 620 px table on a 390 px phone), so that never saw a sideways scroll.
+  const vw = document.documentElement.clientWidth, vh = window.innerHeight;
   const visible = (el) => el.checkVisibility({ visibilityProperty: true })
     && el.getClientRects().length > 0;
   // The top bar and everything drawn from it (a bar whose items overflow it is as tall as they).
@@ -197,6 +199,42 @@ def test_every_page_of_a_role_fits_a_phone(browser, live_server, username):
             later += page.evaluate(LINKS)
         print(username, [urlsplit(u).path for u in visited])
         assert len(visited) >= 2, f"{username} reached only {visited}"
+    finally:
+        context.close()
+
+
+WALL = {"viewport": {"width": 1920, "height": 1080}, "locale": "zh-CN"}
+# The lines of text in each element: the distinct tops of its text's line boxes.
+LINE_COUNT = """elements => elements.map(el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top));
+  return new Set(tops).size;
+})"""
+
+
+@pytest.mark.parametrize("screen", [PHONE, WALL], ids=["390x844", "1920x1080"])
+def test_the_event_categories_keep_names_and_buttons_on_one_line(browser, live_server, screen):
+    """The center's table of kinds and time limits. The crawl above does not reach it (the
+    center's home page and menu fill its pages) and measures only the phone; the table once
+    stayed narrow at every width, a kind's name and its buttons one character per line."""
+    context = browser.new_context(service_workers="block", base_url=live_server, **screen)
+    page = context.new_page()
+    try:
+        login(page, "center")
+        page.goto("/events/categories")
+        settle(page)
+        if screen is PHONE:
+            check(page, page.url)
+        else:
+            figures = page.evaluate(MEASURE)
+            assert not figures["squeezed"], f"text squeezed at 1920×1080: {figures['squeezed']}"
+            assert figures["scrollWidth"] <= figures["innerWidth"], figures
+        # Each kind's name and each button is one line of text.
+        lines = page.eval_on_selector_all(
+            ".category-table tbody td:first-child, .category-table button", LINE_COUNT
+        )
+        assert lines and set(lines) == {1}, lines
     finally:
         context.close()
 

@@ -3,15 +3,12 @@ staff's and the public's, is a Chinese 503 (never a 500); after it is back, no e
 the app was not restarted. The database is a throwaway cluster of its own, so nothing else the
 suite runs is disturbed."""
 
-import time
-
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.clusters import PGBIN, Cluster
-from tests.helpers import TEST_SETTINGS, AuthActions
-from tests.load_phases import PhasedLoad
+from tests.helpers import TEST_SETTINGS
+from tests.load_phases import FAULT_SETTINGS, load_urls, stop_and_start_under_load
 from webapp import create_app, migrate
 from webapp.auth.queries import ensure_demo_accounts
 from webapp.db import make_engine
@@ -40,41 +37,11 @@ def cluster():
 
 
 def test_a_database_restart_under_load(cluster):
-    app = create_app(
-        {
-            **TEST_SETTINGS,
-            "DATABASE_URL": cluster.url,
-            "DB_POOL_TIMEOUT_S": 2,
-            "LOOKUP_RATE_LIMIT": "1000000 per minute",
-        }
-    )
-    staff = app.test_client()
-    assert AuthActions(staff).login("center").status_code == 302
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": cluster.url, **FAULT_SETTINGS})
     engine = make_engine(cluster.url)
     with engine.connect() as conn:
-        lon, lat = conn.execute(
-            text(
-                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM compound"
-                " ORDER BY id LIMIT 1) q"
-            )
-        ).one()
+        urls = load_urls(conn)
     engine.dispose()
-    urls = {
-        "staff": ["/api/layers/police_room.geojson?bbox=73,18,135,54&zoom=15", "/"],
-        "public": [f"/lookup/at?lon={lon}&lat={lat}"],
-    }
-    try:
-        with PhasedLoad(app, staff, urls) as load:
-            time.sleep(2)
-            load.phase("stopping")
-            cluster.stop()
-            load.phase("down")
-            time.sleep(2)
-            load.phase("starting")
-            cluster.start()  # waits until the server accepts connections
-            load.phase("after")
-            time.sleep(4)
-    finally:
-        app.extensions["db_engine"].dispose()
-        app.extensions["db_read_engine"].dispose()
+    # cluster.start() returns once the server accepts connections.
+    load = stop_and_start_under_load(app, urls, cluster.stop, cluster.start)
     load.check_outage_and_recovery()

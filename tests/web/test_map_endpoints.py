@@ -73,12 +73,14 @@ def test_layers_carry_what_their_map_labels_need(logged_in, connection):
 
 def test_a_layer_keeps_to_its_feature_budget(db):
     from dataclasses import replace
+    from types import SimpleNamespace
 
     from gis.bbox import parse_bbox
     from webapp.map.queries import layer_geojson
 
     small = replace(LAYERS["compound"], budget=5)
-    body = json.loads(layer_geojson(db, small, parse_bbox(DEMO_BBOX), 16))
+    center = SimpleNamespace(role="center", community_id=None, grid_id=None)
+    body = json.loads(layer_geojson(db, small, center, parse_bbox(DEMO_BBOX), 16))
     assert len(body["features"]) == 5
     assert body["truncated"] is True
 

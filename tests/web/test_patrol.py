@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import HX, csrf_token
+from tests.helpers import HX, csrf_token, patrol_route
+from webapp import data_versions
 
 
 @pytest.fixture
@@ -140,6 +141,87 @@ def test_routes_are_a_map_layer(planner, connection):
     features = body.get_json()["features"]
     assert [f["properties"]["name"] for f in features] == ["夜间巡逻一线"]
     assert features[0]["properties"]["team"].endswith(("义务巡逻队", "民警巡逻组"))
+
+
+ROUTE_LAYER = "/api/layers/patrol_route.geojson?bbox=120.3,36.25,120.5,36.4&zoom=14"
+
+
+def scoped_routes(connection) -> dict[str, int]:
+    """A route of the demo community staff's community, one of another community, and one of a
+    team of the whole subdistrict (no community)."""
+    own = connection.execute(
+        text("SELECT community_id FROM app_user WHERE username = 'community'")
+    ).scalar_one()
+    other = connection.execute(
+        text("SELECT min(id) FROM community WHERE id <> :own"), {"own": own}
+    ).scalar_one()
+    team = connection.execute(
+        text(
+            "INSERT INTO patrol_team (name, kind, community_id) VALUES ('街道巡防队', '保安巡逻队',"
+            " NULL) RETURNING id"
+        )
+    ).scalar_one()
+    subdistrict = connection.execute(
+        text(
+            "INSERT INTO patrol_route (name, team_id, community_id, mode, length_m, travel_min,"
+            " dwell_min, geom) SELECT '街道夜巡', :team, NULL, '车巡', 0, 0, 0,"
+            " ST_MakeLine(ST_PointOnSurface(geom), ST_Centroid(geom)) FROM community"
+            " WHERE id = :c RETURNING id"
+        ),
+        {"team": team, "c": own},
+    ).scalar_one()
+    return {
+        "own": patrol_route(connection, own),
+        "other": patrol_route(connection, other),
+        "subdistrict": subdistrict,
+    }
+
+
+@pytest.mark.parametrize(
+    "username, seen",
+    [
+        ("community", {"own"}),
+        ("grid", {"own"}),  # the demo grid worker's grid lies in that community
+        ("center", {"own", "other", "subdistrict"}),
+        ("planner", {"own", "other", "subdistrict"}),
+    ],
+)
+def test_the_route_layer_keeps_to_the_routes_the_user_may_read(
+    client, auth, connection, username, seen
+):
+    """As the route's panel and the OGC API do: community staff and grid workers their own
+    community's routes, the roles that read everywhere every route, those of a team of the
+    whole subdistrict too."""
+    routes = scoped_routes(connection)
+    auth.login(username)
+    features = client.get(ROUTE_LAYER).get_json()["features"]
+    assert {f["id"] for f in features} == {routes[key] for key in seen}
+    for key, route_id in routes.items():
+        shape = client.get(f"/api/features/patrol_route/{route_id}.geojson")
+        assert shape.status_code == (200 if key in seen else 404), key
+
+
+def test_a_route_layer_seen_by_one_user_is_no_304_for_another(app, client, auth, connection):
+    """With data versions the layer's ETag is known before its SQL runs; it names the user's
+    scope, so a browser shared after a change of login gets the new user's routes."""
+    versions = data_versions.Versions(data_versions.conninfo(app.config["DATABASE_URL"]))
+    app.extensions["gridmap_data_versions"] = versions
+    try:
+        assert data_versions.wait_until_listening(app)
+        routes = scoped_routes(connection)
+        auth.login("center")
+        etag = client.get(ROUTE_LAYER).headers["ETag"]
+        assert (
+            etag.startswith('"data-')
+            and client.get(ROUTE_LAYER, headers={"If-None-Match": etag}).status_code == 304
+        )
+        auth.logout()
+        auth.login("community")
+        answer = client.get(ROUTE_LAYER, headers={"If-None-Match": etag})
+        assert answer.status_code == 200
+        assert {f["id"] for f in answer.get_json()["features"]} == {routes["own"]}
+    finally:
+        versions.stop()
 
 
 def test_coverage_panels_show_the_figures_of_the_queries(planner, connection):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from tests.helpers import TEST_SETTINGS, AuthActions, csrf_token
-from tests.load_phases import PhasedLoad
+from tests.load_phases import FAULT_SETTINGS, load_urls, stop_and_start_under_load
 from webapp import create_app, data_versions
 from webapp.db import read
 
@@ -191,31 +191,6 @@ def test_a_pgbouncer_restarted_under_load_costs_no_error_once_back(pooler, conne
     """pgbouncer dies under load and comes back on its port: meanwhile a Chinese 503 for staff
     and public alike, after it no error, and the app not restarted (its pools' dead
     connections are found by the pre-ping and replaced)."""
-    lon, lat = connection.execute(
-        text(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM compound"
-            " ORDER BY id LIMIT 1) q"
-        )
-    ).one()
-    app = make_app(pooler.settings, DB_POOL_TIMEOUT_S=2, LOOKUP_RATE_LIMIT="1000000 per minute")
-    staff = app.test_client()
-    assert AuthActions(staff).login("center").status_code == 302
-    urls = {
-        "staff": ["/api/layers/police_room.geojson?bbox=73,18,135,54&zoom=15", "/"],
-        "public": [f"/lookup/at?lon={lon}&lat={lat}"],
-    }
-    try:
-        with PhasedLoad(app, staff, urls) as load:
-            time.sleep(2)
-            load.phase("stopping")
-            pooler.stop()
-            load.phase("down")
-            time.sleep(2)
-            load.phase("starting")
-            pooler.start()
-            load.phase("after")
-            time.sleep(4)
-    finally:
-        app.extensions["db_engine"].dispose()
-        app.extensions["db_read_engine"].dispose()
+    app = make_app(pooler.settings, **FAULT_SETTINGS)
+    load = stop_and_start_under_load(app, load_urls(connection), pooler.stop, pooler.start)
     load.check_outage_and_recovery()

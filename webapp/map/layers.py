@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from webapp.access import Action
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -24,6 +26,9 @@ class Layer:
     panel: bool = True  # a click opens a feature panel
     # Endpoint of the panel a click opens ("" for the map's feature panel /map/<layer>/<id>).
     panel_endpoint: str = ""
+    # Rows read by area: the action whose scope (webapp.access) keeps them, and the rows'
+    # community column over alias ``t``. None: whoever reads the map reads every row.
+    read_scope: tuple[Action, str] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -112,6 +117,9 @@ LAYERS: dict[str, Layer] = {
             default_on=False,
             panel_endpoint="patrol.route_detail",
             budget=500,
+            # A route without a community (a team of the whole subdistrict) is read by the
+            # roles that read everywhere, as its panel and the OGC API have it.
+            read_scope=(Action.READ_PATROL_ROUTES, "t.community_id"),
         ),
         Layer(
             "blind_spot",

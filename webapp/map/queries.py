@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis.bbox import BBox
 from gis.circles import CIRCLE_MINUTES, straight_line_radius_m
+from webapp import access
 from webapp.circles.coverage import GAPS_SQL
 from webapp.sql import EMPTY, ENVELOPE, bbox_params, collection_sql
 
@@ -33,12 +34,22 @@ def props_object(items) -> str:
     return f"json_build_object({pairs})"
 
 
-def layer_sql(layer: Layer) -> str:
+def scope_sql(user, layer: Layer) -> tuple[str, dict]:
+    """SQL over alias ``t`` keeping ``layer``'s rows to those ``user`` may read, and its
+    parameters; "TRUE" for a layer every map reader reads whole."""
+    if layer.read_scope is None:
+        return "TRUE", {}
+    action, community_column = layer.read_scope
+    return access.rows_sql(user, action, community_column)
+
+
+def layer_sql(layer: Layer, scope: str = "TRUE") -> str:
+    """The layer's features in a box; ``scope`` (from ``scope_sql``) keeps them to a user's."""
     inner = (
         f"SELECT t.id, {props_object(layer.properties)} AS props, t.geom,"
         " row_number() OVER () AS rn"
         f" FROM {layer.table} t {layer.joins}"
-        f" WHERE t.geom && {ENVELOPE}"
+        f" WHERE t.geom && {ENVELOPE} AND {scope}"
         " LIMIT :budget + 1"
     )
     return collection_sql(inner)
@@ -55,17 +66,21 @@ def _statement(build, layer: Layer, *args) -> TextClause:
     return _STATEMENTS[key]
 
 
-def layer_geojson(session: Session | Connection, layer: Layer, bbox: BBox, zoom: int) -> str:
-    """The layer's features in ``bbox`` as GeoJSON text, at most ``layer.budget`` of them."""
+def layer_geojson(session: Session | Connection, layer: Layer, user, bbox: BBox, zoom: int) -> str:
+    """The layer's features in ``bbox`` that ``user`` may read, as GeoJSON text, at most
+    ``layer.budget`` of them."""
     if zoom < layer.min_zoom:
         return EMPTY
+    scope, params = scope_sql(user, layer)
     return session.execute(
-        _statement(layer_sql, layer), {**bbox_params(bbox), "budget": layer.budget}
+        _statement(layer_sql, layer, scope),
+        {**bbox_params(bbox), **params, "budget": layer.budget},
     ).scalar_one()
 
 
-def tile_sql(layer: Layer, shifted: bool = False) -> str:
-    """``ST_AsMVT`` of a layer's tile; ``shifted`` draws it for GCJ-02 (高德/腾讯) base maps.
+def tile_sql(layer: Layer, shifted: bool = False, scope: str = "TRUE") -> str:
+    """``ST_AsMVT`` of a layer's tile; ``shifted`` draws it for GCJ-02 (高德/腾讯) base maps;
+    ``scope`` (from ``scope_sql``) keeps the features to a user's.
 
     Shifted, the tile's box moves back to WGS-84 by the offset at its centre (with a margin) to
     find the features, and each feature moves by the offset at its own centre.
@@ -89,19 +104,27 @@ def tile_sql(layer: Layer, shifted: bool = False) -> str:
         # click events can read it (they carry a feature's properties, not its id).
         f" mvt AS (SELECT t.id AS fid, {props},"
         f" ST_AsMVTGeom(ST_Transform({geom}, 3857), box.env, 4096, 64, true) AS geom"
-        f" FROM {layer.table} t {layer.joins}, box WHERE t.geom && box.q)"
+        f" FROM {layer.table} t {layer.joins}, box WHERE t.geom && box.q AND {scope})"
         f" SELECT ST_AsMVT(mvt.*, '{layer.key}', 4096, 'geom', 'fid') FROM mvt"
     )
 
 
 def layer_tile(
-    session: Session | Connection, layer: Layer, z: int, x: int, y: int, shifted: bool = False
+    session: Session | Connection,
+    layer: Layer,
+    user,
+    z: int,
+    x: int,
+    y: int,
+    shifted: bool = False,
 ) -> bytes:
-    """A Mapbox vector tile of the layer; empty below its minimum zoom."""
+    """A Mapbox vector tile of the layer's features ``user`` may read; empty below its
+    minimum zoom."""
     if z < layer.min_zoom:
         return b""
-    params = {"z": z, "x": x, "y": y}
-    tile = session.execute(_statement(tile_sql, layer, shifted), params).scalar_one()
+    scope, params = scope_sql(user, layer)
+    statement = _statement(tile_sql, layer, shifted, scope)
+    tile = session.execute(statement, {"z": z, "x": x, "y": y, **params}).scalar_one()
     return bytes(tile or b"")
 
 
@@ -332,13 +355,15 @@ def first_subdistrict(session: Session) -> dict | None:
     return dict(row) if row else None
 
 
-def feature_shape(session: Session, layer: Layer, feature_id: int) -> str | None:
-    """One feature of ``layer`` as a GeoJSON Feature (text) without properties; None when gone."""
+def feature_shape(session: Session, layer: Layer, user, feature_id: int) -> str | None:
+    """One feature of ``layer`` as a GeoJSON Feature (text) without properties; None when gone
+    or not ``user``'s to read."""
+    scope, params = scope_sql(user, layer)
     return session.execute(
         text(
-            "SELECT json_build_object('type', 'Feature', 'id', id,"
-            " 'geometry', ST_AsGeoJSON(geom, 6)::json)::text"
-            f" FROM {layer.table} WHERE id = :id"
+            "SELECT json_build_object('type', 'Feature', 'id', t.id,"
+            " 'geometry', ST_AsGeoJSON(t.geom, 6)::json)::text"
+            f" FROM {layer.table} t WHERE t.id = :id AND {scope}"
         ),
-        {"id": feature_id},
+        {"id": feature_id, **params},
     ).scalar()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import PROFILES, get_profile
@@ -153,7 +153,7 @@ def layer_geojson(layer: str):
     base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
-    body = read(lambda conn: queries.layer_geojson(conn, definition, bbox, zoom))
+    body = read(lambda conn: queries.layer_geojson(conn, definition, current_user, bbox, zoom))
     return Response(base.geojson(body), mimetype=GEOJSON)
 
 
@@ -163,9 +163,8 @@ def tile(layer: str, z: int, x: int, y: int):
     if definition.source != "mvt":
         raise BoundsError(f"图层“{definition.label}”不提供矢量瓦片。")
     check_tile(z, x, y)
-    body = read(
-        lambda conn: queries.layer_tile(conn, definition, z, x, y, current_basemap().shifted)
-    )
+    shifted = current_basemap().shifted
+    body = read(lambda conn: queries.layer_tile(conn, definition, current_user, z, x, y, shifted))
     return Response(body, mimetype="application/vnd.mapbox-vector-tile")
 
 
@@ -210,7 +209,7 @@ def community_list():
 def shape(layer: str, feature_id: int):
     """One feature's geometry, to highlight it on the map."""
     definition = _layer_or_400(layer)
-    body = queries.feature_shape(get_session(), definition, feature_id)
+    body = queries.feature_shape(get_session(), definition, current_user, feature_id)
     if body is None:
         return jsonify(error="该要素不存在。"), 404
     return Response(current_basemap().geojson(body), mimetype=GEOJSON)

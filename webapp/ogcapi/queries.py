@@ -3,8 +3,8 @@
 A collection is a map layer with rows of its own (webapp.map.layers; derived layers such as the
 gap or circle layers are views of other rows and are not offered). Items come in id order, a page
 at a time (``limit``/``offset``), optionally inside a bbox, always in CRS84 (WGS-84 lon/lat)
-whatever base map the UI uses. A layer whose rows belong to areas read by scope (patrol routes:
-READ_PATROL_ROUTES) keeps the same scope here as in the access rules.
+whatever base map the UI uses. A layer whose rows are read by area (``Layer.read_scope``: patrol
+routes) keeps the same scope here as on the map.
 """
 
 from __future__ import annotations
@@ -15,13 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from webapp import access
-from webapp.access import Action
 from webapp.map.layers import LAYERS, Layer
-from webapp.map.queries import DERIVED_LAYERS, props_object
-
-# Collections whose rows a role reads only in its scope: layer → (action, community column).
-SCOPED = {"patrol_route": (Action.READ_PATROL_ROUTES, "t.community_id")}
+from webapp.map.queries import DERIVED_LAYERS, props_object, scope_sql
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -41,19 +36,6 @@ def collections() -> list[Layer]:
 def collection(key: str) -> Layer | None:
     layer = LAYERS.get(key)
     return None if layer is None or key in DERIVED_LAYERS else layer
-
-
-def _scope_sql(user, layer: Layer) -> tuple[str, dict]:
-    """SQL text keeping ``layer``'s rows to the user's scope, with its parameters."""
-    if layer.key not in SCOPED:
-        return "TRUE", {}
-    action, column = SCOPED[layer.key]
-    match access.scope(user, action):
-        case access.Scope.ALL:
-            return "TRUE", {}
-        case access.Scope.COMMUNITY if user.community_id is not None:
-            return f"{column} = :scope_community", {"scope_community": user.community_id}
-    return "FALSE", {}
 
 
 def extent(conn: Connection) -> list[float] | None:
@@ -78,8 +60,8 @@ def items(
     feature_id: int | None = None,
 ) -> Page:
     """One page of ``layer``'s features the user may read, as GeoJSON feature text."""
-    scope_sql, params = _scope_sql(user, layer)
-    where = [scope_sql]
+    scope, params = scope_sql(user, layer)
+    where = [scope]
     if bbox is not None:
         where.append("t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
         params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
