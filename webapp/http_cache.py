@@ -44,7 +44,7 @@ def _data_etag() -> str | None:
     """The versioned ETag of this tile or layer request; None when versions are unknown."""
     layer = LAYERS.get((request.view_args or {}).get("layer", ""))
     versions = data_versions.current()
-    if layer is None or versions is None:
+    if layer is None or not layer.versioned or versions is None:
         return None
     version = versions.version(_tables(layer))
     if version is None:

@@ -67,6 +67,13 @@ class UnitKind(StrEnum):
 # 「每个社区登记的社会组织不少于6个」 (city plan).
 MIN_SOCIAL_ORGANISATIONS = 6
 
+# 采集进度: a house (alias ``h``) counts as collected once someone lives there on record, or it
+# is confirmed 空置. The register's progress pages and the map's choropleth share it.
+COLLECTED_SQL = """
+(h.use = '空置' OR EXISTS (SELECT 1 FROM residence r WHERE r.house_id = h.id
+                           AND r.moved_out IS NULL))
+"""
+
 
 class CategoryGroup(StrEnum):
     SPECIAL = "特殊人群"  # and 重点人员: visible only to those who work with them, audited

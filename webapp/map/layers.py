@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from webapp.access import Action
+from webapp.domain.register import COLLECTED_SQL
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,14 @@ class Layer:
     # Endpoint of the panel a click opens ("" for the map's feature panel /map/<layer>/<id>).
     panel_endpoint: str = ""
     # Rows read by area: the action whose scope (webapp.access) keeps them, and the rows'
-    # community column over alias ``t``. None: whoever reads the map reads every row.
-    read_scope: tuple[Action, str] | None = None
+    # community column (and grid column, for grid-scoped roles) over alias ``t``. None:
+    # whoever reads the map reads every row.
+    read_scope: tuple[Action, str] | tuple[Action, str, str] | None = None
+    # The panel endpoint's argument that takes the feature's id.
+    panel_arg: str = "route_id"
+    # Whether its answer changes only with its tables' announced data versions (migration
+    # b3c4d5e6f7a9), so a repeat can be a 304 before any SQL (webapp.http_cache).
+    versioned: bool = True
     extra: dict = field(default_factory=dict)
 
 
@@ -120,6 +127,28 @@ LAYERS: dict[str, Layer] = {
             # A route without a community (a team of the whole subdistrict) is read by the
             # roles that read everywhere, as its panel and the OGC API have it.
             read_scope=(Action.READ_PATROL_ROUTES, "t.community_id"),
+        ),
+        Layer(
+            "collection_progress",
+            "采集进度",
+            "grid",
+            "geojson",
+            12,
+            # Houses with their occupants on record over all houses, per grid (一标三实).
+            ("t.id", "t.name", "c.name AS community", "p.houses", "p.recorded"),
+            joins=(
+                "JOIN community c ON c.id = t.community_id CROSS JOIN LATERAL"
+                " (SELECT count(*) AS houses,"
+                f" count(*) FILTER (WHERE {' '.join(COLLECTED_SQL.split())}) AS recorded"
+                " FROM house h WHERE h.grid_id = t.id) p"
+            ),
+            default_on=False,
+            panel_endpoint="register.grid_progress",
+            panel_arg="grid_id",
+            read_scope=(Action.READ_REGISTER, "t.community_id", "t.id"),
+            # Its figures follow houses and residences, which the register writes all day and
+            # which announce no version: each answer is computed (its ETag is its content's).
+            versioned=False,
         ),
         Layer(
             "blind_spot",

@@ -39,8 +39,8 @@ def scope_sql(user, layer: Layer) -> tuple[str, dict]:
     parameters; "TRUE" for a layer every map reader reads whole."""
     if layer.read_scope is None:
         return "TRUE", {}
-    action, community_column = layer.read_scope
-    return access.rows_sql(user, action, community_column)
+    action, community_column, *grid_column = layer.read_scope
+    return access.rows_sql(user, action, community_column, *grid_column)
 
 
 def layer_sql(layer: Layer, scope: str = "TRUE") -> str:

@@ -20,6 +20,7 @@ from webapp.access import Action
 from webapp.crypto import blind_index
 from webapp.domain import idcard
 from webapp.domain.register import (
+    COLLECTED_SQL,
     CategoryGroup,
     UnitKind,
     collection_deadline,
@@ -421,11 +422,7 @@ class Progress:
         return self.recorded / self.houses if self.houses else 0.0
 
 
-# A house counts as collected once someone lives there on record, or it is confirmed 空置.
-COLLECTED = """
-(h.use = '空置' OR EXISTS (SELECT 1 FROM residence r WHERE r.house_id = h.id
-                           AND r.moved_out IS NULL))
-"""
+COLLECTED = COLLECTED_SQL
 
 
 def grid_progress(session: Session, user) -> list[Progress]:

@@ -4,7 +4,10 @@
  */
 
 import { gm } from "./state.js";
-import { STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES, EVENT_STATE_COLORS } from "./styles.js";
+import {
+  STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES, EVENT_STATE_COLORS, COLLECTION_BANDS,
+  COLLECTION_EMPTY,
+} from "./styles.js";
 import { refreshGeojson } from "./layers.js";
 import { shape } from "./picking.js";
 
@@ -68,6 +71,10 @@ function addLegend() {
     const events = gm.config.events ? Object.entries(EVENT_STATE_COLORS)
       .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>事件${s}</li>`).join("") +
       '<li><i class="dot halo"></i>事件超时(红圈)</li>' : "";
+    const collection = gm.config.layers.some((def) => def.key === "collection_progress")
+      ? COLLECTION_BANDS.map(([, c, band]) => `<li><i class="sq" style="background:${c}"></i>采集进度${band}</li>`)
+        .join("") + `<li><i class="sq" style="background:${COLLECTION_EMPTY}"></i>采集进度:未登记房屋</li>`
+      : "";
     const cats = Object.entries(CATEGORY_COLORS)
       .map(([s, c]) => `<li><i class="sq" style="background:${c}"></i>${s}</li>`).join("");
     // Folded on the working screen (it would cover the map's corner), open on the wall.
@@ -84,6 +91,7 @@ function addLegend() {
       <li><i class="sq" style="background:#38bdf8"></i>监控视域(灰色:离线/故障不计)</li>
       <li><i class="ln" style="border-color:#dc2626"></i>监控盲区(未被在线监控覆盖)</li>
       <li><i class="ln" style="border-color:#7c3aed"></i>巡逻路线(虚线为车巡)</li>
+      ${collection}
       ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
       ${events}
     </ul></details>`;

@@ -58,6 +58,20 @@ export function overlayStyle(f) {
   return { color: "#dc2626", weight: 4, dashArray: "6 4", opacity: 0.9 };
 }
 
+// 采集进度 (houses collected over all houses, per grid): one colour per band, red the laggards
+// (under 80 %, as the register's progress page lists them). Shared with the legend.
+export const COLLECTION_BANDS = [
+  [0.95, "#15803d", "≥95%"], [0.8, "#84cc16", "80%–95%"], [0.5, "#f59e0b", "50%–80%"],
+  [0, "#dc2626", "<50%"],
+];
+export const COLLECTION_EMPTY = "#94a3b8";
+
+function collectionColor(p) {
+  if (!p.houses) return COLLECTION_EMPTY;
+  const share = p.recorded / p.houses;
+  return COLLECTION_BANDS.find(([floor]) => share >= floor)[1];
+}
+
 export const STYLES = {
   subdistrict: () => ({ color: "#7c3aed", weight: 3, dashArray: "8 6", fill: false }),
   community: (f) => {
@@ -68,6 +82,9 @@ export const STYLES = {
     };
   },
   grid: () => ({ color: "#2563eb", weight: 1.2, fillColor: "#2563eb", fillOpacity: 0.04 }),
+  collection_progress: (f) => ({
+    color: "#ffffff", weight: 1, fillColor: collectionColor(f.properties), fillOpacity: 0.55,
+  }),
   compound: () => ({ color: "#d97706", weight: 1, fillColor: "#fbbf24", fillOpacity: 0.18 }),
   place: () => ({ color: PLACE_COLOR, weight: 1.5, fillColor: PLACE_COLOR, fillOpacity: 0.15 }),
   road: (f) => ({
@@ -93,6 +110,7 @@ export const STYLES = {
 
 export const PANE_OF = {
   subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
+  collection_progress: "gm-grids",
   compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
   gap: "gm-highlight", sector: "gm-circles", patrol_route: "gm-lines", blind_spot: "gm-highlight",
 };
