@@ -164,6 +164,32 @@ def test_layer_counts_equal_select_count(logged_in, connection):
             )
 
 
+@pytest.mark.parametrize(
+    ("username", "routes", "grids"),
+    [
+        ("center", "TRUE", "TRUE"),
+        ("community", "community_id = :c", "community_id = :c"),
+        ("grid", "FALSE", "id = :g"),
+    ],
+)
+def test_layers_read_by_area_count_what_the_user_may_read(
+    client, auth, connection, username, routes, grids
+):
+    """Patrol routes and 采集进度 count the reader's rows, not the subdistrict's."""
+    auth.login(username)
+    c, g = connection.execute(
+        text("SELECT community_id, grid_id FROM app_user WHERE username = :u"), {"u": username}
+    ).one()
+    counts = client.get("/api/layers/counts").get_json()
+    expected = {
+        "patrol_route": f"SELECT count(*) FROM patrol_route WHERE {routes}",
+        "collection_progress": f"SELECT count(*) FROM grid WHERE {grids}",
+    }
+    for key, sql in expected.items():
+        assert counts[key] == connection.execute(text(sql), {"c": c, "g": g}).scalar(), key
+    assert counts["grid"] == connection.execute(text("SELECT count(*) FROM grid")).scalar()
+
+
 def test_large_tables_are_counted_from_statistics(logged_in, connection, monkeypatch):
     from webapp.map import queries as map_queries
 

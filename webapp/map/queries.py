@@ -262,19 +262,25 @@ def sectors(session: Session | Connection, bbox: BBox) -> dict:
 EXACT_COUNT_LIMIT = 100_000
 
 
-def layer_counts(session: Session) -> dict:
+def layer_counts(session: Session, user) -> dict:
     """Total features per layer, for the layer control; ``estimated`` names the layers whose
-    figure comes from the statistics (shown as 约 …)."""
-    parts = ", ".join(
-        f"(SELECT CASE WHEN c.reltuples >= :limit THEN c.reltuples::bigint"
-        f" ELSE (SELECT count(*) FROM {layer.table}) END"
-        f" FROM pg_class c WHERE c.oid = '{layer.table}'::regclass) AS {key}"
-        for key, layer in LAYERS.items()
-        if key not in DERIVED_LAYERS
-    )
-    counts = dict(
-        session.execute(text(f"SELECT {parts}"), {"limit": EXACT_COUNT_LIMIT}).mappings().one()
-    )
+    figure comes from the statistics (shown as 约 …). A layer read by area counts the rows
+    ``user`` may read (an exact count: such layers are small)."""
+    parts, params = [], {"limit": EXACT_COUNT_LIMIT}
+    for key, layer in LAYERS.items():
+        if key in DERIVED_LAYERS:
+            continue
+        if layer.read_scope is not None:
+            scope, scope_params = scope_sql(user, layer)
+            parts.append(f"(SELECT count(*) FROM {layer.table} t WHERE {scope}) AS {key}")
+            params.update(scope_params)
+            continue
+        parts.append(
+            f"(SELECT CASE WHEN c.reltuples >= :limit THEN c.reltuples::bigint"
+            f" ELSE (SELECT count(*) FROM {layer.table}) END"
+            f" FROM pg_class c WHERE c.oid = '{layer.table}'::regclass) AS {key}"
+        )
+    counts = dict(session.execute(text(f"SELECT {', '.join(parts)}"), params).mappings().one())
     counts["estimated"] = [key for key, n in counts.items() if n >= EXACT_COUNT_LIMIT]
     return counts
 

@@ -192,7 +192,7 @@ def circles():
 
 @bp.get("/api/layers/counts")
 def counts():
-    return jsonify(queries.layer_counts(get_session()))
+    return jsonify(queries.layer_counts(get_session(), current_user))
 
 
 @bp.get("/api/communities")
