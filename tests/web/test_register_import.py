@@ -133,9 +133,7 @@ def _people_in(connection, building: int) -> int:
     )
 
 
-def test_a_good_import_writes_every_row_with_stays_and_households(
-    client, auth, connection, area
-):
+def test_a_good_import_writes_every_row_with_stays_and_households(client, auth, connection, area):
     auth.login("grid")
     b = area["building"]
     first, second = _houses(connection, b)[:2]
@@ -172,16 +170,18 @@ def test_a_good_import_writes_every_row_with_stays_and_households(
     ).one()
     assert (person.sex, person.grid_id, person.moved_in) == ("男", area["grid"], date(2025, 3, 1))
     assert person.birth_date == date(1980, 1, 1)
-    audit = connection.execute(
-        text("SELECT summary FROM audit_log WHERE action = 'import' AND entity = 'person'")
-    ).scalars().all()
+    audit = (
+        connection.execute(
+            text("SELECT summary FROM audit_log WHERE action = 'import' AND entity = 'person'")
+        )
+        .scalars()
+        .all()
+    )
     assert any("导入实有人口 5 人" in s for s in audit)
 
 
 def _three_bad(b, houses, total: int) -> tuple[list[list], list[int]]:
-    rows = [
-        _row(b, houses[i % len(houses)], id_number(i), household=str(i)) for i in range(total)
-    ]
+    rows = [_row(b, houses[i % len(houses)], id_number(i), household=str(i)) for i in range(total)]
     # Row numbers in the sheet: the header is row 1.
     right = id_number(35)
     wrong_check = right[:17] + ("0" if right[17] != "0" else "1")
@@ -222,9 +222,7 @@ def test_ten_thousand_good_rows_import_within_half_a_minute(client, auth, connec
     auth.login("grid")
     b = area["building"]
     houses = _houses(connection, b)
-    rows = [
-        _row(b, houses[i % len(houses)], id_number(i), household=str(i)) for i in range(10_000)
-    ]
+    rows = [_row(b, houses[i % len(houses)], id_number(i), household=str(i)) for i in range(10_000)]
     started = time.monotonic()
     response = _upload(client, workbook(list(HEADERS), rows, SHEET_TITLE))
     seconds = time.monotonic() - started
@@ -258,8 +256,10 @@ def test_a_person_already_registered_is_a_duplicate(client, auth, connection, ar
     b = area["building"]
     house = _houses(connection, b)[0]
     living_id = connection.execute(
-        text("SELECT id FROM person WHERE household_id IS NOT NULL AND id_type = '居民身份证'"
-             " ORDER BY id LIMIT 1")
+        text(
+            "SELECT id FROM person WHERE household_id IS NOT NULL AND id_type = '居民身份证'"
+            " ORDER BY id LIMIT 1"
+        )
     ).scalar_one()
     # The test knows the number only encrypted: read it through the ORM.
     from webapp.models import Person
@@ -322,9 +322,7 @@ def test_a_house_not_registered_and_a_wrong_floor_name_their_columns(
         (workbook(list(HEADERS), []), "people.xlsx", "没有可导入的数据行"),
     ],
 )
-def test_a_file_that_cannot_be_read_is_refused_in_chinese(
-    client, auth, area, data, name, words
-):
+def test_a_file_that_cannot_be_read_is_refused_in_chinese(client, auth, area, data, name, words):
     auth.login("grid")
     response = _upload(client, data, name)
     assert response.status_code == 400
@@ -382,12 +380,16 @@ def test_the_export_is_whole_with_the_permission_masked_without_and_audited(
         assert row[HEADERS.index("姓名")].endswith("*")
         phone = row[HEADERS.index("联系电话")]
         assert phone is None or "*" in phone
-    summaries = connection.execute(
-        text(
-            "SELECT summary FROM audit_log WHERE action = 'export' AND entity = 'person'"
-            " ORDER BY id"
+    summaries = (
+        connection.execute(
+            text(
+                "SELECT summary FROM audit_log WHERE action = 'export' AND entity = 'person'"
+                " ORDER BY id"
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert [s.endswith("含个人信息)") for s in summaries[-2:]] == [True, False]
     assert "已脱敏" in summaries[-1]
 

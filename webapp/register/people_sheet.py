@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
 from openpyxl import load_workbook
 
 from gis.errors import UserError
@@ -53,21 +54,42 @@ class Column:
 
 COLUMNS = (
     Column("building_id", "楼栋编号", True, "楼栋的编号(数据管理“楼栋”列表或导出文件中可查到)。"),
-    Column("building_name", "楼栋名称", False, "可留空;填写时须与该编号的楼栋名称一致,用于核对。", width=16),
+    Column(
+        "building_name",
+        "楼栋名称",
+        False,
+        "可留空;填写时须与该编号的楼栋名称一致,用于核对。",
+        width=16,
+    ),
     Column("unit", "单元", True, "数字,如 2。"),
     Column("floor", "楼层", True, "数字,如 5;须与已登记房屋的楼层一致。"),
     Column("room", "室号", True, "如 502,须为该楼栋已登记的房屋。", code=True),
-    Column("household", "户号", False, "同一房屋中户号相同的人为一户;留空则该房屋中未填户号的人为一户。", code=True),
+    Column(
+        "household",
+        "户号",
+        False,
+        "同一房屋中户号相同的人为一户;留空则该房屋中未填户号的人为一户。",
+        code=True,
+    ),
     Column("name", "姓名", True, f"最多 {MAX_NAME} 字。"),
-    Column("id_type", "证件类型", False, "居民身份证、护照、其他证件;留空为居民身份证。", code=True),
-    Column("id_number", "证件号码", True, "居民身份证按 GB 11643-1999 校验(含校验码)。", code=True, width=22),
+    Column(
+        "id_type", "证件类型", False, "居民身份证、护照、其他证件;留空为居民身份证。", code=True
+    ),
+    Column(
+        "id_number",
+        "证件号码",
+        True,
+        "居民身份证按 GB 11643-1999 校验(含校验码)。",
+        code=True,
+        width=22,
+    ),
     Column("sex", "性别", False, "男或女;居民身份证可留空(按号码第17位),填写时须与号码一致。"),
     Column("birth_date", "出生日期", False, "如 1988-06-15;居民身份证可留空,填写时须与号码一致。"),
     Column("relation", "与户主关系", True, "可选:" + "、".join(m.value for m in Relation) + "。"),
     Column("phone", "联系电话", False, "数字、空格、“+”“-”,7-20位。", code=True, width=16),
     Column("kind", "人口类别", True, "可选:" + "、".join(m.value for m in PersonKind) + "。"),
     Column("moved_in", "迁入日期", False, "如 2024-05-01;留空为今天。"),
-)  # fmt: skip
+)
 BY_KEY = {column.key: column for column in COLUMNS}
 HEADERS = tuple(column.header for column in COLUMNS)
 

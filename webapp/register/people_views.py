@@ -101,14 +101,14 @@ def people_import_upload():
         status = 422
     else:
         status = 200
+    name = upload.filename[:80]
     record_request_event(
         action="import",
         entity="person",
         summary=(
-            f"导入实有人口 {report.written} 人、新增 {report.households} 户(文件 {upload.filename[:80]})"
+            f"导入实有人口 {report.written} 人、新增 {report.households} 户(文件 {name})"
             if not report.errors
-            else f"导入实有人口未执行:{report.total} 行中 {report.bad_rows} 行有错误"
-            f"(文件 {upload.filename[:80]})"
+            else f"导入实有人口未执行:{report.total} 行中 {report.bad_rows} 行有错误(文件 {name})"
         ),
         outcome="success" if not report.errors else "failure",
     )
