@@ -85,7 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .ogcapi import views as ogcapi_views
     from .patrol import views as patrol_views
     from .property import views as property_views
-    from .register import unit_views, visit_views  # noqa: F401  (routes on register_views.bp)
+    from .register import people_views, unit_views, visit_views  # noqa: F401  (on register bp)
     from .register import views as register_views
     from .security import personal
 

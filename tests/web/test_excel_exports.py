@@ -10,11 +10,12 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.helpers import HX, csrf_token
 from webapp import spreadsheet
 from webapp.entities.registry import ENTITIES
+from webapp.models import Person, User
 
 FORMULA = '=HYPERLINK("x")'
 YEAR = dt.date.today().year
@@ -24,6 +25,8 @@ EXCEL_ROUTES = {
     "/manage/<key>/export.xlsx": "test_an_entity_export_writes_formulas_as_text",
     "/manage/<key>/template.xlsx": "test_a_template_has_no_formula_and_text_code_columns",
     "/campaigns/export.xlsx": "test_the_campaign_ledger_writes_formulas_as_text",
+    "/register/people/export.xlsx": "test_the_people_export_writes_formulas_as_text",
+    "/register/people/template.xlsx": "test_the_people_export_writes_formulas_as_text",
 }
 
 
@@ -127,6 +130,40 @@ def test_the_campaign_ledger_writes_formulas_as_text(center, connection):
     names = [row[3] for row in rows if row[3].value == FORMULA]
     assert names and all(cell.data_type == "s" and cell.quotePrefix for cell in names)
     assert not [cell.coordinate for cell in _cells(book) if cell.data_type == "f"]
+
+
+def test_the_people_export_writes_formulas_as_text(client, auth, db):
+    """实有人口: a name typed as a formula stays text; ID numbers and phones are text codes; the
+    template's code columns are text too."""
+    auth.login("grid")
+    person = db.scalars(
+        select(Person)
+        .where(Person.household_id.is_not(None), Person.phone.is_not(None))
+        .join(User, User.grid_id == Person.grid_id)
+        .where(User.username == "grid")
+        .order_by(Person.id)
+    ).first()
+    person.name = FORMULA
+    db.commit()
+    book = _book(client.get("/register/people/export.xlsx"))
+    sheet = book["实有人口"]
+    header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    names = [
+        row[header.index("姓名")]
+        for row in sheet.iter_rows(min_row=2)
+        if row[header.index("姓名")].value == FORMULA
+    ]
+    assert names and all(cell.data_type == "s" and cell.quotePrefix for cell in names)
+    assert not [cell.coordinate for cell in _cells(book) if cell.data_type == "f"]
+    row = next(sheet.iter_rows(min_row=2, max_row=2))
+    for column in ("证件号码", "联系电话"):
+        assert sheet.column_dimensions[row[header.index(column)].column_letter].number_format == "@"
+    template = _book(client.get("/register/people/template.xlsx"))
+    assert not [cell.coordinate for cell in _cells(template) if cell.data_type == "f"]
+    sheet = template["实有人口"]
+    for cell in next(sheet.iter_rows(max_row=1)):
+        if any(word in cell.value for word in CODE_WORDS):
+            assert sheet.column_dimensions[cell.column_letter].number_format == "@", cell.value
 
 
 def test_the_writer_neutralises_every_formula_start_and_keeps_dates():
