@@ -104,8 +104,70 @@ VISIT_DEFAULTS = (
     VisitDefault("留守儿童", CategoryGroup.CARE, 14, "留守困难人员,每两周一次"),
     VisitDefault("残疾人", CategoryGroup.CARE, 30, "每月一次"),
     VisitDefault("低保", CategoryGroup.CARE, 30, "困难家庭,每月一次"),
+    VisitDefault("特困病人", CategoryGroup.CARE, 14, "「五必访」特困病人,每两周一次"),
+    VisitDefault("下岗失业", CategoryGroup.CARE, 90, "「六必访」下岗失业人员,每季度一次"),
 )
 CATEGORIES = {d.category: d for d in VISIT_DEFAULTS}
+
+
+# ---- 三必到、五必访 (and a second plan's 六必访) -------------------------------------------------
+# 「实行“三必到、五必访”,做到居民有突发事件必到、有不满情绪必到、有家庭纠纷必到,困难家庭必访、
+# 特困病人必访、留守困难人员必访、刑释解教人员必访、孤寡老人必访」; the second plan's 「六必访」
+# names 家有困难、矛盾纠纷、下岗失业人员、重大疾病患者、劳教释放人员、孤寡老人.
+#
+# 必访 items are people: those carrying one of the item's categories, visited at the category's
+# frequency. 必到 items (and 六必访's 矛盾纠纷) are events: an open event of the kind the item
+# names, in the area, is a place a worker must go. A visit records which items it answered.
+
+
+class Checklist(StrEnum):
+    MUST_ATTEND = "三必到"
+    FIVE_VISITS = "五必访"
+    SIX_VISITS = "六必访"
+
+
+class EventTrigger(StrEnum):
+    URGENT = "urgent"  # 紧急 or 特急 events
+    DISCONTENT = "discontent"  # disputes graded 红 or 橙 (the risk of escalation)
+    FAMILY_DISPUTE = "family"  # 婚姻家庭纠纷
+    DISPUTE = "dispute"  # any 矛盾纠纷
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    checklist: Checklist
+    name: str
+    categories: tuple[str, ...] = ()
+    trigger: EventTrigger | None = None
+
+    @property
+    def label(self) -> str:
+        """How a visit's record names it: 五必访·孤寡老人."""
+        return f"{self.checklist.value}·{self.name}"
+
+
+CHECKLIST = (
+    ChecklistItem(Checklist.MUST_ATTEND, "突发事件", trigger=EventTrigger.URGENT),
+    ChecklistItem(Checklist.MUST_ATTEND, "不满情绪", trigger=EventTrigger.DISCONTENT),
+    ChecklistItem(Checklist.MUST_ATTEND, "家庭纠纷", trigger=EventTrigger.FAMILY_DISPUTE),
+    ChecklistItem(Checklist.FIVE_VISITS, "困难家庭", ("低保",)),
+    ChecklistItem(Checklist.FIVE_VISITS, "特困病人", ("特困病人",)),
+    ChecklistItem(Checklist.FIVE_VISITS, "留守困难人员", ("留守儿童",)),
+    ChecklistItem(Checklist.FIVE_VISITS, "刑释解教人员", ("刑满释放", "社区矫正")),
+    ChecklistItem(Checklist.FIVE_VISITS, "孤寡老人", ("独居老人",)),
+    ChecklistItem(Checklist.SIX_VISITS, "家有困难", ("低保", "残疾人")),
+    ChecklistItem(Checklist.SIX_VISITS, "矛盾纠纷", trigger=EventTrigger.DISPUTE),
+    ChecklistItem(Checklist.SIX_VISITS, "下岗失业人员", ("下岗失业",)),
+    ChecklistItem(Checklist.SIX_VISITS, "重大疾病患者", ("特困病人", "严重精神障碍")),
+    ChecklistItem(Checklist.SIX_VISITS, "劳教释放人员", ("刑满释放",)),
+    ChecklistItem(Checklist.SIX_VISITS, "孤寡老人", ("独居老人",)),
+)
+CHECKLIST_LABELS = frozenset(item.label for item in CHECKLIST)
+
+
+def checklist_items_for(categories: set[str]) -> list[ChecklistItem]:
+    """The 必访 items a person's categories put them under (a visit's reasons, ticked first)."""
+    return [item for item in CHECKLIST if set(item.categories) & categories]
 
 
 def due_on(last_visit: date | None, since: date, every_days: int) -> date:

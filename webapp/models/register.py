@@ -25,10 +25,12 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.crypto import EncryptedString
 from webapp.domain.register import (
+    CHECKLIST,
     CategoryGroup,
     HouseUse,
     IdType,
@@ -231,11 +233,21 @@ class Visit(InGrid, Base):
     __table_args__ = (
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat"),
         CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon"),
+        CheckConstraint(
+            "reasons <@ ARRAY["
+            + ", ".join(f"'{item.label}'" for item in CHECKLIST)
+            + "]::varchar[]",
+            name="reasons_choice",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     visited_on: Mapped[date] = mapped_column(Date)
+    # 走访事由: the 三必到 / 五必访 / 六必访 items the visit answered (webapp.domain.register).
+    reasons: Mapped[list[str]] = mapped_column(
+        ARRAY(String(20)), server_default=text("'{}'::varchar[]"), comment="走访事由"
+    )
     visitor: Mapped[str] = mapped_column(String(50))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     lat: Mapped[float | None] = mapped_column(Float)

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import re
 
-from wtforms import DateField, FloatField, IntegerField, StringField
+from wtforms import DateField, FloatField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp import clock
 from webapp.domain import creditcode, idcard
-from webapp.domain.register import HouseUse, IdType, PersonKind, Relation, Sex, UnitKind
+from webapp.domain.register import (
+    CHECKLIST_LABELS,
+    HouseUse,
+    IdType,
+    PersonKind,
+    Relation,
+    Sex,
+    UnitKind,
+)
 from webapp.forms import CheckedForm, no_markup, strip
 
 TEXT = "不能包含“<”或“>”。"
@@ -135,6 +143,13 @@ class VisitForm(CheckedForm):
     notes = _text("走访情况", 500, required=True)
     lat = FloatField(validators=[Optional(), NumberRange(-90, 90, "定位纬度无效。")])
     lon = FloatField(validators=[Optional(), NumberRange(-180, 180, "定位经度无效。")])
+    # 走访事由: items of 三必到 / 五必访 / 六必访 (each a checkbox named "reasons").
+    reasons = SelectMultipleField(validate_choice=False)
+
+    def validate_reasons(self, field) -> None:
+        unknown = [v for v in field.data or [] if v not in CHECKLIST_LABELS]
+        if unknown:
+            raise ValidationError(f"走访事由“{unknown[0][:20]}”不在三必到、五必访、六必访之列。")
 
 
 class UnitForm(CheckedForm):

@@ -15,15 +15,22 @@ from webapp.access import Action
 from webapp.auditing import record_request_event
 from webapp.db import get_session
 from webapp.domain import idcard
-from webapp.domain.register import MIN_SOCIAL_ORGANISATIONS, CategoryGroup
+from webapp.domain.register import (
+    CHECKLIST,
+    MIN_SOCIAL_ORGANISATIONS,
+    CategoryGroup,
+    Checklist,
+    checklist_items_for,
+)
 from webapp.map.shell import map_page
 from webapp.models import Grid, Person, PersonCategory, Visit, VisitFrequency
 
-from . import queries, workbench  # noqa: F401 - registers the 工作台's visits section
+from . import checklists, queries, workbench  # noqa: F401 - registers the 工作台's section
 from .forms import VisitForm
 from .views import bp, require_area
 
 PHOTO_NAME_MAX = 120
+REASON_ORDER = [item.label for item in CHECKLIST]
 
 
 def _person(person_id: int) -> Person:
@@ -69,6 +76,8 @@ def _care_page(p: Person, *, saved="", error="", status=200, audit=False):
         max_distance=current_app.config["VISIT_MAX_DISTANCE_M"],
         today=clock.today(),
         special=CategoryGroup.SPECIAL,
+        checklists=[(c, [i for i in CHECKLIST if i.checklist is c]) for c in Checklist],
+        suggested={i.label for i in checklist_items_for({c.category for c in p.categories})},
         saved=saved,
         error=error,
     )
@@ -153,6 +162,7 @@ def record_visit(person_id: int):
             distance_m=distance,
             located=distance is not None,
             notes=form.notes.data,
+            reasons=sorted(set(form.reasons.data or []), key=REASON_ORDER.index),
             photo_name=checked.file_name[:PHOTO_NAME_MAX] if checked else None,
             photo_stored=stored,
             community_id=p.community_id,
@@ -210,6 +220,23 @@ def due():
         workers=queries.by_worker(items),
         overdue=sum(1 for i in items if i.overdue),
         today=today,
+    )
+
+
+@bp.get("/checklists")
+def checklist():
+    """三必到、五必访 (六必访) in the user's area: the people each 必访 item covers and the
+    overdue among them, the open events each 必到 item names, and the visits recorded for each."""
+    access.require(current_user, Action.RECORD_VISITS)
+    today = clock.today()
+    items = checklists.figures(get_session(), current_user, today)
+    return map_page(
+        "register/checklists.html",
+        push_url=url_for("register.checklist"),
+        groups=[(c, [f for f in items if f.item.checklist is c]) for c in Checklist],
+        today=today,
+        recent_days=checklists.RECENT_DAYS,
+        events_url="/events/{id}",  # the event panel (webapp/events/views.py)
     )
 
 
