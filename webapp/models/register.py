@@ -81,6 +81,14 @@ class House(InGrid, Versioned, Base):
     landlord_phone: Mapped[str | None] = mapped_column(
         EncryptedString(300), comment="房东电话,加密存储"
     )
+    # The landlord as a person (以房管人): their ID number, and its blind index, which finds
+    # them in the register when they are registered here, and their rentals from their record.
+    landlord_id_number: Mapped[str | None] = mapped_column(
+        EncryptedString(300), comment="房东证件号码,加密存储"
+    )
+    landlord_id_index: Mapped[str | None] = mapped_column(
+        String(BLIND_INDEX_LENGTH), index=True, comment="房东证件号码盲索引"
+    )
     contract_start: Mapped[date | None] = mapped_column(Date, comment="租赁合同起")
     contract_end: Mapped[date | None] = mapped_column(Date, comment="租赁合同止")
 

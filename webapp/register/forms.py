@@ -20,6 +20,7 @@ from webapp.domain.register import (
     UnitKind,
 )
 from webapp.forms import CheckedForm, no_markup, strip
+from webapp.security.personal import unchanged
 
 TEXT = "不能包含“<”或“>”。"
 PHONE = re.compile(r"^[0-9+\-\s]{7,20}$")
@@ -39,7 +40,9 @@ def _choice(label: str, enum, *, optional: bool = False) -> StringField:
 
 
 def _phone(_form, field) -> None:
-    if field.data and not PHONE.match(field.data):
+    """A phone number, or the mask an edit form shows back unchanged (which keeps the stored
+    number: the views save only a number that is not a mask)."""
+    if field.data and not unchanged(field.data) and not PHONE.match(field.data):
         raise ValidationError("电话号码只能包含数字、空格、“+”“-”,7-20位。")
 
 
@@ -80,6 +83,7 @@ class HouseForm(CheckedForm):
     use = _choice("用途", HouseUse)
     landlord = _text("房东", 30)
     landlord_phone = StringField("房东电话", filters=[strip], validators=[Optional(), _phone])
+    landlord_id_number = StringField("房东证件号码", filters=[strip], validators=[Optional()])
     contract_start = DateField("合同起", validators=[Optional()])
     contract_end = DateField("合同止", validators=[Optional()])
     version = IntegerField(validators=[Optional()])
@@ -87,6 +91,16 @@ class HouseForm(CheckedForm):
     def validate_contract_end(self, field) -> None:
         if field.data and self.contract_start.data and field.data < self.contract_start.data:
             raise ValidationError("租赁合同止日不能早于起日。")
+
+    def validate_landlord_id_number(self, field) -> None:
+        """A resident ID (GB 11643, the check digit named when wrong); a masked value shown
+        back unchanged keeps the stored one."""
+        if unchanged(field.data):
+            return
+        try:
+            field.data = idcard.parse(field.data, clock.today()).number
+        except idcard.IdNumberError as err:
+            raise ValidationError(f"房东证件号码:{err.message}") from None
 
     def validate_landlord(self, field) -> None:
         if self.use.data == HouseUse.RENTED and not field.data:

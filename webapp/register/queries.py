@@ -22,6 +22,7 @@ from webapp.domain import idcard
 from webapp.domain.register import (
     COLLECTED_SQL,
     CategoryGroup,
+    HouseUse,
     UnitKind,
     collection_deadline,
     due_on,
@@ -173,6 +174,33 @@ def find_by_id_number(session: Session, user, number: str) -> Person | None:
             Person.id_index == id_key(number), in_scope(user, Action.READ_REGISTER, Person)
         )
     ).first()
+
+
+def landlord_of(session: Session, user, house: House) -> Person | None:
+    """The rental's landlord as a registered person of the user's area, if they are one."""
+    if not house.landlord_id_index:
+        return None
+    return session.scalars(
+        select(Person).where(
+            Person.id_index == house.landlord_id_index,
+            in_scope(user, Action.READ_REGISTER, Person),
+        )
+    ).first()
+
+
+def rentals_of(session: Session, user, person: Person) -> list[House]:
+    """The houses of the user's area that ``person`` lets as landlord (以房管人)."""
+    return list(
+        session.scalars(
+            select(House)
+            .where(
+                House.landlord_id_index == person.id_index,
+                House.use == HouseUse.RENTED.value,
+                in_scope(user, Action.READ_REGISTER, House),
+            )
+            .order_by(House.id)
+        )
+    )
 
 
 def find_by_name(session: Session, user, query: str) -> tuple[list[Person], str]:

@@ -33,7 +33,11 @@ bp = Blueprint("register", __name__, url_prefix="/register")
 REVEALABLE = {
     "person": (Person, "实有人口", {"name": "姓名", "id_number": "证件号码", "phone": "电话"}),
     "unit": (OrgUnit, "实有单位", {"contact": "联系人", "phone": "联系电话"}),
-    "house": (House, "房屋", {"landlord": "房东", "landlord_phone": "房东电话"}),
+    "house": (
+        House,
+        "房屋",
+        {"landlord": "房东", "landlord_phone": "房东电话", "landlord_id_number": "房东证件号码"},
+    ),
 }
 STALE = "保存未执行:该记录已被他人修改。请刷新后核对再保存。"
 
@@ -140,6 +144,11 @@ def _save_house(form: HouseForm, b: Building, house: House, *, created: bool):
         house.landlord_phone = form.landlord_phone.data
     elif not rented:
         house.landlord_phone = None
+    if rented and form.landlord_id_number.data and "*" not in form.landlord_id_number.data:
+        house.landlord_id_number = form.landlord_id_number.data
+        house.landlord_id_index = queries.id_key(form.landlord_id_number.data)
+    elif not rented or not form.landlord_id_number.data:
+        house.landlord_id_number = house.landlord_id_index = None
     house.contract_start = form.contract_start.data if rented else None
     house.contract_end = form.contract_end.data if rented else None
     session.add(house)
@@ -173,6 +182,7 @@ def _house_form(form, b: Building, house: House | None, *, status: int = 200, er
     if house is not None and request.method == "GET":
         form.version.data = house.version
         form.landlord_phone.data = mask_phone(house.landlord_phone) or ""
+        form.landlord_id_number.data = idcard.mask(house.landlord_id_number) or ""
     return map_page(
         "register/house_form.html",
         status=status,
@@ -203,6 +213,8 @@ def _house_page(h: House, *, saved: str = "", error: str = "", status: int = 200
         households=[(hh, [r for r in residents if r.household_id == hh.id]) for hh in h.households],
         landlord=idcard.mask_name(h.landlord),
         landlord_phone=mask_phone(h.landlord_phone),
+        landlord_id_number=idcard.mask(h.landlord_id_number),
+        landlord_person=queries.landlord_of(session, current_user, h),
         may_write=access.may(
             current_user, Action.WRITE_REGISTER, community_id=h.community_id, grid_id=h.grid_id
         ),
@@ -325,6 +337,7 @@ def _person_page(p: Person, *, saved: str = "", error: str = "", status: int = 2
         resident=queries.Resident.of(p),
         phone=mask_phone(p.phone) or "",
         stays=queries.residences(session, p.id),
+        rentals=queries.rentals_of(session, current_user, p),
         household=p.household,
         may_write=access.may(current_user, Action.WRITE_REGISTER, **area),
         may_reveal=access.may(current_user, Action.REVEAL_PERSONAL, **area),
