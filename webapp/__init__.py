@@ -65,8 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import views as auth_views
     from .boundaries import views as boundary_views
     from .campaigns import attachment_views
-    from .charts import views as chart_views
     from .campaigns import views as campaign_views
+    from .charts import views as chart_views
     from .entities import transfer_views
     from .entities import views as entity_views
     from .events import category_views as event_category_views
