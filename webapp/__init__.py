@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .boundaries import views as boundary_views
     from .campaigns import attachment_views
     from .campaigns import views as campaign_views
+    from .charts import views as chart_views
     from .entities import transfer_views
     from .entities import views as entity_views
     from .events import category_views as event_category_views
@@ -93,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth_views.bp,
         health_views.bp,
         home_views.bp,
+        chart_views.bp,
         map_views.bp,
         lookup_views.bp,
         entity_views.bp,

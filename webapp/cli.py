@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from . import clitools, config, crypto, hooks, migrate
 from .boundaries.cli import boundaries
+from .charts.cli import cameras
 from .circles.cli import circles
 from .db import make_engine
 from .hotline.cli import hotline
@@ -366,6 +367,7 @@ def worker(nice: int, once: bool) -> None:
 
 
 main.add_command(boundaries)
+main.add_command(cameras)
 main.add_command(circles)
 main.add_command(roads)
 main.add_command(hotline)

@@ -11,7 +11,8 @@ This seeds, deterministically from ``seed`` and relative to ``today``:
 - one weekly route per patrol team through four stops of its community;
 - a week of 巡查打卡 walks of three grid workers (webapp.demo.walks), when the demo accounts
   exist (the CLI creates them first).
-- a year of grid events up to now (webapp.demo.events, by COPY).
+- a year of grid events up to now (webapp.demo.events, by COPY);
+- 90 days of daily camera snapshots (webapp.demo.cameras) for the 在线率 chart.
 
 Written through the ORM (the models' checks apply) in the caller's transaction.
 """
@@ -55,6 +56,7 @@ PATHS = [
 def seed_activity(session: Session, today: date | None = None, seed: int = 2021) -> dict[str, int]:
     """Seed campaigns, property ratings, patrol routes and walks; return how many of each."""
     from webapp import clock
+    from webapp.demo.cameras import seed_camera_history
     from webapp.demo.walks import seed_walks
 
     # Walks end before "now": the app's clock, or the evening of the day asked for.
@@ -67,6 +69,7 @@ def seed_activity(session: Session, today: date | None = None, seed: int = 2021)
         "routes": _routes(session, rng),
         # Its own generator: the walks do not change what the seed gives the rest.
         "walks": seed_walks(session, now, random.Random(seed + 1)),
+        "camera_snapshots": seed_camera_history(session, today, random.Random(seed + 2)),
     }
     session.flush()
     # The events' times are relative to the clock's now (some open, some overdue by it).

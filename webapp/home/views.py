@@ -1,6 +1,7 @@
 from flask import Blueprint
 from flask_login import current_user, login_required
 
+from webapp import clock
 from webapp.db import get_session
 from webapp.render import page
 
@@ -14,4 +15,8 @@ bp = Blueprint("home", __name__)
 def index():
     """The overview of the user's own area (the subdistrict for the center)."""
     session = get_session()
-    return page("home/index.html", overview=overview(session, area_of(session, current_user)))
+    return page(
+        "home/index.html",
+        overview=overview(session, area_of(session, current_user)),
+        year=clock.today().year,
+    )

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from gis.bbox import BoundsError, check_tile, parse_bbox, parse_zoom
 from gis.circles import PROFILES, get_profile
+from webapp import clock
 from webapp.db import get_session, read
 from webapp.home.queries import overview
 from webapp.render import page, wants_fragment
@@ -129,6 +130,7 @@ def bigscreen():
         map=map_components(bigscreen=True),
         overview=overview(get_session()),
         updated=datetime.now(),
+        year=clock.today().year,
     )
 
 

@@ -3,7 +3,7 @@
 from .area import Community, Grid, Subdistrict
 from .audit import AuditEntry
 from .base import SRID, Base
-from .cameras import Camera, CameraMaintenance
+from .cameras import Camera, CameraMaintenance, CameraSnapshot
 from .campaigns import (
     Campaign,
     CampaignEvent,
@@ -44,6 +44,7 @@ __all__ = [
     "Building",
     "Camera",
     "CameraMaintenance",
+    "CameraSnapshot",
     "Campaign",
     "CampaignEvent",
     "CatchmentMethod",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -105,3 +106,31 @@ class CameraMaintenance(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     camera: Mapped[Camera] = relationship(back_populates="maintenance")
+
+
+class CameraSnapshot(Base):
+    """每日监控快照: how many cameras of one grid were in one state on one day.
+
+    Taken once a day (``gridmap cameras snapshot``, run by deploy/gridmap-snapshot.timer) so the
+    charts can show 在线率 over time; ``camera`` itself only knows the state now. A later run on
+    the same day replaces that day's rows. A deleted grid or community keeps its history with
+    the key set to NULL.
+    """
+
+    __tablename__ = "camera_snapshot"
+    __table_args__ = (
+        UniqueConstraint("taken_on", "grid_id", "state", name="uq_camera_snapshot"),
+        choice_check("state", CameraState),
+        CheckConstraint("cameras > 0 AND connected BETWEEN 0 AND cameras", name="counts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_on: Mapped[date] = mapped_column(Date, comment="快照日期(北京时间)")
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community.id", ondelete="SET NULL"), index=True
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(4))
+    cameras: Mapped[int] = mapped_column(Integer)
+    connected: Mapped[int] = mapped_column(Integer, comment="其中已接入雪亮工程")
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
