@@ -4,7 +4,7 @@
 The unique (taken_on, grid_id, state) also serves the charts' range scans by date.
 
 Revision ID: e2f3a4b5c6d7
-Revises: a7c8d9e0f1b2
+Revises: d3e4f5a6b7c9 (first a7c8d9e0f1b2; re-chained after merging main)
 Create Date: 2026-12-08 09:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e2f3a4b5c6d7"
-down_revision: str | None = "a7c8d9e0f1b2"
+down_revision: str | None = "d3e4f5a6b7c9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
