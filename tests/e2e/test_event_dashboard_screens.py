@@ -84,3 +84,39 @@ def test_the_big_screen_shows_event_tiles(page, live_server, tmp_path):
     expect(tiles).to_contain_text("超时事件")
     expect(tiles.locator('[data-kpi="on_time_rate"]')).to_have_text(re.compile(r"^\d+\.\d%$"))
     page.screenshot(path=str(shots(tmp_path) / "bigscreen.png"))
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
+def test_the_big_screens_map_fits_the_subdistrict_and_its_legend_covers_no_feature(
+    page, live_server, size
+):
+    """The map shows the whole subdistrict as large as its area allows (quarter zoom steps),
+    and the legend sits in its own strip, listing the layers on the map."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    login(page, "center")
+    page.goto("/bigscreen")
+    page.wait_for_function(
+        "window.gridmap && gridmap.map && document.querySelector('#bs-legend .gm-legend')"
+    )
+    fit = page.evaluate(
+        """() => {
+          const m = gridmap.map, [w, s, e, n] = gridmap.config.startBounds;
+          const a = m.latLngToContainerPoint([n, w]), b = m.latLngToContainerPoint([s, e]);
+          const size = m.getSize();
+          const map = m.getContainer().getBoundingClientRect();
+          const legend = document.querySelector('#bs-legend').getBoundingClientRect();
+          return {
+            share: Math.max((b.x - a.x) / size.x, (b.y - a.y) / size.y),
+            inside: a.x >= -1 && a.y >= -1 && b.x <= size.x + 1 && b.y <= size.y + 1,
+            overlap: !(legend.top >= map.bottom || legend.bottom <= map.top
+                       || legend.left >= map.right || legend.right <= map.left),
+            entries: [...document.querySelectorAll('#bs-legend li:not([hidden])')]
+              .map((li) => li.dataset.legend),
+          };
+        }"""
+    )
+    assert fit["inside"] and fit["share"] > 0.8, fit  # a quarter step is 2^0.25 = 1.19
+    assert not fit["overlap"], fit
+    # Entries of the layers on the map only: 采集进度 and 巡逻路线 are off on the wall.
+    assert "camera" in fit["entries"] and "collection_progress" not in fit["entries"]
+    assert "patrol_route" not in fit["entries"]

@@ -62,43 +62,75 @@ export function showCounts() {
   });
 }
 
-function addLegend() {
-  const legend = L.control({ position: "bottomright" });
-  legend.onAdd = function () {
-    const div = L.DomUtil.create("div", "gm-legend");
-    const states = Object.entries(STATE_COLORS)
-      .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>监控${s}</li>`).join("");
-    const events = gm.config.events ? Object.entries(EVENT_STATE_COLORS)
-      .map(([s, c]) => `<li><i class="dot" style="background:${c}"></i>事件${s}</li>`).join("") +
-      '<li><i class="dot halo"></i>事件超时(红圈)</li>' : "";
-    const collection = gm.config.layers.some((def) => def.key === "collection_progress")
-      ? COLLECTION_BANDS.map(([, c, band]) => `<li><i class="sq" style="background:${c}"></i>采集进度${band}</li>`)
-        .join("") + `<li><i class="sq" style="background:${COLLECTION_EMPTY}"></i>采集进度:未登记房屋</li>`
-      : "";
-    const cats = Object.entries(CATEGORY_COLORS)
-      .map(([s, c]) => `<li><i class="sq" style="background:${c}"></i>${s}</li>`).join("");
-    // Folded on the working screen (it would cover the map's corner), open on the wall.
-    div.innerHTML = `<details${gm.config.bigscreen ? " open" : ""}><summary>图例</summary><ul>
-      <li><i class="ln" style="border-color:#b42318"></i>社区边界</li>
-      <li><i class="ln" style="border-color:#2563eb"></i>网格</li>
-      <li><i class="sq" style="background:#fbbf24"></i>住宅小区</li>
-      <li><i class="sq" style="background:#94a3b8"></i>楼栋</li>
-      ${states}<li><i class="dot ring"></i>未接入雪亮工程</li>
-      <li><i class="sq" style="background:#1d4ed8"></i>警务室</li>${cats}
-      <li><i class="sq" style="background:${PLACE_COLOR}"></i>重点场所</li>
-      <li><i class="sq" style="background:#a3e635"></i>8/15分钟服务圈(沿街道步行;虚线为直线估算)</li>
-      <li><i class="sq" style="background:#ef4444"></i>服务缺口:15分钟内无所选设施的楼栋</li>
-      <li><i class="sq" style="background:#38bdf8"></i>监控视域(灰色:离线/故障不计)</li>
-      <li><i class="ln" style="border-color:#dc2626"></i>监控盲区(未被在线监控覆盖)</li>
-      <li><i class="ln" style="border-color:#7c3aed"></i>巡逻路线(虚线为车巡)</li>
-      ${collection}
-      ${gm.config.ownArea ? '<li><i class="ln" style="border-color:#f97316"></i>本人辖区</li>' : ""}
-      ${events}
-    </ul></details>`;
-    L.DomEvent.disableClickPropagation(div);
-    return div;
+// Each legend entry names the layer it explains: an entry shows while its layer is on the map.
+function legendEntries() {
+  const item = (layer, mark, text) => `<li data-legend="${layer}">${mark}${text}</li>`;
+  const sq = (c) => `<i class="sq" style="background:${c}"></i>`;
+  const ln = (c) => `<i class="ln" style="border-color:${c}"></i>`;
+  const dot = (c) => `<i class="dot" style="background:${c}"></i>`;
+  return [
+    item("community", ln("#b42318"), "社区边界"),
+    item("grid", ln("#2563eb"), "网格"),
+    item("compound", sq("#fbbf24"), "住宅小区"),
+    item("building", sq("#94a3b8"), "楼栋"),
+    ...Object.entries(STATE_COLORS).map(([s, c]) => item("camera", dot(c), `监控${s}`)),
+    item("camera", '<i class="dot ring"></i>', "未接入雪亮工程"),
+    item("police_room", sq("#1d4ed8"), "警务室"),
+    ...Object.entries(CATEGORY_COLORS).map(([s, c]) => item("facility", sq(c), s)),
+    item("place", sq(PLACE_COLOR), "重点场所"),
+    item("circle", sq("#a3e635"), "8/15分钟服务圈(沿街道步行;虚线为直线估算)"),
+    item("gap", sq("#ef4444"), "服务缺口:15分钟内无所选设施的楼栋"),
+    item("sector", sq("#38bdf8"), "监控视域(灰色:离线/故障不计)"),
+    item("blind_spot", ln("#dc2626"), "监控盲区(未被在线监控覆盖)"),
+    item("patrol_route", ln("#7c3aed"), "巡逻路线(虚线为车巡)"),
+    ...COLLECTION_BANDS.map(([, c, band]) => item("collection_progress", sq(c), `采集进度${band}`)),
+    item("collection_progress", sq(COLLECTION_EMPTY), "采集进度:未登记房屋"),
+    gm.config.ownArea ? item("own", ln("#f97316"), "本人辖区") : "",
+    ...(gm.config.events
+      ? [
+        ...Object.entries(EVENT_STATE_COLORS).map(([s, c]) => item("event", dot(c), `事件${s}`)),
+        item("event", '<i class="dot halo"></i>', "事件超时(红圈)"),
+      ]
+      : []),
+  ].join("");
+}
+
+/** Show the entries of the layers on the map now, hide the others. */
+function syncLegend(div) {
+  const on = (key) => {
+    if (key === "own") return true;
+    const layer = key === "event" ? gm.events && gm.events.layer : gm.overlays[key];
+    return Boolean(layer && gm.map.hasLayer(layer));
   };
-  legend.addTo(gm.map);
+  div.querySelectorAll("li[data-legend]").forEach((li) => {
+    li.hidden = !on(li.dataset.legend);
+  });
+}
+
+function addLegend() {
+  const div = L.DomUtil.create("div", "gm-legend");
+  // Folded on the working screen (it would cover the map's corner). The wall shows it open in a
+  // strip of its own beside the map (templates/map/bigscreen.html), never over the features.
+  div.innerHTML = `<details${gm.config.bigscreen ? " open" : ""}><summary>图例</summary><ul>
+    ${legendEntries()}</ul></details>`;
+  L.DomEvent.disableClickPropagation(div);
+  const strip = gm.config.bigscreen && document.getElementById("bs-legend");
+  if (strip) {
+    strip.appendChild(div);
+  } else {
+    const legend = L.control({ position: "bottomright" });
+    legend.onAdd = () => div;
+    legend.addTo(gm.map);
+  }
+  // layeradd fires for every feature drawn: one check per burst of them is enough.
+  let pending = false;
+  const sync = () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => { pending = false; syncLegend(div); }, 50);
+  };
+  gm.map.on("overlayadd overlayremove layeradd layerremove", sync);
+  sync();
 }
 
 function addCommunityFilter() {

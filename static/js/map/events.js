@@ -19,7 +19,7 @@ const ev = {
 
 function query() {
   const f = ev.filter;
-  const params = new URLSearchParams({ bbox: bboxParam(), zoom: String(gm.map.getZoom()) });
+  const params = new URLSearchParams({ bbox: bboxParam(), zoom: String(Math.floor(gm.map.getZoom())) });
   if (f.category) params.set("category", f.category);
   params.set("state", f.states.join(","));
   if (f.from) params.set("from", f.from);

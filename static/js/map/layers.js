@@ -77,7 +77,8 @@ export function refreshGeojson(layer) {
   const zoom = gm.map.getZoom();
   if (!gm.map.hasLayer(layer)) return;
   if (zoom < def.minZoom) { layer.clearLayers(); return; }
-  let url = `${def.url}?bbox=${bboxParam()}&zoom=${zoom}`;
+  // The wall zooms in quarter steps; the endpoints take whole zoom levels.
+  let url = `${def.url}?bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`;
   if (def.key === "circle" || def.key === "gap") {
     url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
   }
@@ -135,7 +136,7 @@ function refreshTiles(group, reload) {
   if (!group.gmClusters) return;
   if (tilesOn) { group.gmClusters.clearLayers(); return; }
   load("camera-clusters", group.gmClusters,
-    `${gm.config.urls.clusters}?bbox=${bboxParam()}&zoom=${zoom}`);
+    `${gm.config.urls.clusters}?bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`);
 }
 
 export function refresh(layer, reload) {

@@ -65,6 +65,9 @@ gm.init = function (map, config) {
   gm.circleType = config.circleType;
   gm.circleProfile = "standard";
   PANES.forEach(([name, z]) => { map.createPane(name).style.zIndex = z; });
+  // The wall fits the subdistrict to its map in quarter zoom steps: a whole step would leave
+  // up to half of it empty (nobody pans a wall, so no step is needed for panning).
+  if (config.bigscreen) map.options.zoomSnap = 0.25;
   if (config.startBounds && !document.querySelector("#panel[data-bounds]")) {
     const [w, s, e, n] = config.startBounds;
     map.fitBounds([[s, w], [n, e]], {
@@ -76,6 +79,11 @@ gm.init = function (map, config) {
   new ResizeObserver(() => {
     map.invalidateSize({ pan: false });
     fitLayerControl();
+    // The wall shows the whole subdistrict whatever size its layout settles on.
+    if (config.bigscreen && config.startBounds) {
+      const [w, s, e, n] = config.startBounds;
+      map.fitBounds([[s, w], [n, e]], { padding: [10, 10], animate: false });
+    }
   }).observe(map.getContainer());
   buildLayers();
   addControls();
