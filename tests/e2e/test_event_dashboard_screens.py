@@ -120,3 +120,47 @@ def test_the_big_screens_map_fits_the_subdistrict_and_its_legend_covers_no_featu
     # Entries of the layers on the map only: 采集进度 and 巡逻路线 are off on the wall.
     assert "camera" in fit["entries"] and "collection_progress" not in fit["entries"]
     assert "patrol_route" not in fit["entries"]
+
+
+def _lab(rgb: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a CSS ``rgb(r, g, b)``."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", rgb)[:3])
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = linear(r), linear(g), linear(b)
+    x = (r * 0.4124 + g * 0.3576 + b * 0.1805) / 0.95047
+    y = r * 0.2126 + g * 0.7152 + b * 0.0722
+    z = (r * 0.0193 + g * 0.1192 + b * 0.9505) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return (116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z)))
+
+
+def test_every_entry_of_the_walls_legend_has_a_colour_of_its_own(page, live_server):
+    """Marks of one shape at least ΔE 20 apart (CIE76), any two entries at least ΔE 12: no two
+    near-identical purples (the 安全 facilities and the 重点场所 were ΔE 9 apart)."""
+    import itertools
+    import math
+
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    login(page, "center")
+    page.goto("/bigscreen")
+    page.wait_for_function("document.querySelectorAll('#bs-legend li:not([hidden])').length > 10")
+    entries = page.evaluate(
+        """() => [...document.querySelectorAll('#bs-legend li:not([hidden])')].map((li) => {
+          const mark = li.querySelector('i'), style = getComputedStyle(mark);
+          const shape = ['sq', 'dot', 'ln', 'ring', 'halo'].find((c) => mark.classList.contains(c));
+          const colour = shape === 'ln' || shape === 'ring' ? style.borderTopColor
+            : style.backgroundColor;
+          return [li.textContent.trim(), shape, colour];
+        })"""
+    )
+    marks = [(name, shape, _lab(colour)) for name, shape, colour in entries if shape != "halo"]
+    assert len(marks) > 20
+    for (a, shape_a, lab_a), (b, shape_b, lab_b) in itertools.combinations(marks, 2):
+        distance = math.dist(lab_a, lab_b)
+        assert distance >= (20 if shape_a == shape_b else 12), (a, b, round(distance, 1))

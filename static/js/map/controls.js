@@ -6,7 +6,7 @@
 import { gm } from "./state.js";
 import {
   STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES, EVENT_STATE_COLORS, COLLECTION_BANDS,
-  COLLECTION_EMPTY,
+  COLLECTION_EMPTY, POLICE_COLOR, OWN_AREA_COLOR,
 } from "./styles.js";
 import { refreshGeojson } from "./layers.js";
 import { shape } from "./picking.js";
@@ -75,7 +75,7 @@ function legendEntries() {
     item("building", sq("#94a3b8"), "楼栋"),
     ...Object.entries(STATE_COLORS).map(([s, c]) => item("camera", dot(c), `监控${s}`)),
     item("camera", '<i class="dot ring"></i>', "未接入雪亮工程"),
-    item("police_room", sq("#1d4ed8"), "警务室"),
+    item("police_room", sq(POLICE_COLOR), "警务室"),
     ...Object.entries(CATEGORY_COLORS).map(([s, c]) => item("facility", sq(c), s)),
     item("place", sq(PLACE_COLOR), "重点场所"),
     item("circle", sq("#a3e635"), "8/15分钟服务圈(沿街道步行;虚线为直线估算)"),
@@ -85,7 +85,7 @@ function legendEntries() {
     item("patrol_route", ln("#7c3aed"), "巡逻路线(虚线为车巡)"),
     ...COLLECTION_BANDS.map(([, c, band]) => item("collection_progress", sq(c), `采集进度${band}`)),
     item("collection_progress", sq(COLLECTION_EMPTY), "采集进度:未登记房屋"),
-    gm.config.ownArea ? item("own", ln("#f97316"), "本人辖区") : "",
+    gm.config.ownArea ? item("own", ln(OWN_AREA_COLOR), "本人辖区") : "",
     ...(gm.config.events
       ? [
         ...Object.entries(EVENT_STATE_COLORS).map(([s, c]) => item("event", dot(c), `事件${s}`)),
@@ -190,6 +190,6 @@ export async function showOwnArea() {
   if (!data) return;
   L.geoJSON(data, {
     pane: "gm-highlight", interactive: false,
-    style: { color: "#f97316", weight: 4, dashArray: "10 6", fill: false },
+    style: { color: OWN_AREA_COLOR, weight: 4, dashArray: "10 6", fill: false },
   }).bindTooltip("本人辖区").addTo(gm.map);
 }

@@ -5,16 +5,20 @@
 
 import { gm } from "./state.js";
 
+// Every legend entry has a colour of its own (tests/e2e/test_event_dashboard_screens.py): marks of
+// one shape (squares, dots) at least ΔE 20 apart (CIE76), any two entries at least ΔE 12.
 export const STATE_COLORS = { "在线": "#16a34a", "离线": "#64748b", "故障": "#dc2626" };
 export const CATEGORY_COLORS = {
-  "公共服务": "#b42318", "医疗卫生": "#0e7490", "养老托育": "#c2410c", "教育": "#4338ca",
+  "公共服务": "#9f1239", "医疗卫生": "#0d9488", "养老托育": "#c2410c", "教育": "#0891b2",
   "商业": "#a16207", "交通": "#334155", "文体": "#15803d", "安全": "#7e22ce",
 };
-export const PLACE_COLOR = "#9333ea";
+export const PLACE_COLOR = "#db2777";
+export const POLICE_COLOR = "#1e40af";
+export const OWN_AREA_COLOR = "#fb923c";
 // 网格事件 by state, one distinct colour each along the loop; red is kept for the overdue halo.
 export const EVENT_STATE_COLORS = {
-  "待受理": "#2563eb", "已退回": "#a855f7", "不予受理": "#78716c", "待派遣": "#06b6d4",
-  "处置中": "#f97316", "待核查": "#eab308", "待结案": "#84cc16", "已结案": "#15803d",
+  "待受理": "#0284c7", "已退回": "#a855f7", "不予受理": "#854d0e", "待派遣": "#06b6d4",
+  "处置中": "#ea580c", "待核查": "#ca8a04", "待结案": "#84cc16", "已结案": "#0f766e",
 };
 export const PANES = [
   // Each kind of area in its own pane: paths that reload must not cover a finer layer.
@@ -117,7 +121,7 @@ export const PANE_OF = {
 
 export function pointLayer(key, feature, latlng) {
   const p = feature.properties;
-  if (key === "police_room") return L.marker(latlng, { icon: badge("警", "#1d4ed8", "gm-police") });
+  if (key === "police_room") return L.marker(latlng, { icon: badge("警", POLICE_COLOR, "gm-police") });
   if (key === "facility") {
     const color = CATEGORY_COLORS[p.category] || "#475569";
     return L.marker(latlng, { icon: badge(gm.config.badges[p.type_code] || "设", color) });
