@@ -21,12 +21,12 @@ pytestmark = pytest.mark.e2e
 
 # static/js/map/styles.js EVENT_STATE_COLORS, as the browser computes them.
 COLORS = {
-    "待受理": "rgb(37, 99, 235)",
+    "待受理": "rgb(2, 132, 199)",
     "待派遣": "rgb(6, 182, 212)",
-    "处置中": "rgb(249, 115, 22)",
-    "待核查": "rgb(234, 179, 8)",
+    "处置中": "rgb(234, 88, 12)",
+    "待核查": "rgb(202, 138, 4)",
     "待结案": "rgb(132, 204, 22)",
-    "已结案": "rgb(21, 128, 61)",
+    "已结案": "rgb(15, 118, 110)",
 }
 
 
