@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     crypto.configure(app.config["DATA_KEY"])
 
     from .admin import views as admin_views
+    from .alarms import views as alarm_views
     from .audit import views as audit_views
     from .auth import views as auth_views
     from .boundaries import views as boundary_views
@@ -119,6 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
         event_views.bp,
         event_category_views.bp,
         boundary_views.bp,
+        alarm_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

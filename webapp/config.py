@@ -205,4 +205,10 @@ def from_environment() -> dict:
         "VISIT_MAX_DISTANCE_M": float(os.environ.get("VISIT_MAX_DISTANCE_M", "100")),
         # 采集进度: the deadline of the collection (ISO date); unset, 30 April of this year.
         "COLLECTION_DEADLINE": os.environ.get("COLLECTION_DEADLINE", ""),
+        # The wall's alarm ticker (Server-Sent Events): how often a stream looks for alarms,
+        # how long one stream lasts before the browser reconnects (a gunicorn thread is held
+        # that long), and how far back a first connection starts.
+        "ALARM_POLL_S": float(os.environ.get("ALARM_POLL_S", "5")),
+        "ALARM_STREAM_S": float(os.environ.get("ALARM_STREAM_S", "55")),
+        "ALARM_BACKLOG_MIN": int(os.environ.get("ALARM_BACKLOG_MIN", "120")),
     }

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import login
+from tests.helpers import login, point_on
 from webapp import clock
 from webapp.demo.events import generate_events
 from webapp.demo.load import conninfo_for
@@ -164,3 +164,45 @@ def test_every_entry_of_the_walls_legend_has_a_colour_of_its_own(page, live_serv
     for (a, shape_a, lab_a), (b, shape_b, lab_b) in itertools.combinations(marks, 2):
         distance = math.dist(lab_a, lab_b)
         assert distance >= (20 if shape_a == shape_b else 12), (a, b, round(distance, 1))
+
+
+def test_the_alarm_ticker_shows_an_event_reported_while_the_wall_is_open(
+    page, live_server, live_app
+):
+    """Pushed, not reloaded: the event is reported after the page opened, and the stream ends
+    and comes back by itself (short streams here) without losing it. (The module's fixture
+    deletes the event with the others.)"""
+    from sqlalchemy import select
+
+    from webapp.db import get_session
+    from webapp.domain.events import Source
+    from webapp.events.workflow import report
+    from webapp.models import EventCategory, User
+
+    live_app.config.update(ALARM_POLL_S=0.5, ALARM_STREAM_S=2)
+    try:
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        login(page, "center")
+        page.goto("/bigscreen")
+        expect(page.locator("#bs-alarms")).to_have_attribute("data-state", "open")
+        page.wait_for_timeout(2500)  # past the first stream's end: the browser reconnects
+        with live_app.app_context():
+            session = get_session()
+            worker = session.scalars(select(User).where(User.username == "grid")).one()
+            kind = session.scalars(select(EventCategory).where(EventCategory.name == "垃圾堆放"))
+            lon, lat = point_on(session.connection(), "grid", worker.grid_id)
+            event = report(
+                session,
+                category_id=kind.one().id,
+                lon=lon,
+                lat=lat,
+                description="大屏告警测试:楼下垃圾堆放",
+                source=Source.GRID_WORKER,
+                user=worker,
+            )
+            session.commit()
+            number = event.number
+        expect(page.locator("#bs-alarms li", has_text=number)).to_be_visible(timeout=15000)
+        assert page.evaluate("gridmapAlarms.shown()") >= 1
+    finally:
+        live_app.config.update(ALARM_POLL_S=5, ALARM_STREAM_S=55)
