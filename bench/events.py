@@ -3,7 +3,8 @@
 A throwaway database gets the demo city at ``scale`` subdistricts (default 100: a million events
 over a year is about 10,000 per subdistrict, five times the demo's own rate) and demo events
 by COPY (webapp.demo.events: the loop's own states, steps and deadlines), first 10,000, then
-1,000,000 after emptying the tables; ANALYZE after each. Then, through the Flask test client
+1,000,000 after emptying the tables; VACUUM (ANALYZE) after each, as autovacuum leaves
+a table a while after a bulk load. Then, through the Flask test client
 with a logged-in session, the median of:
 
 - the dashboard (/events/dashboard, this month) for community staff, for the center filtered to
@@ -13,7 +14,10 @@ with a logged-in session, the median of:
   where the branch has no such route.
 
 Each figure prints as ``name: value (target)``. Run alone with ``make bench-events`` or
-``python -m bench.events``.
+``python -m bench.events``. Building the million takes minutes: ``--keep`` leaves the throwaway
+database in place (its name is printed) and ``--reuse NAME`` measures such a database again,
+generating events only where it does not already hold the size asked for (so
+``--reuse NAME --sizes 1000000`` times a kept million at once, for EXPLAIN ANALYZE work).
 """
 
 from __future__ import annotations
@@ -71,17 +75,21 @@ def endpoint_ms(client, url: str, runs: int = RUNS) -> float | None:
 
 
 def measure_at(url: str, size: int) -> dict[str, float | None]:
-    figures: dict[str, float | None] = {}
+    figures: dict[str, float | None] = {"generate_s": None}
     with psycopg.connect(conninfo_for(url)) as conn:
-        conn.execute("TRUNCATE grid_event CASCADE")
-        started = time.perf_counter()
-        generate_events(conn, count=size, now=clock.now(), days=365, seed=2021)
-        conn.commit()
-        figures["generate_s"] = time.perf_counter() - started
+        held = conn.execute("SELECT count(*) FROM grid_event").fetchone()[0]
+        if held != size:  # a reused database may already hold this size
+            conn.execute("TRUNCATE grid_event CASCADE")
+            started = time.perf_counter()
+            generate_events(conn, count=size, now=clock.now(), days=365, seed=2021)
+            conn.commit()
+            figures["generate_s"] = time.perf_counter() - started
     with psycopg.connect(conninfo_for(url), autocommit=True) as conn:
         started = time.perf_counter()
-        conn.execute("ANALYZE grid_event")
-        conn.execute("ANALYZE event_step")
+        # What autovacuum leaves a table with some time after a bulk load: statistics, and a
+        # visibility map that lets the queues' index-only scans skip the heap.
+        conn.execute("VACUUM (ANALYZE) grid_event")
+        conn.execute("VACUUM (ANALYZE) event_step")
         figures["analyze_s"] = time.perf_counter() - started
     app = create_app({"DATABASE_URL": url, "PUBLIC_CACHE_SECONDS": 0})
     engine = app.extensions["db_engine"]
@@ -119,23 +127,38 @@ def measure_at(url: str, size: int) -> dict[str, float | None]:
     return figures
 
 
-def measure(scale: int, sizes=SIZES) -> list[str]:
-    """Build the database, time each size; return the printed lines."""
-    db_url = dbadmin.create_database("gridmap_benchevents")
+PREFIX = "gridmap_benchevents"
+
+
+def measure(scale: int, sizes=SIZES, keep: bool = False, reuse: str | None = None) -> list[str]:
+    """Build the database (or reuse a kept one), time each size; return the printed lines."""
+    if reuse:
+        if not re.fullmatch(rf"{PREFIX}_[0-9a-f]{{10}}", reuse):
+            raise SystemExit(
+                f"--reuse takes a database this bench kept ({PREFIX}_…), not {reuse!r}"
+            )
+        db_url = dbadmin.server_url().set(database=reuse)
+    else:
+        db_url = dbadmin.create_database(PREFIX)
     url = dbadmin.url_string(db_url)
+    lines = [f"events_database: {db_url.database} (kept)"] if keep or reuse else []
     try:
         started = time.perf_counter()
         migrate.upgrade(url)
-        load_demo(url, scale=scale, progress=False)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            ensure_demo_accounts(session)
-            session.commit()
-        engine.dispose()
-        lines = [f"events_demo_city_scale{scale}_load_s: {time.perf_counter() - started:.1f}"]
+        if not reuse:
+            load_demo(url, scale=scale, progress=False)
+            engine = make_engine(url)
+            with Session(engine) as session:
+                ensure_demo_accounts(session)
+                session.commit()
+            engine.dispose()
+            lines.append(
+                f"events_demo_city_scale{scale}_load_s: {time.perf_counter() - started:.1f}"
+            )
         results = {size: measure_at(url, size) for size in sizes}
     finally:
-        dbadmin.drop_database(db_url)
+        if not (keep or reuse):
+            dbadmin.drop_database(db_url)
     return lines + report(results, sizes)
 
 
@@ -149,9 +172,10 @@ def report(results: dict[int, dict], sizes) -> list[str]:
     for size in sizes:
         f = results[size]
         name = _size_name(size)
+        generated = "reused" if f["generate_s"] is None else f"{f['generate_s']:.1f}"
         lines.append(
-            f"events_generate_{name}_s: {f['generate_s']:.1f} (COPY; minutes, not tens of"
-            f" minutes; ANALYZE {f['analyze_s']:.1f} s)"
+            f"events_generate_{name}_s: {generated} (COPY; minutes, not tens of"
+            f" minutes; VACUUM ANALYZE {f['analyze_s']:.1f} s)"
         )
         lines.append(f"events_this_month_{name}: {f['month_events']} (events reported this month)")
     for key, label in (
@@ -196,9 +220,13 @@ def main() -> None:
     parser.add_argument(
         "--sizes", default=",".join(map(str, SIZES)), help="comma-separated event counts"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the throwaway database in place (name printed)"
+    )
+    parser.add_argument("--reuse", metavar="NAME", help="measure a database --keep left")
     args = parser.parse_args()
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    for line in measure(args.scale, sizes):
+    for line in measure(args.scale, sizes, keep=args.keep, reuse=args.reuse):
         print(line, flush=True)
 
 
