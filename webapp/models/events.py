@@ -121,6 +121,14 @@ class GridEvent(Versioned, Base):
             name="referral_choice",
         ),
         CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+        # The event layer's default, open events in a viewport (migration a4b5c6d7e8f9): the
+        # whole table's GiST index finds every event of the year there, then drops the closed.
+        Index(
+            "ix_grid_event_open_geom",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where="closed_at IS NULL",
+        ),
         # The work queues (migration a4b5c6d7e8f9): the open events in deadline order with
         # every column a queue's filters read (the center's tabs walk it index-only), and per
         # area, for the OR of 属地 and handler that an area user's queue and badge ask.
