@@ -11,7 +11,8 @@ with a logged-in session, the median of:
   that community, and for the center over the whole city;
 - the event layer for a zoom-15 viewport over the first subdistrict's centre (E2's
   /api/events.geojson) and the center's work queue (E1's /events): "n/a (endpoint missing)"
-  where the branch has no such route.
+  where the branch has no such route; and the same queue for community staff and for a grid
+  worker, whose scope is an OR of 属地 and handler (workflow.visible).
 
 Each figure prints as ``name: value (target)``. Run alone with ``make bench-events`` or
 ``python -m bench.events``. Building the million takes minutes: ``--keep`` leaves the throwaway
@@ -111,6 +112,7 @@ def measure_at(url: str, size: int) -> dict[str, float | None]:
 
     bbox = ",".join(f"{v:.6f}" for v in viewport(lon, lat))
     center, staff = client_for(app, "center"), client_for(app, "community")
+    worker = client_for(app, "grid")
     figures["month_events"] = month_events
     figures["dashboard_community_ms"] = endpoint_ms(staff, "/events/dashboard")
     figures["dashboard_center_community_ms"] = endpoint_ms(
@@ -120,6 +122,8 @@ def measure_at(url: str, size: int) -> dict[str, float | None]:
     figures["dashboard_center_all_ms"] = endpoint_ms(center, "/events/dashboard", runs=5)
     figures["layer_ms"] = endpoint_ms(center, f"/api/events.geojson?bbox={bbox}&zoom={ZOOM}")
     figures["queue_ms"] = endpoint_ms(center, "/events")
+    figures["queue_community_ms"] = endpoint_ms(staff, "/events")
+    figures["queue_grid_ms"] = endpoint_ms(worker, "/events")
     # The same run's home page (a few small queries): how loaded the machine is.
     figures["home_ms"] = endpoint_ms(staff, "/")
     app.extensions["db_engine"].dispose()
@@ -203,6 +207,11 @@ def report(results: dict[int, dict], sizes) -> list[str]:
         lines.append(
             f"events_queue_center_{_size_name(size)}_ms: {_fmt(f['queue_ms'])} (≤ {TARGET_MS:.0f})"
         )
+        for who in ("community", "grid"):
+            lines.append(
+                f"events_queue_{who}_{_size_name(size)}_ms: {_fmt(f[f'queue_{who}_ms'])}"
+                f" (≤ {TARGET_MS:.0f}; an area user's 待我办理: 属地 or handler)"
+            )
         lines.append(
             f"events_reference_home_page_{_size_name(size)}_ms: {_fmt(f['home_ms'])} (no target:"
             " the overview page in the same run, a yardstick of the machine's load)"
