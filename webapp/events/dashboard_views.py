@@ -56,6 +56,11 @@ def dashboard():
     community_id = _community(choices)
     period = _period()
     where = metrics.scope(current_user, community_id)
+    whole_city = community_id is None and (
+        access.scope(current_user, Action.READ_EVENTS) is access.Scope.ALL
+    )
+    if not whole_city:
+        metrics.plan_serial(session)  # one community's or grid's figures: small reads
     now = clock.now()
     return page(
         "events/dashboard.html",

@@ -130,7 +130,58 @@ class GridEvent(Versioned, Base):
             name="referral_choice",
         ),
         CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
-        Index("ix_grid_event_open_due", "step_due_at", postgresql_where="closed_at IS NULL"),
+        # The event layer's default, open events in a viewport (migration a4b5c6d7e8f9): the
+        # whole table's GiST index finds every event of the year there, then drops the closed.
+        Index(
+            "ix_grid_event_open_geom",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where="closed_at IS NULL",
+        ),
+        # The work queues (migration a4b5c6d7e8f9): the open events in deadline order with
+        # every column a queue's filters read (the center's tabs walk it index-only), and per
+        # area, for the OR of 属地 and handler that an area user's queue and badge ask.
+        Index(
+            "ix_grid_event_open_queue",
+            "step_due_at",
+            "id",
+            postgresql_include=[
+                "state",
+                "level",
+                "community_id",
+                "grid_id",
+                "handler_community_id",
+                "handler_grid_id",
+                "reporter_user_id",
+                "supervised",
+                "category_id",
+            ],
+            postgresql_where="closed_at IS NULL",
+        ),
+        Index(
+            "ix_grid_event_open_community_due",
+            "community_id",
+            "step_due_at",
+            postgresql_where="closed_at IS NULL",
+        ),
+        Index(
+            "ix_grid_event_open_handler_community_due",
+            "handler_community_id",
+            "step_due_at",
+            postgresql_where="closed_at IS NULL",
+        ),
+        Index(
+            "ix_grid_event_open_grid_due",
+            "grid_id",
+            "step_due_at",
+            postgresql_where="closed_at IS NULL",
+        ),
+        Index(
+            "ix_grid_event_open_handler_grid_due",
+            "handler_grid_id",
+            "step_due_at",
+            postgresql_where="closed_at IS NULL",
+        ),
         Index("ix_grid_event_reported_at", "reported_at"),
         Index("ix_grid_event_state_community", "state", "community_id"),
         # The event map's open events, index-only (migration b7e2f9a1c3d8).
