@@ -17,7 +17,7 @@ events (webapp/events/layer.py) at a million events.
   for 380 events at a million); now it reads those few hundred.
 
 Revision ID: a4b5c6d7e8f9
-Revises: d0e1f2a3b4c5
+Revises: e2f3a4b5c6d7 (first d0e1f2a3b4c5; re-chained after merging main)
 Create Date: 2026-12-07 17:30:00
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "a4b5c6d7e8f9"
-down_revision: str | None = "d0e1f2a3b4c5"
+down_revision: str | None = "e2f3a4b5c6d7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
