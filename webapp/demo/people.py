@@ -43,6 +43,16 @@ def _id_number(rng: random.Random, region: str, born: date, male: bool, used: se
             return number
 
 
+def _passport_number(rng: random.Random, used: set) -> str:
+    """A passport number not drawn before: at 2 M people some 8,000 are drawn from 10⁸, and one
+    of them twice would break the unique blind index."""
+    while True:
+        number = f"E{rng.randrange(10**8):08d}"
+        if number not in used:
+            used.add(number)
+            return number
+
+
 def _birth(rng: random.Random, today: date, low: int, high: int) -> date:
     return today - timedelta(days=rng.randrange(low * 365, high * 365))
 
@@ -180,7 +190,7 @@ def _household(rng, rows, used, encrypters, index, today, house_id, rented, comm
         foreign = kind == "流动" and rng.random() < 0.02
         if foreign:
             kind, id_type = "境外", "护照"
-            number = f"E{rng.randrange(10**8):08d}"
+            number = _passport_number(rng, used)
         else:
             id_type = "居民身份证"
             region = rng.choice(MIGRANT_REGIONS) if kind == "流动" else LOCAL_REGION
