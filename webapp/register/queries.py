@@ -206,7 +206,9 @@ def find_by_name(session: Session, user, query: str) -> tuple[list[Person], str]
     exact = session.scalars(
         select(Person).where(Person.name_index == name_key(query), scope).limit(50)
     ).all()
-    in_reach = session.scalar(select(func.count()).select_from(Person).where(scope))
+    # Counting stops past the limit: the center's scope is every person of the subdistrict.
+    reach = select(Person.id).where(scope).limit(NAME_SCAN_LIMIT + 1).subquery()
+    in_reach = session.scalar(select(func.count()).select_from(reach))
     if in_reach > NAME_SCAN_LIMIT:
         note = "" if exact else "范围内人口较多,只按完整姓名查找:请输入完整姓名或身份证号。"
         return list(exact), note
