@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import statistics
 import time
 from contextlib import contextmanager
@@ -42,6 +41,8 @@ from webapp.db import make_engine
 from webapp.demo.load import load_demo
 from webapp.models import Person, User
 from webapp.register import queries
+
+from .events import client_for
 
 RUNS = 25
 SCALE = 53
@@ -63,16 +64,6 @@ def _median_ms(fn, runs: int = RUNS) -> tuple[float, float]:
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - used) * 1000)
     return statistics.median(wall), statistics.median(cpu)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    client.post(
-        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
-    )
-    return client
 
 
 @contextmanager
@@ -189,7 +180,7 @@ def figures(url: str, explain: bool = False) -> list[str]:
         {"DATABASE_URL": url, "PUBLIC_CACHE_SECONDS": 0, "LOGIN_RATE_LIMIT": "1000 per minute"}
     )
     lines += _lookup(app, explain)
-    center = _login(app, "center")
+    center = client_for(app, "center")
     for name, (building_id, houses, _community, _grid) in buildings.items():
         endpoint = f"/register/building/{building_id}"
         first = center.get(endpoint, headers=PANEL)
@@ -197,7 +188,7 @@ def figures(url: str, explain: bool = False) -> list[str]:
         assert first.get_data(as_text=True).count('class="house"') == houses, endpoint
         with _statements(app) as ran:
             center.get(endpoint, headers=PANEL)
-        worker = _login(app, workers[name])
+        worker = client_for(app, workers[name])
         as_center = _median_ms(lambda e=endpoint: center.get(e, headers=PANEL))
         as_worker = _median_ms(lambda e=endpoint, w=worker: w.get(e, headers=PANEL))
         shape = f"{houses} houses, {residents[name]} residents, {len(ran)} statements"
@@ -237,7 +228,7 @@ def _lookup(app, explain: bool) -> list[str]:
         session.expunge_all()
         with _statements(app) as ran:
             queries.find_by_id_number(session, center, numbers[-1])
-    client = _login(app, "center")
+    client = client_for(app, "center")
     pages = iter(numbers[RUNS + 2 :] + numbers[: RUNS + 2])
 
     def search():
