@@ -4,9 +4,10 @@ A throwaway database gets the demo city at ``scale`` subdistricts (default 53: t
 about 38,500 people per subdistrict, 1.93 M at scale 50, so some 2.04 M people) through the demo
 loader as it is (webapp.demo.load.load_demo; it has no catchments to skip: those are computed by
 ``gridmap catchments``, not by the load). The loader is fast enough here, so the data are the
-demo's own: about 9 minutes for scale 50 on the shared 2-core development machine (10.5 s per
-subdistrict with cProfile at scale 1: a quarter of it Fernet encryption of names, ID numbers and
-phones, a quarter generating rows, the rest the server's COPY and index building). Then,
+demo's own: 7 to 12 minutes for scale 53 on the shared 2-core development machine, as other
+work allows (10.5 s per subdistrict with cProfile at scale 1: a quarter of it Fernet encryption
+of names, ID numbers and phones, a quarter generating rows, the rest the server's COPY and index
+building). Then,
 through the app's own code, medians of 25 runs after warm-up:
 
 - person lookup by ID number: ``webapp.register.queries.find_by_id_number`` (the blind index
