@@ -11,8 +11,9 @@ endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.
 is out of reach for the layer whatever the app does.
 Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
 lookup (bench/imports.py), the 巡查打卡 figures (bench/walks.py), the event figures at 10 k and
-1 M events (bench/events.py; alone: ``make bench-events``), and a 60-second load through nginx
-and gunicorn (bench/stack.py). Each figure prints as ``name: value (target)``.
+1 M events (bench/events.py; alone: ``make bench-events``), a 60-second load through nginx
+and gunicorn (bench/stack.py), and last the 一标三实 figures at 2 M people (bench/register.py;
+alone: ``make bench-register``). Each figure prints as ``name: value (target)``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
 
-from . import events, imports, stack, walks
+from . import events, imports, register, stack, walks
 from .load import requests_per_second, served
 
 RUNS = 25
@@ -264,6 +265,12 @@ def main() -> None:
         default=100,
         help="demo subdistricts for the event figures (0 skips them)",
     )
+    parser.add_argument(
+        "--register-scale",
+        type=int,
+        default=register.SCALE,
+        help="demo subdistricts for the 一标三实 figures (50: 2 M people; 0 skips them)",
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     results = {scale: measure(scale) for scale in scales}
@@ -330,6 +337,9 @@ def main() -> None:
             print(line, flush=True)
     if args.events_scale > 0:
         for line in events.measure(args.events_scale):
+            print(line, flush=True)
+    if args.register_scale > 0:
+        for line in register.measure(args.register_scale):
             print(line, flush=True)
 
 

@@ -221,6 +221,27 @@ def test_id_lookup_uses_the_blind_index_column(db, engine, area, household_of_tw
     assert "uq_person_id_index" in " ".join(plan)
 
 
+def test_a_wide_scope_searches_full_names_only_and_counts_no_further(db, household_of_two):
+    """The center's scope is the whole demo (tens of thousands of people): a part of a name
+    gets the note, a full name its blind-index match, and the count stops past the limit."""
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    center = As("center")
+    event.listen(db.get_bind().engine, "before_cursor_execute", capture)
+    try:
+        part, part_note = queries.find_by_name(db, center, "英")
+        full, full_note = queries.find_by_name(db, center, "王秀英")
+    finally:
+        event.remove(db.get_bind().engine, "before_cursor_execute", capture)
+    assert part == [] and part_note and not full_note
+    assert "王秀英" in {p.name for p in full}
+    counts = [s for s in seen if "count(" in s]
+    assert counts and all("LIMIT" in s for s in counts)
+
+
 def test_a_worker_of_another_grid_finds_neither_person(
     client, db, connection, area, household_of_two
 ):

@@ -44,7 +44,8 @@ def _id_number(rng: random.Random, region: str, born: date, male: bool, used: se
 
 
 def _passport_number(rng: random.Random, used: set) -> str:
-    """A passport number no one else holds (the blind index of ID numbers is unique)."""
+    """A passport number not drawn before: at 2 M people some 8,000 are drawn from 10⁸, and one
+    of them twice would break the unique blind index."""
     while True:
         number = f"E{rng.randrange(10**8):08d}"
         if number not in used:

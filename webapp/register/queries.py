@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, load_only
 
 from gis.errors import UserError
 from webapp import access
@@ -96,34 +96,54 @@ def in_scope(user, action: Action, model):
 # ---- houses and households --------------------------------------------------------------
 
 
+# What a Resident shows: a person's phone (a third decryption) stays in the database.
+RESIDENT_COLUMNS = (
+    Person.name,
+    Person.id_number,
+    Person.sex,
+    Person.birth_date,
+    Person.kind,
+    Person.relation,
+    Person.household_id,
+)
+
+
 def building_houses(session: Session, building_id: int) -> list[dict]:
     """Every house of the building with its households and current residents (masked), by
-    unit and room: two queries whatever the building's size."""
+    unit and room: three queries on the building's id whatever its size, and only the columns
+    the panel shows decrypted (a house's landlord, a person's phone are not)."""
     houses = session.scalars(
         select(House)
+        .options(defer(House.landlord, raiseload=True), defer(House.landlord_phone, raiseload=True))
         .where(House.building_id == building_id)
         .order_by(House.unit, House.floor, House.room)
     ).all()
     if not houses:
         return []
     households = session.scalars(
-        select(Household).where(Household.house_id.in_([h.id for h in houses]))
+        select(Household)
+        .join(House, House.id == Household.house_id)
+        .where(House.building_id == building_id)
+        .order_by(Household.id)
     ).all()
     people = session.scalars(
         select(Person)
+        .options(load_only(*RESIDENT_COLUMNS, raiseload=True))
         .join(Residence, and_(Residence.person_id == Person.id, Residence.moved_out.is_(None)))
-        .where(Residence.house_id.in_([h.id for h in houses]))
+        .join(House, House.id == Residence.house_id)
+        .where(House.building_id == building_id)
         .order_by(Person.household_id, Person.id)
     ).all()
     by_household: dict[int | None, list[Resident]] = {}
     for person in people:
         by_household.setdefault(person.household_id, []).append(Resident.of(person))
+    by_house: dict[int, list[Household]] = {}
+    for household in households:
+        by_house.setdefault(household.house_id, []).append(household)
     return [
         {
             "house": house,
-            "households": [
-                (hh, by_household.get(hh.id, [])) for hh in households if hh.house_id == house.id
-            ],
+            "households": [(hh, by_household.get(hh.id, [])) for hh in by_house.get(house.id, [])],
         }
         for house in houses
     ]
@@ -214,7 +234,9 @@ def find_by_name(session: Session, user, query: str) -> tuple[list[Person], str]
     exact = session.scalars(
         select(Person).where(Person.name_index == name_key(query), scope).limit(50)
     ).all()
-    in_reach = session.scalar(select(func.count()).select_from(Person).where(scope))
+    # Counting stops past the limit: the center's scope is every person of the subdistrict.
+    reach = select(Person.id).where(scope).limit(NAME_SCAN_LIMIT + 1).subquery()
+    in_reach = session.scalar(select(func.count()).select_from(reach))
     if in_reach > NAME_SCAN_LIMIT:
         note = "" if exact else "范围内人口较多,只按完整姓名查找:请输入完整姓名或身份证号。"
         return list(exact), note
