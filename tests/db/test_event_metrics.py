@@ -19,12 +19,12 @@ from gis.errors import UserError
 from webapp import clock
 from webapp.demo.events import generate_events
 from webapp.domain.events import OPEN_STATES, Source
-from webapp.events import metrics
+from webapp.events import metrics, periods
 from webapp.events.workflow import Dispatch, report, take_step
 from webapp.models import EventCategory, Grid, User
 
 NOW = datetime(2026, 6, 20, 3, 30, tzinfo=UTC)
-JUNE = metrics.month_period("2026-06")
+JUNE = periods.month_period("2026-06")
 OPEN = {s.value for s in OPEN_STATES}
 
 
@@ -249,7 +249,7 @@ def test_per_month_figures_equal_a_direct_count(db, loaded, who):
     assert [m.month for m in got][-3:] == ["2026-04", "2026-05", "2026-06"] and len(got) == 12
     for row in got:
         first = date.fromisoformat(row.month + "-01")
-        period = metrics.month_period(row.month)
+        period = periods.month_period(row.month)
         assert period.first == first
         assert row.reported == sum(local_month(e["reported_at"]) == row.month for e in events)
         expected = expected_closure(events, late, period)
@@ -269,7 +269,7 @@ def test_top_categories_equal_a_direct_count(db, loaded, who):
 @pytest.mark.parametrize("who", WHO)
 def test_hotspots_equal_a_direct_count(db, loaded, who):
     today = NOW.astimezone(clock.LOCAL).date()
-    window = metrics.Period(today - timedelta(days=89), today)
+    window = periods.Period(today - timedelta(days=89), today)
     recent = [e for e in raw_events(db, who) if within(e["reported_at"], window)]
     expected = set()
     for layer, column in (("building", "building_id"), ("compound", "compound_id")):
@@ -286,12 +286,12 @@ def test_big_screen_tiles_equal_a_direct_count(db, loaded, who):
     events = raw_events(db, who)
     late = late_events(raw_steps(db, {e["id"] for e in events}))
     today = NOW.astimezone(clock.LOCAL).date()
-    recent = metrics.Period(today - timedelta(days=29), today)
+    recent = periods.Period(today - timedelta(days=29), today)
     closed = [e for e in events if e["state"] == "已结案" and within(e["closed_at"], recent)]
     is_open = [e for e in events if e["state"] in OPEN and e["closed_at"] is None]
     got = metrics.kpis(db, metrics.scope(user(db, who)), NOW)
     assert got == metrics.Kpis(
-        reported_today=sum(within(e["reported_at"], metrics.Period(today, today)) for e in events),
+        reported_today=sum(within(e["reported_at"], periods.Period(today, today)) for e in events),
         open=len(is_open),
         overdue=sum(e["step_due_at"] is not None and e["step_due_at"] < NOW for e in is_open),
         closed=len(closed),
@@ -314,22 +314,22 @@ def test_a_community_filter_keeps_that_community_only(db, loaded):
 
 
 def test_a_month_is_its_local_days():
-    june = metrics.month_period("2026-06")
+    june = periods.month_period("2026-06")
     assert (june.first, june.last) == (date(2026, 6, 1), date(2026, 6, 30))
     assert june.start == datetime(2026, 5, 31, 16, tzinfo=UTC)
     assert june.end == datetime(2026, 6, 30, 16, tzinfo=UTC)
-    assert metrics.month_period("2026-12").last == date(2026, 12, 31)
+    assert periods.month_period("2026-12").last == date(2026, 12, 31)
 
 
 def test_no_month_is_the_clocks_month():
     with clock.frozen(datetime(2026, 2, 28, 17, tzinfo=UTC)):  # 1 March in Shanghai
-        assert metrics.month_period("").month == "2026-03"
+        assert periods.month_period("").month == "2026-03"
 
 
 @pytest.mark.parametrize("month", ["2026-13", "26-01", "2026/01", "<b>", "1999-01"])
 def test_a_bad_month_is_refused(month):
     with pytest.raises(UserError):
-        metrics.month_period(month)
+        periods.month_period(month)
 
 
 @pytest.mark.parametrize(
@@ -337,4 +337,4 @@ def test_a_bad_month_is_refused(month):
 )
 def test_a_bad_range_is_refused(first, last):
     with pytest.raises(UserError):
-        metrics.range_period(first, last)
+        periods.range_period(first, last)

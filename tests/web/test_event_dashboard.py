@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from webapp import clock
 from webapp.demo.events import generate_events
-from webapp.events import metrics
+from webapp.events import metrics, periods
 from webapp.models import User
 
 
@@ -29,7 +29,7 @@ def kpi(html: str, name: str) -> str:
 def figures_for(db, username: str, community_id=None):
     who = db.scalars(select(User).where(User.username == username)).one()
     where = metrics.scope(who, community_id)
-    period = metrics.month_period(None)
+    period = periods.month_period(None)
     return metrics.totals(db, where, period), metrics.closure(db, where, period)
 
 
@@ -53,7 +53,7 @@ def test_the_center_filters_by_community_and_month(client, auth, db, events):
         as_text=True
     )
     center = db.scalars(select(User).where(User.username == "center")).one()
-    period = metrics.month_period(month)
+    period = periods.month_period(month)
     totals = metrics.totals(db, metrics.scope(center, community), period)
     assert kpi(html, "reported") == f"{totals.reported:,}"
     assert f"{period.first.year} 年 {period.first.month} 月" in html

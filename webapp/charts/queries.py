@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from webapp import access
 from webapp.access import Action
 from webapp.campaigns import queries as campaign_queries
-from webapp.events import metrics
+from webapp.events import metrics, periods
 from webapp.models import CameraSnapshot, Grid, Visit
 from webapp.register import queries as register_queries
 
@@ -98,7 +98,7 @@ def campaigns(session: Session, user, campaign_type: str, year: int) -> dict:
 
 
 def events(session: Session, user, today: date, days: int = EVENT_DAYS) -> dict:
-    period = metrics.Period(today - timedelta(days=days - 1), today)
+    period = periods.Period(today - timedelta(days=days - 1), today)
     rows = metrics.by_day(session, metrics.scope(user), period)
     categories = sorted({c for r in rows for c in r.reported})
     return {

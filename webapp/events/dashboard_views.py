@@ -16,7 +16,7 @@ from webapp.access import Action
 from webapp.db import get_session
 from webapp.render import page, wants_fragment
 
-from . import metrics
+from . import metrics, periods
 
 bp = Blueprint("event_dashboard", __name__)
 
@@ -39,14 +39,14 @@ def _community(choices: list[tuple[int, str]]) -> int | None:
     return int(raw)
 
 
-def _period() -> metrics.Period:
+def _period() -> periods.Period:
     args = request.args
     first, last = args.get("from", "").strip(), args.get("to", "").strip()
     if first or last:
         if not (first and last):
             raise UserError("按日期统计时请同时填写开始和结束日期。", 400)
-        return metrics.range_period(first, last)
-    return metrics.month_period(args.get("month", ""))
+        return periods.range_period(first, last)
+    return periods.month_period(args.get("month", ""))
 
 
 @bp.get("/events/dashboard")
