@@ -111,10 +111,15 @@ RESIDENT_COLUMNS = (
 def building_houses(session: Session, building_id: int) -> list[dict]:
     """Every house of the building with its households and current residents (masked), by
     unit and room: three queries on the building's id whatever its size, and only the columns
-    the panel shows decrypted (a house's landlord, a person's phone are not)."""
+    the panel shows decrypted (a house's landlord, their phone and ID number, a person's phone
+    are not)."""
     houses = session.scalars(
         select(House)
-        .options(defer(House.landlord, raiseload=True), defer(House.landlord_phone, raiseload=True))
+        .options(
+            defer(House.landlord, raiseload=True),
+            defer(House.landlord_phone, raiseload=True),
+            defer(House.landlord_id_number, raiseload=True),
+        )
         .where(House.building_id == building_id)
         .order_by(House.unit, House.floor, House.room)
     ).all()
