@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,28 @@ def point_on(connection, table: str, feature_id: int) -> tuple[float, float]:
         ),
         {"id": feature_id},
     ).one()
+
+
+def report_in_grid(db, kind: str, description: str = "居民反映情况", who: str = "grid", **extra):
+    """An event of category ``kind`` that the user ``who`` reports inside their own grid, with
+    its first step (上报); ``extra`` goes to ``workflow.report`` (urgency, for one)."""
+    from webapp.domain.events import Source
+    from webapp.events.workflow import report
+    from webapp.models import EventCategory, User
+
+    worker = db.scalars(select(User).where(User.username == who)).one()
+    lon, lat = point_on(db.connection(), "grid", worker.grid_id)
+    category = db.scalars(select(EventCategory).where(EventCategory.name == kind)).one()
+    return report(
+        db,
+        category_id=category.id,
+        lon=lon,
+        lat=lat,
+        description=description,
+        source=Source.GRID_WORKER,
+        user=worker,
+        **extra,
+    )
 
 
 # ---- the test client --------------------------------------------------------------------------

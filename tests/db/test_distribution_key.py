@@ -7,10 +7,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.helpers import point_on
-from webapp.domain.events import Source
-from webapp.events.workflow import report
-from webapp.models import Camera, CameraMaintenance, EventCategory, EventStep, GridEvent, User
+from tests.helpers import point_on, report_in_grid
+from webapp.models import Camera, CameraMaintenance, EventStep, GridEvent
 from webapp.models.keys import PARENTS
 
 # What grows with the city (events, walks, people, the map's features and their records).
@@ -62,18 +60,7 @@ def test_each_child_reaches_its_parent_through_the_community(connection, child):
 
 def reported(db) -> GridEvent:
     """An event a grid worker reports in their grid, with its first step (上报)."""
-    worker = db.scalars(select(User).where(User.username == "grid")).one()
-    lon, lat = point_on(db.connection(), "grid", worker.grid_id)
-    category = db.scalars(select(EventCategory).where(EventCategory.name == "垃圾堆放")).one()
-    return report(
-        db,
-        category_id=category.id,
-        lon=lon,
-        lat=lat,
-        description="楼下垃圾堆放三天未清运",
-        source=Source.GRID_WORKER,
-        user=worker,
-    )
+    return report_in_grid(db, "垃圾堆放", "楼下垃圾堆放三天未清运")
 
 
 def test_an_event_and_its_first_step_share_the_community_of_its_point(db):

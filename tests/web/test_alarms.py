@@ -6,13 +6,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from tests.helpers import point_on
+from tests.helpers import report_in_grid
 from webapp import clock
-from webapp.domain.events import Source, Urgency
-from webapp.events.workflow import report
-from webapp.models import EventCategory, User
+from webapp.domain.events import Urgency
 
 
 @pytest.fixture
@@ -30,19 +28,7 @@ def alarms(response) -> list[dict]:
 
 
 def reported(db, urgency=Urgency.NORMAL, who="grid"):
-    worker = db.scalars(select(User).where(User.username == who)).one()
-    lon, lat = point_on(db.connection(), "grid", worker.grid_id)
-    category = db.scalars(select(EventCategory).where(EventCategory.name == "婚姻家庭纠纷")).one()
-    event = report(
-        db,
-        category_id=category.id,
-        lon=lon,
-        lat=lat,
-        description="邻居反映家中争吵",
-        source=Source.GRID_WORKER,
-        user=worker,
-        urgency=urgency,
-    )
+    event = report_in_grid(db, "婚姻家庭纠纷", "邻居反映家中争吵", who, urgency=urgency)
     db.commit()
     return event
 

@@ -5,14 +5,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from tests.helpers import HX, csrf_token, point_on
+from tests.helpers import HX, csrf_token, report_in_grid
 from webapp import clock
-from webapp.domain.events import Source, Urgency
+from webapp.domain.events import Urgency
 from webapp.domain.register import CHECKLIST
-from webapp.events.workflow import report
-from webapp.models import EventCategory, User
 
 
 def person_with(connection, category: str, username: str = "center") -> int:
@@ -89,19 +87,7 @@ SELECT count(*), count(*) FILTER (WHERE late) FROM (
 
 
 def report_event(db, kind: str, urgency: Urgency) -> None:
-    worker = db.scalars(select(User).where(User.username == "grid")).one()
-    lon, lat = point_on(db.connection(), "grid", worker.grid_id)
-    category = db.scalars(select(EventCategory).where(EventCategory.name == kind)).one()
-    report(
-        db,
-        category_id=category.id,
-        lon=lon,
-        lat=lat,
-        description="居民反映情况",
-        source=Source.GRID_WORKER,
-        user=worker,
-        urgency=urgency,
-    )
+    report_in_grid(db, kind, urgency=urgency)
     db.commit()
 
 

@@ -21,6 +21,8 @@ from webapp.domain.events import RiskGrade, Urgency
 from webapp.domain.register import CATEGORIES, CHECKLIST, CategoryGroup, ChecklistItem, EventTrigger
 from webapp.models import EventCategory, GridEvent, Person, PersonCategory, Visit, VisitFrequency
 
+from .queries import in_scope
+
 RECENT_DAYS = 30
 EVENTS_SHOWN = 10
 
@@ -34,10 +36,6 @@ class ItemFigures:
     events: int = 0
     recent_visits: int = 0
     open_events: list[GridEvent] = field(default_factory=list)
-
-
-def _in_area(user, action: Action, model):
-    return access.rows(user, action, model.community_id, model.grid_id)
 
 
 def _trigger(trigger: EventTrigger):
@@ -66,7 +64,7 @@ def _recent_visits(session: Session, user, item: ChecklistItem, today: date) -> 
         select(func.count())
         .select_from(Visit)
         .where(
-            _in_area(user, Action.RECORD_VISITS, Visit),
+            in_scope(user, Action.RECORD_VISITS, Visit),
             Visit.reasons.contains([item.label]),
             Visit.visited_on > today - timedelta(days=RECENT_DAYS),
         )
@@ -88,7 +86,7 @@ def _people(session: Session, user, item: ChecklistItem, today: date) -> tuple[i
         .join(PersonCategory, PersonCategory.person_id == Person.id)
         .join(VisitFrequency, VisitFrequency.category == PersonCategory.category)
         .where(
-            _in_area(user, Action.RECORD_VISITS, Person),
+            in_scope(user, Action.RECORD_VISITS, Person),
             Person.household_id.is_not(None),
             PersonCategory.category.in_(item.categories),
         )
@@ -120,7 +118,7 @@ def figures(session: Session, user, today: date) -> list[ItemFigures]:
             fig.people, fig.overdue = _people(session, user, item, today)
         if item.trigger is not None and events_allowed:
             where = and_(
-                _in_area(user, Action.READ_EVENTS, GridEvent),
+                in_scope(user, Action.READ_EVENTS, GridEvent),
                 GridEvent.closed_at.is_(None),
                 _trigger(item.trigger),
             )
