@@ -12,7 +12,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from openpyxl import Workbook
@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from webapp import dbadmin, migrate
+from webapp import clock, dbadmin, migrate
 
 # ---- the test database ------------------------------------------------------------------------
 
@@ -193,7 +193,7 @@ def finished_import(client, queued):
 
 # ---- 平安创建 campaigns -------------------------------------------------------------------------
 
-YEAR = date.today().year
+YEAR = clock.today().year
 
 
 def start(client, layer: str, feature_id: int, campaign_type: str, year: int = YEAR):
@@ -222,7 +222,7 @@ def inspect(client, cid: int, score: str, all_pass: bool):
     items = re.findall(r'name="(item_\d+)" value="pass"', page)
     data = {
         "csrf_token": csrf_token(page),
-        "inspected_on": date.today().isoformat(),
+        "inspected_on": clock.today().isoformat(),
         "inspectors": "街道综治办 张三",
         "score": score,
     }

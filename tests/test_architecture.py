@@ -242,6 +242,44 @@ def test_the_cycle_check_finds_what_it_should():
     assert cycles({"a": {"b": ""}, "b": {}}) == []
 
 
+# ---- the time comes from webapp/clock.py -----------------------------------------------------
+
+# ``date.today()``, ``datetime.now()`` / ``utcnow()`` and ``time.time()`` read the machine's clock
+# (in UTC on a server), which tests cannot move; webapp/clock.py gives the subdistrict's time.
+WALL_CLOCK = re.compile(r"\b(date\.today|datetime\.(now|utcnow|today)|time\.time)\(")
+CLOCK_MODULE = ROOT / "webapp" / "clock.py"
+# Where the machine's real clock is meant, each with its reason.
+REAL_CLOCK: dict[str, str] = {
+    "webapp/auth/views.py": "session idle time, TOTP steps and lock-outs are security timers: a"
+    " moved app clock (a test's, a rehearsal's) must not log users out or unlock accounts",
+    "webapp/auth/queries.py": "the same security timers",
+    "webapp/auth/policy.py": "the same security timers",
+    "webapp/replicas.py": "read-your-writes stickiness is measured in real seconds",
+    "webapp/boundaries/views.py": "compared with files' modification times",
+}
+
+
+def wall_clock_reads(source: str) -> list[int]:
+    return [n for n, line in enumerate(source.splitlines(), 1) if WALL_CLOCK.search(line)]
+
+
+def test_the_app_reads_the_time_only_through_its_clock():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in python_files("webapp")
+        if path != CLOCK_MODULE and str(path.relative_to(ROOT)) not in REAL_CLOCK
+        for line in wall_clock_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "use webapp.clock (now, local_now, today), which tests can move"
+
+
+def test_the_clock_check_finds_what_it_should():
+    assert wall_clock_reads("x = date.today()") == [1]
+    assert wall_clock_reads("a = 1\nstamp = dt.datetime.now()") == [2]
+    assert wall_clock_reads("started = time.time()") == [1]
+    assert wall_clock_reads("clock.today()\ntime.perf_counter()") == []
+
+
 # ---- files short enough to read --------------------------------------------------------------
 
 

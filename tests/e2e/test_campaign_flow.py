@@ -1,13 +1,12 @@
 """平安创建 in headless Chromium: open a compound on the map, start a 平安小区 campaign, record a
 failing then a passing inspection, mark it 达标, and see its colour change on the campaign map."""
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.helpers import login, open_page
+from webapp import clock
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +35,7 @@ def inspection(page, score: str, passing: bool) -> None:
 
 @pytest.mark.slow
 def test_a_compound_campaign_passes_and_its_colour_changes(page, requests_seen, engine):
-    year = date.today().year
+    year = clock.today().year
     with engine.connect() as conn:
         compound_id, name = conn.execute(
             text(

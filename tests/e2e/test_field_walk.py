@@ -219,9 +219,8 @@ def test_a_walk_with_a_check_in_and_an_offline_stretch(phone_with_worker, engine
 
 def test_a_typed_inspection_survives_a_reload_and_is_dropped_once_saved(phone, engine):
     """The campaign inspection form keeps what was typed (data-draft) until htmx saves it."""
-    from datetime import date
 
-    year = date.today().year
+    year = clock.today().year
     with engine.begin() as conn:
         grid, community = first_grid(conn)
         compound_id, name = conn.execute(

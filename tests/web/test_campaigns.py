@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import HX, YEAR, campaign_id, csrf_token, inspect, start
+from webapp import clock
 
 
 @pytest.fixture
@@ -326,19 +327,19 @@ def test_passed_needs_a_passing_inspection_after_the_latest_acceptance(center, c
 def test_inspections_out_of_the_year_in_the_future_or_before_the_work_are_refused(
     center, connection
 ):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     start(center, "compound", 3, "平安小区")
     cid = campaign_id(connection, "compound", 3)
-    declared = inspect_on(center, cid, date.today().isoformat())
+    declared = inspect_on(center, cid, clock.today().isoformat())
     assert declared.status_code == 422 and "申报" in declared.get_data(as_text=True)
     move(center, cid, "创建中")
     last_year = inspect_on(center, cid, f"{YEAR - 1}-06-01")
     assert last_year.status_code == 422 and f"{YEAR} 年内" in last_year.get_data(as_text=True)
-    tomorrow = inspect_on(center, cid, (date.today() + timedelta(days=1)).isoformat())
+    tomorrow = inspect_on(center, cid, (clock.today() + timedelta(days=1)).isoformat())
     assert tomorrow.status_code == 422 and "晚于今天" in tomorrow.get_data(as_text=True)
     connection.execute(text("UPDATE campaign SET state = '摘牌' WHERE id = :id"), {"id": cid})
-    revoked = inspect_on(center, cid, date.today().isoformat())
+    revoked = inspect_on(center, cid, clock.today().isoformat())
     assert revoked.status_code == 422 and "摘牌" in revoked.get_data(as_text=True)
     assert (
         connection.execute(
@@ -349,7 +350,7 @@ def test_inspections_out_of_the_year_in_the_future_or_before_the_work_are_refuse
 
 
 def test_a_failing_review_after_naming_shows_with_a_deadline(center, connection):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     start(center, "compound", 4, "平安小区")
     cid = campaign_id(connection, "compound", 4)
@@ -360,13 +361,13 @@ def test_a_failing_review_after_naming_shows_with_a_deadline(center, connection)
         assert move(center, cid, step).status_code == 200
     assert inspect(center, cid, "50", all_pass=False).status_code == 200
     page = center.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
-    deadline = (date.today() + timedelta(days=90)).isoformat()
+    deadline = (clock.today() + timedelta(days=90)).isoformat()
     assert "复查不合格" in page and deadline in page
     state, flagged, due = connection.execute(
         text("SELECT state, review_failed_on, rectify_by FROM campaign WHERE id = :id"),
         {"id": cid},
     ).one()
-    assert state == "命名" and flagged == date.today() and due.isoformat() == deadline
+    assert state == "命名" and flagged == clock.today() and due.isoformat() == deadline
     inspect(center, cid, "93", all_pass=True)  # put right
     page = center.get(f"/campaigns/{cid}", headers=HX).get_data(as_text=True)
     assert "复查不合格" not in page

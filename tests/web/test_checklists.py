@@ -2,7 +2,7 @@
 the people and open events of each item in the user's area."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -29,7 +29,11 @@ def person_with(connection, category: str, username: str = "center") -> int:
 
 def visit_form(client, person: int) -> dict:
     html = client.get(f"/register/person/{person}/care", headers=HX).get_data(as_text=True)
-    return {"csrf_token": csrf_token(html), "visited_on": date.today().isoformat(), "notes": "走访"}
+    return {
+        "csrf_token": csrf_token(html),
+        "visited_on": clock.today().isoformat(),
+        "notes": "走访",
+    }
 
 
 def test_the_visit_form_preselects_the_items_of_the_persons_categories(client, auth, connection):

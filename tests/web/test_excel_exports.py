@@ -13,12 +13,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from tests.helpers import HX, csrf_token
-from webapp import spreadsheet
+from webapp import clock, spreadsheet
 from webapp.entities.registry import ENTITIES
 from webapp.models import Person, User
 
 FORMULA = '=HYPERLINK("x")'
-YEAR = dt.date.today().year
+YEAR = clock.today().year
 
 # Every route answering an .xlsx, with how this module checks it.
 EXCEL_ROUTES = {

@@ -531,7 +531,7 @@ def test_a_visit_photo_is_checked_stored_and_served_only_in_scope(
 
     app.config["ATTACHMENT_DIR"] = str(tmp_path)
     person = _person_id(connection, WIFE)
-    form = {"csrf_token": _token(client), "visited_on": date.today().isoformat(), "notes": "走访"}
+    form = {"csrf_token": _token(client), "visited_on": clock.today().isoformat(), "notes": "走访"}
     fake = client.post(
         f"/register/person/{person}/visits",
         data={**form, "photo": (io.BytesIO(b"MZ not an image"), "photo.jpg")},

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from webapp import access
+from webapp import access, clock
 from webapp.access import Action
 from webapp.auditing import record_request_event
 from webapp.db import get_session
@@ -95,7 +95,7 @@ def feature_campaigns(layer: str, feature_id: int, error: str = "", status: int 
         name=target.name,
         campaigns=queries.campaigns_of(session, layer, feature_id),
         types=queries.types_for(layer, target.kind),
-        year=date.today().year,
+        year=clock.today().year,
         may_write=_may_write(target),
         error=error,
     )
@@ -172,7 +172,7 @@ def _campaign_page(campaign: Campaign, *, saved: str = "", error: str = "", stat
         may_write=may_write_campaign(campaign),
         saved=saved,
         error=error,
-        today=date.today().isoformat(),
+        today=clock.today().isoformat(),
         pass_score=rules.PASS_SCORE,
         changed_layer="campaign" if saved else None,
     )
@@ -232,7 +232,7 @@ def inspect(campaign_id: int):
             inspected_on = date.fromisoformat(form.get("inspected_on", ""))
         except ValueError:
             raise rules.CampaignError("请填写有效的检查日期。") from None
-        rules.check_inspection(c.state, c.year, inspected_on, date.today())
+        rules.check_inspection(c.state, c.year, inspected_on, clock.today())
         inspectors = form.get("inspectors", "").strip()
         if not inspectors or len(inspectors) > 200 or MARKUP.search(inspectors):
             raise rules.CampaignError("请填写检查人员(最多 200 字,不能包含“<”或“>”)。")
@@ -286,7 +286,7 @@ def dashboard():
     campaign_type = args.get("type", rules.CampaignType.COMPOUND.value)
     if campaign_type not in {t.value for t in rules.CampaignType}:
         campaign_type = rules.CampaignType.COMPOUND.value
-    year = int(args["year"]) if args.get("year", "").isdigit() else date.today().year
+    year = int(args["year"]) if args.get("year", "").isdigit() else clock.today().year
     session = get_session()
     return map_page(
         "campaigns/dashboard.html",
@@ -311,7 +311,7 @@ def _type_and_year(args) -> tuple[str, int]:
     if campaign_type not in {t.value for t in rules.CampaignType}:
         campaign_type = rules.CampaignType.COMPOUND.value
     year = args.get("year", "")
-    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else date.today().year
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else clock.today().year
     return campaign_type, year
 
 

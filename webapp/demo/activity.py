@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, load_only
 
-from webapp import config
+from webapp import clock, config
 from webapp.campaigns import queries as campaign_queries
 from webapp.crypto import encrypt_with
 from webapp.demo.events import generate_events
@@ -55,13 +55,12 @@ PATHS = [
 
 def seed_activity(session: Session, today: date | None = None, seed: int = 2021) -> dict[str, int]:
     """Seed campaigns, property ratings, patrol routes and walks; return how many of each."""
-    from webapp import clock
     from webapp.demo.cameras import seed_camera_history
     from webapp.demo.walks import seed_walks
 
     # Walks end before "now": the app's clock, or the evening of the day asked for.
     now = clock.now() if today is None else datetime.combine(today, time(18), clock.LOCAL)
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(seed)
     counts = {
         "campaigns": _campaigns(session, rng, today),

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import psycopg
 
+from webapp import clock
 from webapp.domain import idcard
 from webapp.domain.register import VISIT_DEFAULTS, id_token, name_token
 
@@ -65,7 +66,7 @@ def load_people(
     today: date | None = None,
 ) -> dict[str, int]:
     """Generate and COPY the register for the buildings already loaded; return row counts."""
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(f"people-{seed}")
     pool_rng = random.Random(f"people-names-{seed}")
     pool = [person_name(pool_rng) for _ in range(NAME_POOL)]

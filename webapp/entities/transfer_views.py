@@ -12,7 +12,6 @@ file the worker could not read.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 
@@ -22,7 +21,7 @@ from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gis.coords import CoordinateSystem
-from webapp import access
+from webapp import access, clock
 from webapp.db import get_session
 from webapp.errors import render_error
 from webapp.extensions import htmx
@@ -66,7 +65,7 @@ def _crs(value: str | None) -> CoordinateSystem:
 
 
 def _dated(entity: Entity, suffix: str) -> str:
-    return f"{entity.key}-{dt.date.today():%Y%m%d}.{suffix}"
+    return f"{entity.key}-{clock.today():%Y%m%d}.{suffix}"
 
 
 def _download(body, mimetype: str, filename: str) -> Response:

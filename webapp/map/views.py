@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 
@@ -129,7 +127,7 @@ def bigscreen():
         "map/bigscreen.html",
         map=map_components(bigscreen=True),
         overview=overview(get_session()),
-        updated=datetime.now(),
+        updated=clock.local_now(),
         year=clock.today().year,
     )
 
@@ -140,7 +138,7 @@ def bigscreen_kpis():
     if not wants_fragment():
         return redirect(url_for("map.bigscreen"))
     return page(
-        "map/bigscreen.html", "kpis", overview=overview(get_session()), updated=datetime.now()
+        "map/bigscreen.html", "kpis", overview=overview(get_session()), updated=clock.local_now()
     )
 
 

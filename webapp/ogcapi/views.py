@@ -8,13 +8,12 @@ are OGC exception objects (``code``, ``description``) with a 4xx status.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from gis.bbox import BoundsError, parse_bbox
-from webapp import access
+from webapp import access, clock
 from webapp.access import Action
 from webapp.auditing import record_request_event
 from webapp.auth import tokens
@@ -224,7 +223,7 @@ def items(collection_id: str):
                 GEOJSON,
             )
         )
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     head = json.dumps(
         {
             "type": "FeatureCollection",

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from gis.bbox import BoundsError
 from webapp import access
+from webapp import clock as app_clock
 from webapp.access import Action, Forbidden
 from webapp.auditing import record_request_event
 from webapp.db import get_session
@@ -289,7 +290,7 @@ def route_sheet(route_id: int):
         clock=clock,
         weekdays=WEEKDAYS,
         svg=sheets.route_svg(get_session(), route),
-        printed=datetime.now(),
+        printed=app_clock.local_now(),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from wtforms import StringField
 from wtforms.validators import Length, ValidationError
 
+from webapp import clock
 from webapp.domain import property_service as rules
 from webapp.forms import CheckedForm, no_markup, strip
 
@@ -38,7 +39,7 @@ def _deadline(_form, field) -> None:
         field.data = date.fromisoformat(field.data or "")
     except ValueError:
         raise ValidationError("请填写有效的整改期限。") from None
-    if field.data <= date.today():
+    if field.data <= clock.today():
         raise ValidationError("整改期限应晚于今天。")
 
 

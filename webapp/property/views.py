@@ -3,13 +3,13 @@ and the public notice of the latest ratings (张榜公示, no login)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from webapp import access
+from webapp import access, clock
 from webapp.access import Action
 from webapp.auditing import record_request_event
 from webapp.db import get_session
@@ -52,8 +52,8 @@ def _compound_page(compound: Compound, *, saved="", error="", status=200):
         room=_room(compound),
         rectifications=queries.rectifications(session, compound.id),
         ratings=list(rules.Rating),
-        period=rules.period_of(date.today()),
-        deadline=(date.today() + timedelta(days=RECTIFY_DAYS)).isoformat(),
+        period=rules.period_of(clock.today()),
+        deadline=(clock.today() + timedelta(days=RECTIFY_DAYS)).isoformat(),
         may_write=access.may(
             current_user, Action.RATE_PROPERTY, community_id=compound.community_id
         ),
@@ -140,7 +140,7 @@ def rectify(compound_id: int):
             compound_id=c.id,
             kind="物业服务用房",
             finding=room.message,
-            issued_on=date.today(),
+            issued_on=clock.today(),
             deadline=deadline,
             username=current_user.username,
         )
@@ -189,5 +189,5 @@ def notice():
         unwelcome=unwelcome,
         unnamed=unnamed,
         label=rules.label,
-        today=date.today(),
+        today=clock.today(),
     )
