@@ -215,6 +215,7 @@ def test_id_lookup_uses_the_blind_index_column(db, engine, area, household_of_tw
     lookups = [s for s in seen if "FROM person" in s]
     assert lookups and all("person.id_index = " in s for s in lookups)
     assert not any("id_number =" in s or "id_number LIKE" in s for s in lookups)
+    assert not any("person.phone" in s for s in lookups)  # not shown, so never decrypted
     plan = db.execute(
         text("EXPLAIN SELECT id FROM person WHERE id_index = :k"), {"k": queries.id_key(WIFE)}
     ).scalars()

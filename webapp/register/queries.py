@@ -193,11 +193,12 @@ def current_residents(session: Session, house_id: int) -> list[Resident]:
 
 def find_by_id_number(session: Session, user, number: str) -> Person | None:
     """The person with this ID number, if in the user's scope: an equality on the indexed
-    blind-index column, never a decryption of the table."""
+    blind-index column, never a decryption of the table (nor of the phone, which the result
+    does not show)."""
     return session.scalars(
-        select(Person).where(
-            Person.id_index == id_key(number), in_scope(user, Action.READ_REGISTER, Person)
-        )
+        select(Person)
+        .options(defer(Person.phone))
+        .where(Person.id_index == id_key(number), in_scope(user, Action.READ_REGISTER, Person))
     ).first()
 
 
@@ -206,7 +207,9 @@ def landlord_of(session: Session, user, house: House) -> Person | None:
     if not house.landlord_id_index:
         return None
     return session.scalars(
-        select(Person).where(
+        select(Person)
+        .options(defer(Person.phone))
+        .where(
             Person.id_index == house.landlord_id_index,
             in_scope(user, Action.READ_REGISTER, Person),
         )
