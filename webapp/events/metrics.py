@@ -46,7 +46,7 @@ from webapp.domain.events import OPEN_STATES, EventState, Level, Step
 from webapp.models import Building, Community, Compound, EventCategory, EventStep, GridEvent
 
 from .periods import Period, next_month
-from .workflow import visible
+from .workflow import visible_arms
 
 HOTSPOT_DAYS = 90
 HOTSPOT_MIN = 3
@@ -75,12 +75,33 @@ OPEN = tuple(state.value for state in OPEN_STATES)
 # ---- scope --------------------------------------------------------------------------------------
 
 
-def scope(user, community_id: int | None = None) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class Where:
+    """The events the figures count, as the terms of an OR (``workflow.visible_arms``).
+
+    A figure's own time condition is distributed over the terms (``_within``): "(属地 or
+    handler) and (reported or closed in the period)" becomes "属地 and reported, or 属地 and
+    closed, or handler and reported …", each term one composite index's range
+    (``(community_id, reported_at)``, ``(handler_community_id, closed_at)`` …). Left as written,
+    the planner ANDed the area's bitmap with the whole city's bitmap of the period: at a million
+    events most of a community dashboard's time went to reading the city's month."""
+
+    arms: tuple[ColumnElement[bool], ...]
+
+
+def scope(user, community_id: int | None = None) -> Where:
     """The events the figures count: those ``user`` may read, in one community (属地) if given."""
-    clause = visible(user)
+    arms = visible_arms(user)
     if community_id is not None:
-        clause = and_(clause, GridEvent.community_id == community_id)
-    return clause
+        arms = [and_(arm, GridEvent.community_id == community_id) for arm in arms]
+    return Where(tuple(arms))
+
+
+def _within(where: Where, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``where`` and any of ``conditions``, as an OR of (area term AND condition)."""
+    if not conditions:
+        return or_(*where.arms)
+    return or_(*(and_(arm, condition) for arm in where.arms for condition in conditions))
 
 
 def plan_serial(session: Session) -> None:
@@ -106,14 +127,15 @@ def _in(column, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
 
-def _alive_in(period: Period) -> ColumnElement[bool]:
-    """Events open at some time in the period: reported before its end, not closed before its
-    start. Every step of an event lies between its report and its closure (the workflow stamps
-    both with the step's own time), so this only narrows which events a step count must look
-    at: a month's events instead of the scope's whole history."""
-    return and_(
-        GridEvent.reported_at < period.end,
-        or_(GridEvent.closed_at.is_(None), GridEvent.closed_at >= period.start),
+def _alive_in(period: Period) -> tuple[ColumnElement[bool], ...]:
+    """Events open at some time in the period (the terms of an OR): reported before its end,
+    not closed before its start. Every step of an event lies between its report and its closure
+    (the workflow stamps both with the step's own time), so this only narrows which events a
+    step count must look at: a month's events instead of the scope's whole history."""
+    before_end = GridEvent.reported_at < period.end
+    return (
+        and_(GridEvent.closed_at.is_(None), before_end),
+        and_(GridEvent.closed_at >= period.start, before_end),
     )
 
 
@@ -135,7 +157,7 @@ class StepRate:
         return _rate(self.on_time, self.total)
 
 
-def step_on_time(session: Session, where: ColumnElement[bool], period: Period) -> list[StepRate]:
+def step_on_time(session: Session, where: Where, period: Period) -> list[StepRate]:
     """On-time rate of each timed step taken in the period, in the order of the loop."""
     rows = session.execute(
         select(
@@ -144,7 +166,11 @@ def step_on_time(session: Session, where: ColumnElement[bool], period: Period) -
             func.count().filter(EventStep.at <= EventStep.due_at),
         )
         .join(GridEvent, GridEvent.id == EventStep.event_id)
-        .where(where, _alive_in(period), EventStep.due_at.is_not(None), _in(EventStep.at, period))
+        .where(
+            _within(where, *_alive_in(period)),
+            EventStep.due_at.is_not(None),
+            _in(EventStep.at, period),
+        )
         .group_by(EventStep.step)
     ).all()
     found = {step: (total, on_time) for step, total, on_time in rows}
@@ -203,10 +229,10 @@ def _closure_columns():
     )
 
 
-def closure(session: Session, where: ColumnElement[bool], period: Period) -> Closure:
+def closure(session: Session, where: Where, period: Period) -> Closure:
     row = session.execute(
         select(*_closure_columns()).where(
-            where, GridEvent.state == CLOSED, _in(GridEvent.closed_at, period)
+            _within(where, _in(GridEvent.closed_at, period)), GridEvent.state == CLOSED
         )
     ).one()
     closed, median, *counts = row
@@ -223,9 +249,7 @@ class Totals:
     red: int
 
 
-def totals(
-    session: Session, where: ColumnElement[bool], period: Period, now: datetime | None = None
-) -> Totals:
+def totals(session: Session, where: Where, period: Period, now: datetime | None = None) -> Totals:
     now = now or clock.now()
     is_open = GridEvent.closed_at.is_(None)
     row = session.execute(
@@ -234,7 +258,7 @@ def totals(
             func.count().filter(is_open, GridEvent.state.in_(OPEN)),
             func.count().filter(is_open, GridEvent.state.in_(OPEN), GridEvent.step_due_at < now),
             func.count().filter(is_open, GridEvent.state.in_(OPEN), GridEvent.risk_grade == "红"),
-        ).where(where, or_(_in(GridEvent.reported_at, period), is_open))
+        ).where(_within(where, _in(GridEvent.reported_at, period), is_open))
     ).one()
     return Totals(*row)
 
@@ -250,7 +274,7 @@ class CommunityRow:
 
 
 def by_community(
-    session: Session, where: ColumnElement[bool], period: Period, now: datetime | None = None
+    session: Session, where: Where, period: Period, now: datetime | None = None
 ) -> list[CommunityRow]:
     """Per community (属地) the period's intake and closures, and its open events now.
 
@@ -278,12 +302,12 @@ def by_community(
         )
         .outerjoin(Community, Community.id == GridEvent.community_id)
         .where(
-            where,
-            or_(
+            _within(
+                where,
                 _in(GridEvent.reported_at, period),
                 _in(GridEvent.closed_at, period),
                 GridEvent.closed_at.is_(None),
-            ),
+            )
         )
         .group_by(GridEvent.community_id)
         .order_by(GridEvent.community_id.nulls_last())
@@ -305,7 +329,7 @@ class MonthRow:
 
 
 def by_month(
-    session: Session, where: ColumnElement[bool], last: date, months: int = TREND_MONTHS
+    session: Session, where: Where, last: date, months: int = TREND_MONTHS
 ) -> list[MonthRow]:
     """The ``months`` months up to the one holding ``last``: reported and closed per month."""
     end_month = last.replace(day=1)
@@ -318,7 +342,7 @@ def by_month(
     got_intake = dict(
         session.execute(
             select(reported_month, func.count())
-            .where(where, _in(GridEvent.reported_at, period))
+            .where(_within(where, _in(GridEvent.reported_at, period)))
             .group_by(reported_month)
         ).all()
     )
@@ -326,7 +350,7 @@ def by_month(
         row[0]: _closure_of(row[1:])
         for row in session.execute(
             select(closed_month, *_closure_columns())
-            .where(where, GridEvent.state == CLOSED, _in(GridEvent.closed_at, period))
+            .where(_within(where, _in(GridEvent.closed_at, period)), GridEvent.state == CLOSED)
             .group_by(closed_month)
         ).all()
     }
@@ -356,13 +380,13 @@ class CategoryRow:
 
 
 def top_categories(
-    session: Session, where: ColumnElement[bool], period: Period, limit: int = TOP_CATEGORIES
+    session: Session, where: Where, period: Period, limit: int = TOP_CATEGORIES
 ) -> list[CategoryRow]:
     """The kinds most reported in the period (ties by the taxonomy's order)."""
     parent = PARENT
     counted = (
         select(GridEvent.category_id, func.count().label("n"))
-        .where(where, _in(GridEvent.reported_at, period))
+        .where(_within(where, _in(GridEvent.reported_at, period)))
         .group_by(GridEvent.category_id)
         .subquery()
     )
@@ -396,12 +420,12 @@ def hotspot_window(today: date | None = None) -> Period:
 
 
 def hotspots(
-    session: Session, where: ColumnElement[bool], today: date | None = None, limit: int = 20
+    session: Session, where: Where, today: date | None = None, limit: int = 20
 ) -> list[Hotspot]:
     """Buildings and compounds with at least HOTSPOT_MIN events in the HOTSPOT_DAYS days up to
     ``today`` (local), most events first. An event in a building of a compound counts for both."""
     window = hotspot_window(today)
-    recent = and_(where, _in(GridEvent.reported_at, window))
+    recent = _within(where, _in(GridEvent.reported_at, window))
     grouped = union_all(
         select(
             literal("building").label("layer"),
@@ -463,7 +487,7 @@ class Kpis:
         return _rate(self.closed_on_time, self.closed)
 
 
-def kpis(session: Session, where: ColumnElement[bool], now: datetime | None = None) -> Kpis:
+def kpis(session: Session, where: Where, now: datetime | None = None) -> Kpis:
     now = now or clock.now()
     today = now.astimezone(clock.LOCAL).date()
     day = Period(today, today)
@@ -478,12 +502,12 @@ def kpis(session: Session, where: ColumnElement[bool], now: datetime | None = No
             func.count().filter(closed_in),
             func.count().filter(closed_in, ~_late_step(GridEvent.id)),
         ).where(
-            where,
-            or_(
+            _within(
+                where,
                 _in(GridEvent.reported_at, day),
                 GridEvent.closed_at.is_(None),
                 _in(GridEvent.closed_at, recent),
-            ),
+            )
         )
     ).one()
     return Kpis(*row)
@@ -507,7 +531,7 @@ class DayRow:
         return _rate(self.closed_on_time, self.closed)
 
 
-def by_day(session: Session, where: ColumnElement[bool], period: Period) -> list[DayRow]:
+def by_day(session: Session, where: Where, period: Period) -> list[DayRow]:
     """Every day of ``period``, oldest first, with the events of the user's scope ``where``."""
     reported_day = _local_day(GridEvent.reported_at)
     closed_day = _local_day(GridEvent.closed_at)
@@ -516,7 +540,7 @@ def by_day(session: Session, where: ColumnElement[bool], period: Period) -> list
         select(reported_day, PARENT.name, func.count())
         .join(EventCategory, EventCategory.id == GridEvent.category_id)
         .join(PARENT, PARENT.id == EventCategory.parent_id)
-        .where(where, _in(GridEvent.reported_at, period))
+        .where(_within(where, _in(GridEvent.reported_at, period)))
         .group_by(reported_day, PARENT.name)
     ).all():
         intake.setdefault(day, {})[category] = n
@@ -524,7 +548,7 @@ def by_day(session: Session, where: ColumnElement[bool], period: Period) -> list
         day: (n, on_time)
         for day, n, on_time in session.execute(
             select(closed_day, func.count(), func.count().filter(~_late_step(GridEvent.id)))
-            .where(where, GridEvent.state == CLOSED, _in(GridEvent.closed_at, period))
+            .where(_within(where, _in(GridEvent.closed_at, period)), GridEvent.state == CLOSED)
             .group_by(closed_day)
         ).all()
     }

@@ -233,13 +233,18 @@ def may_take(user, event: GridEvent, step: Step) -> bool:
 def visible(user) -> ColumnElement[bool]:
     """The events ``user`` may read: those lying in their area (属地), and those dispatched to
     their grid or community."""
+    return or_(*visible_arms(user))
+
+
+def visible_arms(user) -> list[ColumnElement[bool]]:
+    """``visible`` as the terms of its OR: 属地, then (for area users) the handler's area."""
     in_area = access.rows(user, Action.READ_EVENTS, GridEvent.community_id, GridEvent.grid_id)
     match access.scope(user, Action.READ_EVENTS):
         case access.Scope.GRID:
-            return or_(in_area, GridEvent.handler_grid_id == user.grid_id)
+            return [in_area, GridEvent.handler_grid_id == user.grid_id]
         case access.Scope.COMMUNITY:
-            return or_(in_area, GridEvent.handler_community_id == user.community_id)
-    return in_area
+            return [in_area, GridEvent.handler_community_id == user.community_id]
+    return [in_area]
 
 
 def _handles(user, event: GridEvent) -> bool:

@@ -205,6 +205,14 @@ class GridEvent(Versioned, Base):
         Index("ix_grid_event_closed_at", "closed_at"),
         Index("ix_grid_event_community_reported", "community_id", "reported_at"),
         Index("ix_grid_event_community_closed", "community_id", "closed_at"),
+        # And the same for the other area columns (migration 763e36e56c8d): an area user's
+        # figures are an OR of 属地 and handler, each term one of these ranges (metrics.Where).
+        # They replace the single-column indexes of grid_id and the handler columns.
+        *(
+            Index(f"ix_grid_event_{area}_{when}", f"{area}_id", f"{when}_at")
+            for area in ("grid", "handler_grid", "handler_community")
+            for when in ("reported", "closed")
+        ),
         UniqueConstraint("hotline_system", "hotline_ticket", name="uq_grid_event_hotline"),
         keyed_parent(),
     )
@@ -221,8 +229,8 @@ class GridEvent(Versioned, Base):
     geom: Mapped[WKBElement] = geometry_column("POINT")
     # 属地: set from the point on report (webapp.events.locate: a point in no community goes to
     # the nearest); the distribution key of the event and its steps, photos and parties.
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
     compound_id: Mapped[int | None] = mapped_column(
         ForeignKey("compound.id", ondelete="SET NULL"), index=True
     )
@@ -237,8 +245,8 @@ class GridEvent(Versioned, Base):
     state: Mapped[str] = mapped_column(String(6))
     level: Mapped[str] = mapped_column(String(6), comment="当前处置层级")
     # Who handles it now: a grid or community of the subdistrict, or a department.
-    handler_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
-    handler_community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    handler_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    handler_community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     handler_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     step_due_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="当前环节时限"
