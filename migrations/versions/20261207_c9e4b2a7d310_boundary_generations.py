@@ -22,7 +22,7 @@ down_revision: str | None = "a4b5c6d7e8f9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Tables a layer drawn as of a date reads (webapp/boundaries/asof.py).
+# Tables a layer drawn as of a date reads (webapp/map/asof.py).
 VERSIONED = ("boundary_generation", "boundary_archive")
 
 

@@ -11,57 +11,17 @@ import pytest
 import shapely
 from sqlalchemy import select, text
 
-from tests.boundary_files import geojson
+from tests.boundary_files import PAIR_SQL, geojson, grid_layout
 from tests.helpers import count
 from webapp import clock
-from webapp.boundaries import asof, generations
+from webapp.boundaries import generations
 from webapp.boundaries.plan import Choice, make_plan
 from webapp.domain.events import Source
 from webapp.events.workflow import report
+from webapp.map import asof
 from webapp.models import EventCategory
 
 CHOICE = Choice("grid", "名称", "编码", "上级编码")
-# The pair of neighbouring grids of one community that the tests merge: no account is bound to
-# either, and the second holds buildings.
-PAIR_SQL = """
-SELECT a.id, a.code, b.id, b.code FROM grid a
-JOIN grid b ON b.community_id = a.community_id AND b.id > a.id
- AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 0
-WHERE NOT EXISTS (SELECT 1 FROM app_user u WHERE u.grid_id IN (a.id, b.id))
- AND EXISTS (SELECT 1 FROM building x WHERE x.grid_id = b.id)
-ORDER BY a.id, b.id LIMIT 1
-"""
-
-
-def layout(db, tmp_path, *, merge: tuple[str, str], code: str | None = None):
-    """The current grids as a file, with ``merge`` = (kept, gone): the second grid's area added
-    to the first, written under ``code`` (a new code: both old ones retire) or the first's."""
-    rows, geoms = [], []
-    kept, gone = merge
-    grids = db.execute(
-        text(
-            "SELECT g.code, g.name, c.code AS parent, ST_AsBinary(g.geom) AS wkb FROM grid g"
-            " JOIN community c ON c.id = g.community_id ORDER BY g.code"
-        )
-    ).all()
-    shapes = {r.code: shapely.from_wkb(bytes(r.wkb)) for r in grids}
-    for r in grids:
-        if r.code == gone:
-            continue
-        geom = shapes[r.code]
-        name = r.name
-        if r.code == kept:
-            geom = shapely.union(geom, shapes[gone])
-            name = r.name + "(合并)"
-        rows.append(
-            {
-                "名称": name,
-                "编码": code if r.code == kept and code else r.code,
-                "上级编码": r.parent,
-            }
-        )
-        geoms.append(geom)
-    return geojson(tmp_path / "grids.geojson", rows, geoms)
 
 
 def write(db, path, valid_from: date, **kw):
@@ -129,7 +89,7 @@ def test_merge_keeps_the_old_layout_and_reassigns_with_a_move_report(db, tmp_pat
     ).scalar_one()
     before_b = snapshot(db, b_id)
     day = clock.today() - timedelta(days=10)
-    outcome = write(db, layout(db, tmp_path, merge=(a_code, b_code)), day, note="合并测试")
+    outcome = write(db, grid_layout(db, tmp_path, merge=(a_code, b_code)), day, note="合并测试")
 
     assert outcome.retired == [b_code] and outcome.created == 0 and outcome.updated == 1
     assert count(db, "SELECT count(*) FROM grid") == grids - 1
@@ -199,7 +159,7 @@ def test_a_new_code_retires_both_and_a_later_generation_archives_the_first(db, t
     a_id, a_code, b_id, b_code = pair
     buildings = count(db, "SELECT count(*) FROM building WHERE grid_id IN (:a, :b)", a=a_id, b=b_id)
     first = clock.today() - timedelta(days=30)
-    outcome = write(db, layout(db, tmp_path, merge=(a_code, b_code), code="NEW-001"), first)
+    outcome = write(db, grid_layout(db, tmp_path, merge=(a_code, b_code), code="NEW-001"), first)
     assert outcome.created == 1 and sorted(outcome.retired) == sorted([a_code, b_code])
     new_id = db.execute(text("SELECT id FROM grid WHERE code = 'NEW-001'")).scalar_one()
     assert count(db, "SELECT count(*) FROM building WHERE grid_id = :g", g=new_id) == buildings
@@ -229,7 +189,7 @@ def test_a_new_code_retires_both_and_a_later_generation_archives_the_first(db, t
 
 def test_a_valid_from_before_the_current_generation_is_refused(db, tmp_path, pair):
     _, a_code, _, b_code = pair
-    path = layout(db, tmp_path, merge=(a_code, b_code))
+    path = grid_layout(db, tmp_path, merge=(a_code, b_code))
     write(db, path, clock.today() - timedelta(days=5))
     with pytest.raises(generations.GenerationRefused, match="早于当前划分的启用日期"):
         write(db, path, clock.today() - timedelta(days=6))
@@ -257,7 +217,7 @@ def test_a_retired_grid_an_account_is_bound_to_is_refused_with_nothing_stored(db
         .scalars()
         .first()
     )
-    path = layout(db, tmp_path, merge=(kept, gone))
+    path = grid_layout(db, tmp_path, merge=(kept, gone))
     before = db.execute(text("SELECT id, grid_id FROM building ORDER BY id")).all()
     db.commit()  # the savepoint the refusal rolls back to
     with pytest.raises(generations.GenerationRefused, match=f"账号 {username}") as refused:

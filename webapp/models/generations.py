@@ -5,7 +5,7 @@ under the generation they belonged to, and what the re-assignment moved is kept 
 
 The live tables (``grid``, ``community``) always hold the current generation, so every query of
 the app reads them as before; only a look "as of" a past date reads the archive
-(webapp/boundaries/asof.py).
+(webapp/map/asof.py).
 """
 
 from __future__ import annotations

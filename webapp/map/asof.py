@@ -19,6 +19,9 @@ from webapp import clock
 from webapp.models.generations import GENERATION_LEVELS
 from webapp.sql import EMPTY, ENVELOPE, bbox_params, collection_sql
 
+# The map layers (webapp/map/layers.py) that can be drawn as of a date (``?as_of=``).
+AS_OF_LAYERS = GENERATION_LEVELS
+
 # The generation of :level valid on :as_of, when it is not the current one.
 GENERATION_SQL = (
     "SELECT id FROM boundary_generation WHERE level = :level AND valid_to IS NOT NULL"
