@@ -16,11 +16,13 @@ from tests.helpers import count
 from webapp import clock
 from webapp.boundaries import generations
 from webapp.boundaries.plan import Choice, make_plan
+from webapp.demo.generations import EARLIER_FROM, SPLIT_ON
 from webapp.domain.events import Source
 from webapp.events.workflow import report
 from webapp.map import asof
 from webapp.models import EventCategory
 
+EARLIER, SPLIT = date.fromisoformat(EARLIER_FROM), date.fromisoformat(SPLIT_ON)
 CHOICE = Choice("grid", "名称", "编码", "上级编码")
 
 
@@ -96,10 +98,14 @@ def test_merge_keeps_the_old_layout_and_reassigns_with_a_move_report(db, tmp_pat
     gens = db.execute(
         text("SELECT id, valid_from, valid_to, note FROM boundary_generation ORDER BY id")
     ).all()
-    assert [(g.valid_from, g.valid_to) for g in gens] == [(None, day), (day, None)]
+    assert [(g.valid_from, g.valid_to) for g in gens] == [
+        (EARLIER, SPLIT),
+        (SPLIT, day),
+        (day, None),
+    ]
     # The old layout is kept whole, under the generation that ended the day the new one began.
     assert (
-        count(db, "SELECT count(*) FROM boundary_archive WHERE generation_id = :g", g=gens[0].id)
+        count(db, "SELECT count(*) FROM boundary_archive WHERE generation_id = :g", g=gens[1].id)
         == grids
     )
     # Everything of the retired grid now lies in the kept one (same id: its keys held).
@@ -113,7 +119,7 @@ def test_merge_keeps_the_old_layout_and_reassigns_with_a_move_report(db, tmp_pat
                 "SELECT kind, count(*) FROM generation_move WHERE generation_id = :g"
                 " AND old_grid_code = :old AND new_grid_code = :new GROUP BY kind"
             ),
-            {"g": gens[1].id, "old": b_code, "new": a_code},
+            {"g": gens[2].id, "old": b_code, "new": a_code},
         ).all()
     )
     assert moves["building"] == len(before_b["buildings"])
@@ -126,7 +132,7 @@ def test_merge_keeps_the_old_layout_and_reassigns_with_a_move_report(db, tmp_pat
             db,
             "SELECT count(*) FROM generation_move"
             " WHERE generation_id = :g AND old_grid_code <> :old",
-            g=gens[1].id,
+            g=gens[2].id,
             old=b_code,
         )
         == 0
@@ -181,7 +187,7 @@ def test_a_new_code_retires_both_and_a_later_generation_archives_the_first(db, t
     spans = db.execute(
         text("SELECT valid_from, valid_to FROM boundary_generation ORDER BY id")
     ).all()
-    assert [tuple(s) for s in spans] == [(None, first), (first, second), (second, None)]
+    assert [tuple(s) for s in spans][1:] == [(SPLIT, first), (first, second), (second, None)]
     middle = {r.code for r in asof.outlines(db, "grid", first)}
     assert "NEW-001" in middle and a_code not in middle
     assert a_code in {r.code for r in asof.outlines(db, "grid", first - timedelta(days=1))}
@@ -219,14 +225,20 @@ def test_a_retired_grid_an_account_is_bound_to_is_refused_with_nothing_stored(db
     )
     path = grid_layout(db, tmp_path, merge=(kept, gone))
     before = db.execute(text("SELECT id, grid_id FROM building ORDER BY id")).all()
+    stored = [
+        count(db, f"SELECT count(*) FROM {t}")
+        for t in ("boundary_generation", "boundary_archive", "generation_move")
+    ]
     db.commit()  # the savepoint the refusal rolls back to
     with pytest.raises(generations.GenerationRefused, match=f"账号 {username}") as refused:
         write(db, path, clock.today())
     db.rollback()
     assert "无法按位置改派" in refused.value.message
-    assert count(db, "SELECT count(*) FROM boundary_generation") == 0
-    assert count(db, "SELECT count(*) FROM boundary_archive") == 0
-    assert count(db, "SELECT count(*) FROM generation_move") == 0
+    assert stored == [
+        count(db, f"SELECT count(*) FROM {t}")
+        for t in ("boundary_generation", "boundary_archive", "generation_move")
+    ]
+    assert generations.current(db, "grid").valid_to is None
     assert count(db, "SELECT count(*) FROM grid WHERE code = :c", c=gone) == 1
     assert db.execute(text("SELECT id, grid_id FROM building ORDER BY id")).all() == before
 
@@ -247,3 +259,23 @@ def test_a_layout_missing_a_community_is_refused_at_the_check(db, tmp_path):
     plan = make_plan(db, str(path), CHOICE, generation=True)
     assert any("在新的划分中没有网格" in p.message for p in plan.problems)
     assert plan.retired_codes  # the first community's grids would retire
+
+
+def test_the_demo_has_an_earlier_layout_with_the_last_grids_merged(db):
+    """Loaded with the demo: before the split, each community's last two grids were one."""
+    grids = count(db, "SELECT count(*) FROM grid")
+    split = count(
+        db,
+        "SELECT count(*) FROM (SELECT community_id FROM grid GROUP BY community_id"
+        " HAVING count(*) >= 2) c",
+    )
+    then = asof.outlines(db, "grid", SPLIT - timedelta(days=1))
+    assert len(then) == grids - split > 0
+    assert len(asof.outlines(db, "grid", EARLIER)) == grids - split
+    assert len(asof.outlines(db, "grid", SPLIT)) == grids
+    moved = count(
+        db,
+        "SELECT count(*) FROM generation_move m JOIN building b ON b.id = m.entity_id"
+        " JOIN grid g ON g.id = b.grid_id WHERE m.kind = 'building' AND g.code = m.new_grid_code",
+    )
+    assert moved == count(db, "SELECT count(*) FROM generation_move WHERE kind = 'building'") > 0
