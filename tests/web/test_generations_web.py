@@ -151,3 +151,25 @@ def test_a_date_before_the_current_generation_is_refused_at_preview(
     assert "早于当前划分的启用日期" in preview.get_data(as_text=True)
     future = step(client, "/boundaries/preview", **generation_fields(clock.today() + timedelta(1)))
     assert future.status_code == 422 and "晚于今天" in future.get_data(as_text=True)
+
+
+def test_the_cli_checks_a_generation_and_refuses_a_future_date(
+    database_url, monkeypatch, connection, tmp_path, pair
+):
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    _, a_code, _, b_code = pair
+    path = grid_layout(connection, tmp_path, merge=(a_code, b_code))
+    args = ["boundaries", "import", str(path), "--level", "grid", "--name-column", "名称"]
+    args += ["--code-column", "编码", "--parent-column", "上级编码"]
+    ok = CliRunner().invoke(main, [*args, "--valid-from", str(clock.today()), "--dry-run"])
+    assert ok.exit_code == 0, ok.output
+    grids = connection.execute(text("SELECT count(*) FROM grid")).scalar_one()
+    assert f"新一代划分 {grids - 1} 个网格(沿用编码 {grids - 1},新增 0,撤销 1)" in ok.output
+    assert "检查通过" in ok.output
+    future = str(clock.today() + timedelta(days=1))
+    refused = CliRunner().invoke(main, [*args, "--valid-from", future])
+    assert refused.exit_code == 1 and "晚于今天" in refused.output
