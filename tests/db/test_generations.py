@@ -279,3 +279,68 @@ def test_the_demo_has_an_earlier_layout_with_the_last_grids_merged(db):
         " JOIN grid g ON g.id = b.grid_id WHERE m.kind = 'building' AND g.code = m.new_grid_code",
     )
     assert moved == count(db, "SELECT count(*) FROM generation_move WHERE kind = 'building'") > 0
+
+
+def test_a_move_to_another_community_takes_the_child_rows_along(db, pair):
+    """The community key moves with the grid (set-based), and the composite keys cascade it
+    to people's stays and categories and to events' steps (docs/scale-out.md)."""
+    from webapp.boundaries import reassign
+
+    _, _, b_id, _ = pair
+    other = db.execute(
+        text(
+            "SELECT id FROM community WHERE id <> (SELECT community_id FROM grid WHERE id = :g)"
+            " ORDER BY id LIMIT 1"
+        ),
+        {"g": b_id},
+    ).scalar_one()
+    # As a generation would leave it when a grid changes community (the check is bypassed).
+    db.execute(text("UPDATE grid SET community_id = :c WHERE id = :g"), {"c": other, "g": b_id})
+    gen = generations.current(db, "grid").id  # the demo's
+    moved = reassign.move_all(db, gen, [])
+    people = count(db, "SELECT count(*) FROM person WHERE grid_id = :g", g=b_id)
+    assert moved["person"] == people > 0 and moved["event"] >= 1
+    stale = """
+        SELECT count(*) FROM person p JOIN {child} x ON x.person_id = p.id
+        WHERE p.grid_id = :g AND x.community_id <> :c"""
+    for child in ("residence", "person_category"):
+        assert count(db, stale.format(child=child), g=b_id, c=other) == 0
+    assert (
+        count(
+            db,
+            "SELECT count(*) FROM residence r JOIN person p ON p.id = r.person_id"
+            " WHERE p.grid_id = :g",
+            g=b_id,
+        )
+        > 0
+    )
+    assert (
+        count(
+            db,
+            "SELECT count(*) FROM grid_event e JOIN event_step s ON s.event_id = e.id"
+            " WHERE e.grid_id = :g AND (e.community_id <> :c OR s.community_id <> :c)",
+            g=b_id,
+            c=other,
+        )
+        == 0
+    )
+    assert (
+        count(
+            db,
+            "SELECT count(*) FROM building WHERE grid_id = :g AND community_id <> :c",
+            g=b_id,
+            c=other,
+        )
+        == 0
+    )
+    assert (
+        count(
+            db,
+            "SELECT count(*) FROM generation_move WHERE generation_id = :gen"
+            " AND kind = 'person' AND new_community_code <> old_community_code",
+            gen=gen,
+        )
+        == people
+    )
+    steps = "SELECT count(*) FROM grid_event e JOIN event_step s ON s.event_id = e.id"
+    assert count(db, steps + " WHERE e.grid_id = :g", g=b_id) > 0
