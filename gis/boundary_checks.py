@@ -265,6 +265,22 @@ def _overlaps(label: str, areas: list[Area]) -> list[Problem]:
     return problems
 
 
+def uncovered_parents(features: list[SourceFeature], existing: Existing) -> list[Problem]:
+    """A new generation of the whole grid layer leaves no community without grids."""
+    used = {f.parent_code for f in features}
+    return [
+        Problem(
+            f"社区{who(community.name, community.code)}在新的划分中没有网格。新一代划分应包含"
+            "全部网格;只改部分网格时,请按编码更新导入。",
+            "gap",
+            community.geom,
+            area_m2(community.geom),
+        )
+        for code, community in sorted(existing.parents.items())
+        if code not in used
+    ][:MAX_PROBLEMS]
+
+
 def _gaps(features: list[SourceFeature], existing: Existing, grids: list[Area]) -> list[Problem]:
     """Each community the file puts grids in is covered by its grids (file's and kept)."""
     by_parent: dict[str, list[Area]] = defaultdict(list)

@@ -105,3 +105,50 @@ def geojson(path: Path, rows: list[dict], geoms: list) -> Path:
         json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
     )
     return path
+
+
+# ---- a re-drawn grid layout of the demo (新一代划分) ----------------------------------------
+
+# The pair of neighbouring grids of one community that the tests merge: no account is bound to
+# either, and the second holds buildings.
+PAIR_SQL = """
+SELECT a.id, a.code, b.id, b.code FROM grid a
+JOIN grid b ON b.community_id = a.community_id AND b.id > a.id
+ AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 0
+WHERE NOT EXISTS (SELECT 1 FROM app_user u WHERE u.grid_id IN (a.id, b.id))
+ AND EXISTS (SELECT 1 FROM building x WHERE x.grid_id = b.id)
+ORDER BY a.id, b.id LIMIT 1
+"""
+
+
+def grid_layout(db, tmp_path, *, merge: tuple[str, str], code: str | None = None) -> Path:
+    """The current grids as a file, with ``merge`` = (kept, gone): the second grid's area added
+    to the first, written under ``code`` (a new code: both old ones retire) or the first's."""
+    rows, geoms = [], []
+    kept, gone = merge
+    from sqlalchemy import text
+
+    grids = db.execute(
+        text(
+            "SELECT g.code, g.name, c.code AS parent, ST_AsBinary(g.geom) AS wkb FROM grid g"
+            " JOIN community c ON c.id = g.community_id ORDER BY g.code"
+        )
+    ).all()
+    shapes = {r.code: shapely.from_wkb(bytes(r.wkb)) for r in grids}
+    for r in grids:
+        if r.code == gone:
+            continue
+        geom = shapes[r.code]
+        name = r.name
+        if r.code == kept:
+            geom = shapely.union(geom, shapes[gone])
+            name = r.name + "(合并)"
+        rows.append(
+            {
+                "名称": name,
+                "编码": code if r.code == kept and code else r.code,
+                "上级编码": r.parent,
+            }
+        )
+        geoms.append(geom)
+    return geojson(tmp_path / "grids.geojson", rows, geoms)

@@ -25,6 +25,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 
 from webapp import data_versions
+from webapp.map.asof import AS_OF_LAYERS
 from webapp.map.layers import LAYERS, Layer
 
 STAFF_DATA = frozenset(
@@ -46,7 +47,13 @@ def _data_etag() -> str | None:
     versions = data_versions.current()
     if layer is None or not layer.versioned or versions is None:
         return None
-    version = versions.version(_tables(layer))
+    tables = _tables(layer)
+    # A layer drawn as of a date (webapp/map/asof.py) reads the archive too, and each
+    # date answers its own outlines.
+    as_of = request.args.get("as_of", "")[:10] if layer.key in AS_OF_LAYERS else ""
+    if as_of:
+        tables += ["boundary_generation", "boundary_archive"]
+    version = versions.version(tables)
     if version is None:
         return None
     from webapp.map.queries import scope_sql
@@ -58,7 +65,7 @@ def _data_etag() -> str | None:
     definition = repr(
         (layer.key, layer.properties, layer.joins, layer.budget, layer.min_zoom, scope)
     )
-    salt = zlib.crc32(f"{definition}|{current_basemap().display.value}".encode())
+    salt = zlib.crc32(f"{definition}|{current_basemap().display.value}|{as_of}".encode())
     return f"data-{version}-{salt:08x}"
 
 

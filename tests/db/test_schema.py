@@ -24,6 +24,7 @@ SPATIAL_TABLES = {
     "grid_event",
     "walk_point",
     "walk_checkin",
+    "boundary_archive",
 }
 
 

@@ -55,6 +55,15 @@ def boundaries() -> None:
     show_default=True,
     help="Which layer of a GeoPackage (or which file of a zip), from 0.",
 )
+@click.option(
+    "--valid-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Grids only: import the file as a new generation (新一代划分) valid from this date;"
+    " the current layout is archived, grids missing from the file are retired and what they"
+    " held is re-assigned by position.",
+)
+@click.option("--note", default="", help="With --valid-from: a note on the generation.")
 @click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
 def boundaries_import(
     file: Path,
@@ -65,6 +74,8 @@ def boundaries_import(
     crs: str,
     encoding: str,
     layer: int,
+    valid_from,
+    note: str,
     dry_run: bool,
 ) -> None:
     """Import boundaries from a zipped Shapefile, GeoPackage, GeoJSON or KML, all or nothing."""
@@ -73,14 +84,16 @@ def boundaries_import(
     from gis.errors import UserError
     from webapp.models.containment import OutsideParentError
 
+    from . import generations, queries
     from . import plan as plans
-    from . import queries
 
     crs = crs.lower() if crs.lower() in ("auto", "gcj02", "bd09") else crs.upper()
     choice = plans.Choice(level, name_column, code_column, parent_column, crs, encoding, layer)
     with Session(clitools.engine()) as session:
         try:
-            plan = plans.make_plan(session, str(file), choice)
+            plan = plans.make_plan(session, str(file), choice, generation=valid_from is not None)
+            if valid_from is not None:
+                generations.check_valid_from(session, level, valid_from.date())
         except UserError as err:
             raise click.ClickException(err.message) from None
         click.echo(f"{file.name}: {plan.summary()}, {plan.source.label}")
@@ -90,6 +103,25 @@ def boundaries_import(
             raise click.ClickException(f"{len(plan.problems)} 个问题,未导入任何数据。")
         if dry_run:
             click.echo("检查通过(--dry-run,未写入)。")
+            return
+        if valid_from is not None:
+            try:
+                outcome = generations.write(
+                    session,
+                    level,
+                    plan.features,
+                    valid_from=valid_from.date(),
+                    note=note,
+                    source_name=file.name,
+                    username=CLI_USER,
+                    user_id=None,
+                    address=None,
+                )
+            except generations.GenerationRefused as err:
+                session.rollback()
+                raise click.ClickException(err.message + "未导入任何数据。") from None
+            session.commit()
+            click.echo(outcome.message())
             return
         try:
             created, updated = queries.write(

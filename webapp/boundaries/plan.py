@@ -16,7 +16,7 @@ from shapely.geometry import mapping as to_geojson
 from sqlalchemy.orm import Session
 
 from gis import boundary_checks, boundary_files
-from gis.boundary_checks import LEVELS, Problem
+from gis.boundary_checks import LEVELS, Existing, Problem
 from gis.boundary_crs import SourceCrs
 from gis.boundary_files import Mapping, SourceFeature
 from gis.errors import UserError
@@ -53,6 +53,9 @@ class Plan:
     source: SourceCrs
     problems: list[Problem] = field(default_factory=list)
     updated_codes: set[str] = field(default_factory=set)
+    # 新一代划分: the file is the whole new layout; codes it lacks are retired.
+    generation: bool = False
+    retired_codes: list[str] = field(default_factory=list)
 
     @property
     def updates(self) -> int:
@@ -64,6 +67,11 @@ class Plan:
 
     def summary(self) -> str:
         new = len(self.features) - self.updates
+        if self.generation:
+            return (
+                f"新一代划分 {len(self.features)} 个{self.label}(沿用编码 {self.updates},"
+                f"新增 {new},撤销 {len(self.retired_codes)})"
+            )
         return f"{len(self.features)} 个{self.label}(新增 {new},更新 {self.updates})"
 
     def overlay(self) -> dict:
@@ -116,6 +124,13 @@ def _verb(feature: SourceFeature, plan: Plan) -> str:
     return "更新" if feature.code in plan.updated_codes else "新增"
 
 
+def generation_params(form) -> dict | None:
+    """The 新一代划分 choice of the mapping form (valid-from date, note), or None."""
+    if form.get("mode") != "generation":
+        return None
+    return {"valid_from": form.get("valid_from", "")[:10], "note": form.get("note", "")[:200]}
+
+
 def _polygons(geom):
     """The polygons of a check's result (an intersection may also hold lines and points)."""
     parts = [
@@ -140,10 +155,17 @@ def dataset_of(datasets: list, index: int):
     return datasets[index]
 
 
-def make_plan(session: Session, path: str, choice: Choice) -> Plan:
-    """Read and check; raises UserError for a file refused as a whole."""
+def make_plan(session: Session, path: str, choice: Choice, generation: bool = False) -> Plan:
+    """Read and check; raises UserError for a file refused as a whole.
+
+    ``generation``: the file is a new generation of the whole layer (webapp/boundaries/
+    generations.py): features it lacks are retired rather than kept, and what the old grids
+    held is re-assigned rather than required inside the new ones.
+    """
     if choice.level not in LEVELS:
         raise UserError("请选择导入的层级:街道、社区或网格。")
+    if generation and choice.level != "grid":
+        raise UserError("目前只有网格可以按“新一代划分”导入;街道、社区边界请按编码更新。")
     if not choice.name or not choice.code:
         raise UserError("请选择名称列和编码列。")
     with unpacked(path) as datasets:
@@ -152,9 +174,17 @@ def make_plan(session: Session, path: str, choice: Choice) -> Plan:
             dataset, choice.mapping, choice.crs, choice.encoding
         )
     existing = queries.existing(session, choice.level, [f.code for f in features])
+    same_level = existing.same_level
+    if generation:
+        existing = Existing(parents=existing.parents)
     problems = boundary_checks.check(choice.level, features, existing)
-    plan = Plan(choice.level, features, source, problems)
-    plan.updated_codes = {f.code for f in features if f.code in existing.same_level}
+    plan = Plan(choice.level, features, source, problems, generation=generation)
+    plan.updated_codes = {f.code for f in features if f.code in same_level}
+    if generation:
+        codes = {f.code for f in features}
+        plan.retired_codes = sorted(code for code in same_level if code not in codes)
+        if not problems:
+            plan.problems = boundary_checks.uncovered_parents(features, existing)
     return plan
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date
 
 from flask import Blueprint, request, session, url_for
 from flask_login import current_user, login_required
@@ -26,14 +27,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gis.boundary_crs import CRS_CHOICES
 from gis.boundary_files import ENCODINGS
 from gis.errors import UserError
-from webapp import access
+from webapp import access, clock
 from webapp.db import get_session
 from webapp.jobs import queries as job_queries
 from webapp.jobs import uploads
 from webapp.map.shell import current_basemap, map_page
 from webapp.models import JobState
 
-from . import jobs, queries
+from . import generations, jobs, queries
 from . import plan as plans
 from .forms import LEVEL_CHOICES, MappingForm, UploadForm, guess
 
@@ -151,6 +152,8 @@ def _mapping(values: dict, layers, inspection, *, status: int = 200, **context):
     return _panel(
         status=status,
         form={**values, **chosen},
+        can_generate=access.allowed(current_user, access.Action.WRITE_BOUNDARIES),
+        today=clock.today().isoformat(),
         layers=layers,
         inspection=inspection,
         filename=session.get(PENDING, {}).get("filename", ""),
@@ -164,6 +167,24 @@ def _parent_guess(names: list[str], values: dict) -> str:
         "community": ("街道编码", "街道代码", "上级", "parent", "jdbm"),
     }
     return guess(names, *words.get(values.get("level", ""), ()))
+
+
+def _generation_choice(db, values: dict) -> dict | None:
+    """新一代划分 chosen in the mapping step: center staff only, grids only, with a valid-from
+    date the current generation allows (webapp/boundaries/generations.py); None otherwise."""
+    generation = plans.generation_params(values)
+    if generation is None:
+        return None
+    if not access.allowed(current_user, access.Action.WRITE_BOUNDARIES):
+        raise access.Forbidden("只有综治中心可以导入新一代网格划分。")
+    if values.get("level") != "grid":
+        raise UserError("目前只有网格可以按“新一代划分”导入;街道、社区边界请按编码更新。")
+    try:
+        valid_from = date.fromisoformat(generation["valid_from"])
+    except ValueError:
+        raise UserError("请填写新一代划分的启用日期(年-月-日)。") from None
+    generations.check_valid_from(db, "grid", valid_from)
+    return generation
 
 
 def _pending_path() -> str:
@@ -194,7 +215,8 @@ def preview():
         return _mapping(values, layers, inspection, status=400, refusal=refusal)
     db = get_session()
     try:
-        plan = plans.make_plan(db, path, form.choice())
+        generation = _generation_choice(db, values)
+        plan = plans.make_plan(db, path, form.choice(), generation=generation is not None)
     except UserError as err:
         return _mapping(values, layers, inspection, status=err.status, refusal=err.message)
     if not plan.problems:
@@ -223,6 +245,11 @@ def run():
         return _panel(status=err.status, refusal=err.message)
     if not form.validate() or form.level.data not in dict(_levels()):
         return _panel(status=400, refusal=form.first_error() or "请选择层级。")
+    db = get_session()
+    try:
+        generation = _generation_choice(db, request.form.to_dict())
+    except UserError as err:
+        return _panel(status=err.status, refusal=err.message)
     pending = session.pop(PENDING)
     params = {
         "upload": path,
@@ -230,7 +257,12 @@ def run():
         "size": os.path.getsize(path),
         "choice": form.choice().as_json(),
     }
-    db = get_session()
+    if generation is not None:
+        params["generation"] = generation
     job = job_queries.enqueue(db, jobs.KIND, params, current_user.id, request.remote_addr)
     db.commit()
     return _panel(status=202, step="job", job=job, state=JobState(job.state))
+
+
+# The generations pages register on this blueprint.
+from . import generation_views  # noqa: E402, F401

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from webapp import clock, config
 from webapp.crypto import blind_index_with, encrypt_with
 
+from .generations import load_generations
 from .layout import DemoLayout, generate_layout
 from .people import load_people
 
@@ -101,6 +102,7 @@ def load_demo(
             counts.update(
                 load_people(cur, encrypt, blind_index_with(key), seed=seed, today=clock.today())
             )
+            counts.update(load_generations(cur))
     # The register's tables too: without statistics the planner guesses a building's houses at
     # a handful and reads every open residence of the city to find theirs.
     with psycopg.connect(conninfo_for(target), autocommit=True) as conn:

@@ -15,13 +15,15 @@ from flask_login import current_user
 from sqlalchemy.engine import Connection
 
 from gis.bbox import BBox, parse_bbox, parse_zoom
-from webapp import access, basemap
+from gis.errors import UserError
+from webapp import access, basemap, clock
 from webapp.basemap import BaseMap
 from webapp.db import get_session, read
 from webapp.render import csp_nonce, page
 from webapp.sql import EMPTY
 
 from . import queries
+from .asof import AS_OF_LAYERS, parse_as_of
 from .folium_map import build_map
 from .layers import FACILITY_BADGES, LAYERS, Layer
 
@@ -78,6 +80,12 @@ def _event_config() -> dict | None:
 def _map_config(*, bigscreen: bool = False) -> dict:
     session = get_session()
     layers = []
+    # The map as of a past date (``?as_of=``, webapp/map/asof.py): the grid and
+    # community layers draw that day's outlines. A bad date is the current map, not an error.
+    try:
+        as_of = parse_as_of(request.args.get("as_of"))
+    except UserError:
+        as_of = None
     for layer in LAYERS.values():
         if layer.read_scope and not access.allowed(current_user, layer.read_scope[0]):
             continue  # a layer its reader could read no row of (采集进度 for planners)
@@ -93,6 +101,8 @@ def _map_config(*, bigscreen: bool = False) -> dict:
             url = url_for("map.sectors")
         elif layer.key == "blind_spot":
             url = url_for("patrol.blind_spots_geojson")
+        elif layer.key in AS_OF_LAYERS and as_of:
+            url = url_for("map.layer_geojson", layer=layer.key, as_of=as_of.isoformat())
         else:
             url = url_for("map.layer_geojson", layer=layer.key)
         layers.append(
@@ -133,6 +143,9 @@ def _map_config(*, bigscreen: bool = False) -> dict:
         "displayCrs": current_basemap().display.value,
         "bigscreen": bigscreen,
         "refreshSeconds": 60 if bigscreen else 0,
+        "asOf": as_of.isoformat() if as_of else None,
+        "asOfControl": access.allowed(current_user, access.Action.WRITE_BOUNDARIES),
+        "today": clock.today().isoformat(),
     }
 
 

@@ -13,6 +13,8 @@ from webapp.home.queries import overview
 from webapp.render import page, wants_fragment
 
 from . import queries
+from .asof import AS_OF_LAYERS, parse_as_of
+from .asof import layer_geojson as as_of_geojson
 from .layers import LAYERS
 from .panels import BUILDERS, build_panel, coverage_panel, xueliang_panel
 from .search import search
@@ -153,6 +155,9 @@ def layer_geojson(layer: str):
     base = current_basemap()
     bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
     zoom = parse_zoom(request.args.get("zoom"), default=definition.min_zoom)
+    if layer in AS_OF_LAYERS and (as_of := parse_as_of(request.args.get("as_of"))):
+        body = read(lambda conn: as_of_geojson(conn, definition, bbox, zoom, as_of))
+        return Response(base.geojson(body), mimetype=GEOJSON)
     body = read(lambda conn: queries.layer_geojson(conn, definition, current_user, bbox, zoom))
     return Response(base.geojson(body), mimetype=GEOJSON)
 

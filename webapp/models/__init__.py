@@ -15,6 +15,7 @@ from .campaigns import (
 from .circles import CatchmentMethod, FacilityCatchment, FacilitySnap
 from .events import Department, EventCategory, EventParty, EventPhoto, EventStep, GridEvent
 from .field import Walk, WalkCheckin, WalkPoint
+from .generations import BoundaryArchive, BoundaryGeneration, GenerationMove
 from .hotline import HotlineClient
 from .housing import Building, Compound
 from .job import Job, JobState
@@ -41,6 +42,8 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "BoundaryArchive",
+    "BoundaryGeneration",
     "Building",
     "Camera",
     "CameraMaintenance",
@@ -60,6 +63,7 @@ __all__ = [
     "FacilityCatchment",
     "FacilitySnap",
     "FacilityType",
+    "GenerationMove",
     "Grid",
     "GridEvent",
     "HotlineClient",

@@ -10,6 +10,7 @@ import {
 } from "./styles.js";
 import { refreshGeojson } from "./layers.js";
 import { shape } from "./picking.js";
+import { addAsOfControl } from "./asof.js";
 
 function layerLabel(def) {
   return `<span class="gm-layer-label" data-layer="${def.key}">${def.label}` +
@@ -26,6 +27,7 @@ export function addControls() {
     .addTo(gm.map);
   addLegend();
   if (!gm.config.bigscreen) addCommunityFilter();
+  addAsOfControl();
   loadCounts();
 }
 

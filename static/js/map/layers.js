@@ -78,7 +78,8 @@ export function refreshGeojson(layer) {
   if (!gm.map.hasLayer(layer)) return;
   if (zoom < def.minZoom) { layer.clearLayers(); return; }
   // The wall zooms in quarter steps; the endpoints take whole zoom levels.
-  let url = `${def.url}?bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`;
+  // A layer drawn as of a date carries ?as_of= in its URL already.
+  let url = `${def.url}${def.url.includes("?") ? "&" : "?"}bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`;
   if (def.key === "circle" || def.key === "gap") {
     url += `&type=${encodeURIComponent(gm.circleType)}&profile=${gm.circleProfile}`;
   }
