@@ -28,6 +28,7 @@ from webapp.crypto import blind_index_with, encrypt_with
 
 from .layout import DemoLayout, generate_layout
 from .people import load_people
+from .standards import load_standards
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ PEOPLE_TABLES = (
     "person_category",
     "visit",
     "org_unit",
+    "resident_group",
+    "volunteer",
 )
 
 # Personal data, stored encrypted (webapp.crypto.EncryptedString on the models).
@@ -101,6 +104,7 @@ def load_demo(
             counts.update(
                 load_people(cur, encrypt, blind_index_with(key), seed=seed, today=clock.today())
             )
+            counts.update(load_standards(cur, encrypt, seed, clock.today()))
     # The register's tables too: without statistics the planner guesses a building's houses at
     # a handful and reads every open residence of the city to find theirs.
     with psycopg.connect(conninfo_for(target), autocommit=True) as conn:

@@ -34,6 +34,7 @@ from .register import (
     VisitFrequency,
 )
 from .services import Facility, FacilityType, Place
+from .teams import ResidentGroup, Volunteer
 from .user import ApiToken, User, UserSession
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "PropertyRating",
     "Rectification",
     "Residence",
+    "ResidentGroup",
     "RoadNode",
     "RoadSegment",
     "StaffPerson",
@@ -89,6 +91,7 @@ __all__ = [
     "UserSession",
     "Visit",
     "VisitFrequency",
+    "Volunteer",
     "Walk",
     "WalkCheckin",
     "WalkPoint",
