@@ -1,6 +1,7 @@
 """社区建设标准 on the web: the table, one community's page, the 标准达标率 layer, the party
 organisation form, and the panels of 居民小组 and 志愿者 (bad input, escaping, stale saves)."""
 
+import json
 import re
 
 import pytest
@@ -46,6 +47,18 @@ def test_the_layer_carries_the_standards_met_the_table_shows(client, auth):
     features = client.get(LAYER).get_json()["features"]
     met = {f["properties"]["id"]: f["properties"]["met"] for f in features}
     assert met == shown and all(f["properties"]["total"] == 14 for f in features)
+
+
+def test_a_click_on_the_layer_opens_the_communitys_standards(client, auth, connection):
+    auth.login("center")
+    html = client.get("/map").get_data(as_text=True)
+    config = json.loads(re.search(r"gridmap\.init\(map_gridmap, (.*)\);", html).group(1))
+    (layer,) = [d for d in config["layers"] if d["key"] == "standards"]
+    assert layer["label"] == "标准达标率" and not layer["defaultOn"]
+    own, _ = own_and_other(connection)
+    panel = client.get(layer["panelUrl"].replace("{id}", str(own)), headers=HX)
+    assert panel.status_code == 200
+    assert 'data-standard="volunteers"' in panel.get_data(as_text=True)
 
 
 def test_community_staff_see_their_own_community_only(client, auth, connection):
