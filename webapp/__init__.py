@@ -90,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .register import people_views, unit_views, visit_views  # noqa: F401  (on register bp)
     from .register import views as register_views
     from .security import personal
+    from .standards import views as standards_views
 
     for blueprint in (
         auth_views.bp,
@@ -121,6 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
         event_category_views.bp,
         boundary_views.bp,
         alarm_views.bp,
+        standards_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

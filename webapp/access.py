@@ -90,6 +90,8 @@ class Action(StrEnum):
     MANAGE_HOTLINE_CLIENTS = "manage_hotline_clients"
     RECORD_WALKS = "record_walks"
     READ_WALKS = "read_walks"
+    READ_STANDARDS = "read_standards"
+    WRITE_STANDARDS = "write_standards"
 
     @property
     def label(self) -> str:
@@ -134,6 +136,8 @@ ACTION_LABELS = {
     Action.MANAGE_HOTLINE_CLIENTS: "12345热线接口:新建、停用接口账号,重置令牌",
     Action.RECORD_WALKS: "巡查打卡:记录本人的巡查轨迹与打卡",
     Action.READ_WALKS: "巡查打卡:查看巡查轨迹、打卡与每日巡查时长(网格员仅本人)",
+    Action.READ_STANDARDS: "社区建设标准:查看各项标准的达标情况",
+    Action.WRITE_STANDARDS: "社区建设标准:维护居民小组、志愿者与实设党组织类型",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
@@ -238,6 +242,9 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
         UserRole.COMMUNITY: Scope.COMMUNITY,
         UserRole.GRID: Scope.GRID,
     },
+    # 社区建设标准 are figures of a whole community: its staff and the center read and keep them.
+    Action.READ_STANDARDS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
+    Action.WRITE_STANDARDS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
 }
 
 # Actions whose grid scope is narrower still: a grid worker's own rows (their own walks), not
@@ -370,6 +377,7 @@ _WRITE_ACTIONS = {
     "area": Action.WRITE_AREA_DATA,
     "community": Action.WRITE_GRIDS,
     "center": Action.WRITE_SUBDISTRICT_DATA,
+    "standards": Action.WRITE_STANDARDS,
 }
 
 

@@ -205,6 +205,8 @@ def from_environment() -> dict:
         "VISIT_MAX_DISTANCE_M": float(os.environ.get("VISIT_MAX_DISTANCE_M", "100")),
         # 采集进度: the deadline of the collection (ISO date); unset, 30 April of this year.
         "COLLECTION_DEADLINE": os.environ.get("COLLECTION_DEADLINE", ""),
+        # 雪亮工程: the deadline for compounds' and units' cameras (ISO date); unset, 31 March.
+        "XUELIANG_DEADLINE": os.environ.get("XUELIANG_DEADLINE", ""),
         # The wall's alarm ticker (Server-Sent Events): how often a stream looks for alarms,
         # how long one stream lasts before the browser reconnects (a gunicorn thread is held
         # that long), and how far back a first connection starts.

@@ -16,7 +16,7 @@ LARGE = (
     "grid_event", "event_step", "event_photo", "event_party", "walk", "walk_point",
     "walk_checkin", "house", "household", "person", "residence", "person_category", "visit",
     "org_unit", "building", "compound", "camera", "camera_maintenance", "facility",
-    "facility_catchment", "facility_snap", "place",
+    "facility_catchment", "facility_snap", "place", "resident_group", "volunteer",
 )  # fmt: skip
 
 

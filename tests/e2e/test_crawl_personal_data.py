@@ -18,7 +18,7 @@ from tests.helpers import login
 from webapp import create_app
 from webapp.entities.registry import ENTITIES
 from webapp.map.layers import LAYERS
-from webapp.models import EventParty, GridEvent, Person, Place, StaffPerson
+from webapp.models import EventParty, GridEvent, Person, Place, StaffPerson, Volunteer
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,8 @@ TABLES = {
     "road": "road_segment",
     "staff": "staff_person",
     "patrol_route": "patrol_route",
+    "resident_group": "resident_group",
+    "volunteer": "volunteer",
 }
 
 
@@ -223,6 +225,10 @@ def test_a_grid_worker_reaches_no_other_grids_personal_data(
             ).scalars()
             if p.phone
         }
+        # Registered volunteers belong to a community, not a grid: a grid worker sees none whole.
+        volunteers = {
+            v.phone: v.id for v in session.execute(select(Volunteer)).scalars() if v.phone
+        }
         # Residents of other grids: their ID numbers and phones (names are too short to tell
         # from other text; they are masked by the same code as the numbers).
         residents = {}
@@ -235,8 +241,14 @@ def test_a_grid_worker_reaches_no_other_grids_personal_data(
     assert len(residents) > 1000, "the demo should hold residents of other grids"
     assert len(secrets) > 20, "the demo should hold personal phones of other grids"
     assert len(places) > 10, "the demo should hold place contacts' phones of other grids"
-    secrets_by_kind = {"staff": secrets, "place": places, "event_party": parties}
-    secrets = {**secrets, **places, **parties, **residents}
+    assert len(volunteers) > 100, "the demo should hold volunteers' phones"
+    secrets_by_kind = {
+        "staff": secrets,
+        "place": places,
+        "event_party": parties,
+        "volunteer": volunteers,
+    }
+    secrets = {**secrets, **places, **parties, **volunteers, **residents}
     assert len(targets) > 200
     login(page, "grid")
     statuses = {}

@@ -190,6 +190,8 @@ PROBES = [
         _post("/events/departments", name="矩阵测试部门"),
         has_area=False,
     ),
+    Probe(Action.READ_STANDARDS, _get("/standards/community/{community}")),
+    Probe(Action.WRITE_STANDARDS, _post("/standards/community/{community}/party-org")),
 ]
 # Not probed by a route: READ_CAMPAIGN_ATTACHMENTS needs a stored file (see
 # tests/web/test_campaign_attachments.py, which checks the planner's and other areas' access).
@@ -274,6 +276,7 @@ def ids(connection) -> dict[str, dict[str, int]]:
             "route": patrol_route(connection, community if name == "own" else other),
             "person": _one(connection, f"SELECT id FROM person WHERE {column} = :a", a=area),
             "road": road,
+            "community": community if name == "own" else other,
             "account": account,
             "kind": _one(connection, "SELECT id FROM event_category WHERE parent_id IS NOT NULL"),
             "point": connection.execute(

@@ -29,6 +29,7 @@ from webapp.crypto import blind_index_with, encrypt_with
 from .generations import load_generations
 from .layout import DemoLayout, generate_layout
 from .people import load_people
+from .standards import load_standards
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ PEOPLE_TABLES = (
     "person_category",
     "visit",
     "org_unit",
+    "resident_group",
+    "volunteer",
 )
 
 # Personal data, stored encrypted (webapp.crypto.EncryptedString on the models).
@@ -103,6 +106,7 @@ def load_demo(
                 load_people(cur, encrypt, blind_index_with(key), seed=seed, today=clock.today())
             )
             counts.update(load_generations(cur))
+            counts.update(load_standards(cur, encrypt, seed, clock.today()))
     # The register's tables too: without statistics the planner guesses a building's houses at
     # a handful and reads every open residence of the city to find theirs.
     with psycopg.connect(conninfo_for(target), autocommit=True) as conn:

@@ -64,7 +64,8 @@ class StaffRole(StrEnum):
     GRID_LEADER = "网格长"
     GRID_WORKER = "网格员"
     BUILDING_HEAD = "楼栋长"
-    COMMUNITY_WORKER = "社区工作者"
+    COMMUNITY_WORKER = "社区工作者"  # 专职社区工作者
+    PARTY_WORKER = "党务工作者"  # 专职党务工作者, one of the 专职社区工作者
     COMMUNITY_SECRETARY = "社区书记"
     POLICE_OFFICER = "社区民警"
     POLICE_ASSISTANT = "警务助理"
@@ -124,3 +125,24 @@ class CheckinTarget(StrEnum):
     PLACE = "重点场所"
     COMPOUND = "小区"
     FACILITY = "服务设施"
+
+
+class PartyOrgType(StrEnum):
+    """社区党组织 as set up (实设), which its membership may have outgrown."""
+
+    COMMITTEE = "党委"
+    GENERAL_BRANCH = "党总支"
+    BRANCH = "党支部"
+
+
+class VolunteerService(StrEnum):
+    """What a registered volunteer (注册志愿者) serves in, after the plans' list."""
+
+    PATROL = "治安巡逻"
+    ELDERLY = "助老助残"
+    ENVIRONMENT = "环境整治"
+    CULTURE = "文体活动"
+    MEDIATION = "矛盾调解"
+    HEALTH = "医疗保健"
+    LAW = "法律服务"
+    OTHER = "其他"

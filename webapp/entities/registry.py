@@ -19,6 +19,7 @@ from webapp.domain.choices import (
     PlaceKind,
     RoadClass,
     StaffRole,
+    VolunteerService,
 )
 from webapp.models import (
     Building,
@@ -28,8 +29,10 @@ from webapp.models import (
     Grid,
     Place,
     PoliceRoom,
+    ResidentGroup,
     RoadSegment,
     StaffPerson,
+    Volunteer,
 )
 
 
@@ -349,6 +352,52 @@ ENTITIES: dict[str, Entity] = {
             search=("name",),
             filters=("community", "grid", "role"),
         ),
+        # The community standards' own records (/standards): community staff and the center
+        # keep them, for a whole community (no grid).
+        Entity(
+            "resident_group",
+            "居民小组",
+            ResidentGroup,
+            (
+                Field("name", "名称", required=True, max_length=50),
+                COMMUNITY,
+                Field(
+                    "households",
+                    "户数",
+                    "int",
+                    required=True,
+                    min_value=0,
+                    max_value=10000,
+                    help="标准为每组 100–200 户",
+                ),
+                Field("leader", "居民小组长", max_length=50),
+                Field("note", "备注", "textarea", max_length=200),
+            ),
+            ("name", "community_id", "households", "leader"),
+            None,
+            search=("name", "leader"),
+            filters=("community",),
+            write="standards",
+            area_columns=("community_id", None),
+        ),
+        Entity(
+            "volunteer",
+            "志愿者",
+            Volunteer,
+            (
+                Field("name", "姓名", required=True, max_length=50),
+                COMMUNITY,
+                Field("service", "服务类别", "choice", required=True, choices=VolunteerService),
+                PERSONAL_PHONE,
+                Field("registered_on", "注册日期", "date"),
+            ),
+            ("name", "community_id", "service", "phone", "registered_on"),
+            None,
+            search=("name",),
+            filters=("community", "service"),
+            write="standards",
+            area_columns=("community_id", None),
+        ),
     ]
 }
 
@@ -359,4 +408,5 @@ CHOICE_FILTERS = {
     "kind": "kind",
     "road_class": "road_class",
     "role": "role",
+    "service": "service",
 }

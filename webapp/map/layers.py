@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from webapp.access import Action
 from webapp.domain.register import COLLECTED_SQL
+from webapp.domain.standards_sql import MET_LATERAL
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,23 @@ LAYERS: dict[str, Layer] = {
             read_scope=(Action.READ_REGISTER, "t.community_id", "t.id"),
             # Its figures follow houses and residences, which the register writes all day and
             # which announce no version: each answer is computed (its ETag is its content's).
+            versioned=False,
+        ),
+        Layer(
+            "standards",
+            "标准达标率",
+            "community",
+            "geojson",
+            0,
+            # Standards met over standards judged, per community (社区建设标准, /standards).
+            ("t.id", "t.name", "s.met", "s.total", *LABEL_POINT),
+            joins=MET_LATERAL,
+            budget=2000,
+            default_on=False,
+            panel_endpoint="standards.community",
+            panel_arg="community_id",
+            read_scope=(Action.READ_STANDARDS, "t.id"),
+            # Computed for each answer from a dozen tables that announce no version.
             versioned=False,
         ),
         Layer(

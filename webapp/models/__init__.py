@@ -35,6 +35,7 @@ from .register import (
     VisitFrequency,
 )
 from .services import Facility, FacilityType, Place
+from .teams import ResidentGroup, Volunteer
 from .user import ApiToken, User, UserSession
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "PropertyRating",
     "Rectification",
     "Residence",
+    "ResidentGroup",
     "RoadNode",
     "RoadSegment",
     "StaffPerson",
@@ -93,6 +95,7 @@ __all__ = [
     "UserSession",
     "Visit",
     "VisitFrequency",
+    "Volunteer",
     "Walk",
     "WalkCheckin",
     "WalkPoint",

@@ -8,9 +8,10 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import CheckConstraint, Computed, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from webapp.domain.choices import PartyOrgType
 from webapp.domain.party import party_org_type_sql
 
-from .base import Base, Versioned, geometry_column, valid_geometry_check
+from .base import Base, Versioned, choice_check, geometry_column, valid_geometry_check
 
 if TYPE_CHECKING:
     from .people import StaffPerson
@@ -37,6 +38,7 @@ class Community(Versioned, Base):
     __table_args__ = (
         valid_geometry_check(),
         CheckConstraint("households >= 0 AND residents >= 0 AND party_members >= 0", name="counts"),
+        choice_check("party_org_set", PartyOrgType),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +53,8 @@ class Community(Versioned, Base):
         Computed(party_org_type_sql("party_members"), persisted=True),
         comment="党委/党总支/党支部",
     )
+    # What is set up (实设), which may lag behind what the membership calls for.
+    party_org_set: Mapped[str | None] = mapped_column(String(4), comment="实设党组织类型")
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))
     geom: Mapped[WKBElement] = geometry_column("MULTIPOLYGON")

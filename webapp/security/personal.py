@@ -117,7 +117,7 @@ class PersonalValue:
             getattr(obj, "contact", None) or obj.name,  # a place's number is its contact's
             mask_phone(getattr(obj, field)) or None,
             obj.community_id,
-            obj.grid_id,
+            getattr(obj, "grid_id", None),  # a volunteer belongs to a community only
         )
 
     @classmethod

@@ -6,7 +6,7 @@
 import { gm } from "./state.js";
 import {
   STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES, EVENT_STATE_COLORS, COLLECTION_BANDS,
-  COLLECTION_EMPTY, POLICE_COLOR, OWN_AREA_COLOR,
+  COLLECTION_EMPTY, POLICE_COLOR, OWN_AREA_COLOR, STANDARDS_BANDS,
 } from "./styles.js";
 import { refreshGeojson } from "./layers.js";
 import { shape } from "./picking.js";
@@ -87,6 +87,7 @@ function legendEntries() {
     item("patrol_route", ln("#7c3aed"), "巡逻路线(虚线为车巡)"),
     ...COLLECTION_BANDS.map(([, c, band]) => item("collection_progress", sq(c), `采集进度${band}`)),
     item("collection_progress", sq(COLLECTION_EMPTY), "采集进度:未登记房屋"),
+    ...STANDARDS_BANDS.map(([, c, band]) => item("standards", sq(c), `标准达标率${band}`)),
     gm.config.ownArea ? item("own", ln(OWN_AREA_COLOR), "本人辖区") : "",
     ...(gm.config.events
       ? [

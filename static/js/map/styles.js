@@ -76,6 +76,17 @@ function collectionColor(p) {
   return COLLECTION_BANDS.find(([floor]) => share >= floor)[1];
 }
 
+// 标准达标率 (standards met over all standards, per community): shared with the legend.
+export const STANDARDS_BANDS = [
+  [0.8, "#15803d", "≥80%"], [0.6, "#84cc16", "60%–80%"], [0.4, "#f59e0b", "40%–60%"],
+  [0, "#dc2626", "<40%"],
+];
+
+function standardsColor(p) {
+  const share = p.total ? p.met / p.total : 0;
+  return STANDARDS_BANDS.find(([floor]) => share >= floor)[1];
+}
+
 export const STYLES = {
   subdistrict: () => ({ color: "#7c3aed", weight: 3, dashArray: "8 6", fill: false }),
   community: (f) => {
@@ -88,6 +99,9 @@ export const STYLES = {
   grid: () => ({ color: "#2563eb", weight: 1.2, fillColor: "#2563eb", fillOpacity: 0.04 }),
   collection_progress: (f) => ({
     color: "#ffffff", weight: 1, fillColor: collectionColor(f.properties), fillOpacity: 0.55,
+  }),
+  standards: (f) => ({
+    color: "#ffffff", weight: 1.5, fillColor: standardsColor(f.properties), fillOpacity: 0.55,
   }),
   compound: () => ({ color: "#d97706", weight: 1, fillColor: "#fbbf24", fillOpacity: 0.18 }),
   place: () => ({ color: PLACE_COLOR, weight: 1.5, fillColor: PLACE_COLOR, fillOpacity: 0.15 }),
@@ -114,7 +128,7 @@ export const STYLES = {
 
 export const PANE_OF = {
   subdistrict: "gm-communities", community: "gm-communities", grid: "gm-grids",
-  collection_progress: "gm-grids",
+  collection_progress: "gm-grids", standards: "gm-communities",
   compound: "gm-compounds", place: "gm-compounds", road: "gm-lines", circle: "gm-circles",
   gap: "gm-highlight", sector: "gm-circles", patrol_route: "gm-lines", blind_spot: "gm-highlight",
 };
