@@ -90,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .property import views as property_views
     from .register import people_views, unit_views, visit_views  # noqa: F401  (on register bp)
     from .register import views as register_views
+    from .reports import views as report_page_views
     from .security import personal
 
     for blueprint in (
@@ -123,6 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
         boundary_views.bp,
         alarm_views.bp,
         printing_views.bp,
+        report_page_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

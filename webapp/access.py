@@ -90,6 +90,7 @@ class Action(StrEnum):
     MANAGE_HOTLINE_CLIENTS = "manage_hotline_clients"
     RECORD_WALKS = "record_walks"
     READ_WALKS = "read_walks"
+    MAKE_REPORTS = "make_reports"
 
     @property
     def label(self) -> str:
@@ -134,6 +135,7 @@ ACTION_LABELS = {
     Action.MANAGE_HOTLINE_CLIENTS: "12345热线接口:新建、停用接口账号,重置令牌",
     Action.RECORD_WALKS: "巡查打卡:记录本人的巡查轨迹与打卡",
     Action.READ_WALKS: "巡查打卡:查看巡查轨迹、打卡与每日巡查时长(网格员仅本人)",
+    Action.MAKE_REPORTS: "报表:生成、下载月报与季报(社区或全街道)",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
@@ -238,6 +240,9 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
         UserRole.COMMUNITY: Scope.COMMUNITY,
         UserRole.GRID: Scope.GRID,
     },
+    # 报表 sum up a community's (or the subdistrict's) events and visits: those who answer for
+    # the area make them; a grid is too small a unit for a monthly report.
+    Action.MAKE_REPORTS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
 }
 
 # Actions whose grid scope is narrower still: a grid worker's own rows (their own walks), not

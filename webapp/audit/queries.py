@@ -39,6 +39,7 @@ KINDS = {
     "hotline_client": "热线接口账号",
     "subdistrict": "街道",  # boundary imports (webapp/boundaries)
     "community": "社区",
+    "report": "报表",
 }
 OUTCOMES = ("success", "failure", "denied", "locked")
 PAGE_SIZE = 50

@@ -33,6 +33,7 @@ from .register import (
     Visit,
     VisitFrequency,
 )
+from .report import Report
 from .services import Facility, FacilityType, Place
 from .user import ApiToken, User, UserSession
 
@@ -80,6 +81,7 @@ __all__ = [
     "PoliceRoom",
     "PropertyRating",
     "Rectification",
+    "Report",
     "Residence",
     "RoadNode",
     "RoadSegment",

@@ -339,9 +339,11 @@ def map_svg(
     badges: dict[str, str] | None = None,
     highlight: dict | None = None,
     title: str = "地图",
+    labelled: dict[str, float] | None = None,
 ) -> str:
     """The frame with ``layers`` drawn in ORDER, names, a scale bar and a north arrow;
-    ``highlight`` (a GeoJSON geometry) is outlined on top, as a report's own area."""
+    ``highlight`` (a GeoJSON geometry) is outlined on top, as a report's own area;
+    ``labelled`` names the layers whose names are drawn, with their size (LABELLED)."""
     badges = badges or {}
     by_key = {layer.key: layer for layer in layers}
     w, h = _fmt(frame.width_mm), _fmt(frame.height_mm)
@@ -365,7 +367,7 @@ def map_svg(
             ' fill="none" fill-rule="evenodd"/>'
         )
     labels = _Labels(frame)
-    for key, size in LABELLED.items():
+    for key, size in (LABELLED if labelled is None else labelled).items():
         if key in by_key:
             for name, lon, lat in _label_points(by_key[key]):
                 labels.add(name, lon, lat, size)
