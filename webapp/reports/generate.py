@@ -88,7 +88,7 @@ def area_map_svg(session: Session, area: ReportArea) -> str:
     ).one_or_none()
     if row is None:
         return ""
-    pad_lon, pad_lat = (row[2] - row[0]) * 0.05, (row[3] - row[1]) * 0.05
+    pad_lon, pad_lat = (row[2] - row[0]) * 0.08, (row[3] - row[1]) * 0.08
     frame = fit(
         BBox(row[0] - pad_lon, row[1] - pad_lat, row[2] + pad_lon, row[3] + pad_lat),
         MAP_WIDTH_MM,
