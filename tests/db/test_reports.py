@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from gis.errors import UserError
-from tests.helpers import csrf_token
+from tests.helpers import HX, csrf_token
 from webapp import clock
 from webapp.charts import snapshots
 from webapp.demo.events import generate_events
@@ -206,37 +206,54 @@ def count_reports(connection) -> int:
     return scalar(connection, "SELECT count(*) FROM report")
 
 
+def run_jobs(client) -> int:
+    from webapp.jobs.worker import Worker
+
+    return Worker(client.application).run_pending()
+
+
+def last_report(connection) -> int:
+    return scalar(connection, "SELECT max(id) FROM report")
+
+
 def test_the_center_makes_a_report_and_downloads_it(client, auth, connection, may, community):
     auth.login("center")
     response = post(client, period="2026-05", community=community.code)
     assert response.status_code == 303
-    report_id = int(re.search(r"made=(\d+)", response.headers["Location"])[1])
-    page = client.get("/reports").get_data(as_text=True)
-    assert f'data-report="{report_id}"' in page and community.name in page
+    job_id = int(re.search(r"job=(\d+)", response.headers["Location"])[1])
+    queued = client.get(f"/reports?job={job_id}").get_data(as_text=True)
+    assert 'data-job-state="queued"' in queued and f"/reports?job={job_id}" in queued
+    assert run_jobs(client) == 1
+    done = client.get(f"/reports?job={job_id}", headers=HX).get_data(as_text=True)
+    assert 'data-job-state="done"' in done and "已生成" in done
+    report_id = last_report(connection)
+    assert f'data-report="{report_id}"' in done and community.name in done
     pdf = client.get(f"/reports/{report_id}.pdf")
     assert pdf.mimetype == "application/pdf" and "attachment" in pdf.headers["Content-Disposition"]
     assert f"{community.name}2026年5月月报" in pdf_text(pdf.data)
     xlsx = client.get(f"/reports/{report_id}.xlsx")
     assert load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "概况"
-    logged = scalar(
-        connection, "SELECT count(*) FROM audit_log WHERE entity = 'report' AND entity_id = :i",
-        i=report_id,
-    )  # fmt: skip
-    assert logged == 3  # made, and two downloads
+    logged = connection.execute(
+        text("SELECT action, username FROM audit_log WHERE entity = 'report' AND entity_id = :i"),
+        {"i": report_id},
+    ).all()
+    assert sorted(logged) == [("create", "center"), ("export", "center"), ("export", "center")]
+    maker = scalar(connection, "SELECT generated_by_name FROM report WHERE id = :i", i=report_id)
+    assert maker == scalar(connection, "SELECT display_name FROM app_user WHERE username='center'")
 
 
 @pytest.mark.parametrize(
     ("period", "message"), [("2026-07", "尚未开始"), ("2026-5", "格式"), ("", "格式")]
 )
-def test_bad_periods_get_a_chinese_400_and_no_report(
+def test_bad_periods_get_a_chinese_400_and_nothing_queued(
     client, auth, connection, may, period, message
 ):
     auth.login("center")
-    before = count_reports(connection)
     response = post(client, period=period, community="")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert count_reports(connection) == before
+    assert run_jobs(client) == 0
+    assert count_reports(connection) == 0
 
 
 def test_community_staff_keep_to_their_community(client, auth, connection, may, community):
@@ -244,7 +261,6 @@ def test_community_staff_keep_to_their_community(client, auth, connection, may, 
         connection, "SELECT code FROM community WHERE id <> :c LIMIT 1", c=community.id
     )
     auth.login("community")
-    before = count_reports(connection)
     response = post(client, period="2026-05", community=other_code)
     assert response.status_code == 403
     assert "只能生成本社区的报表" in response.get_data(as_text=True)
@@ -253,12 +269,13 @@ def test_community_staff_keep_to_their_community(client, auth, connection, may, 
     assert "全街道" in response.get_data(as_text=True)
     response = post(client, period="2026-05", community="999999999")
     assert response.status_code == 404
-    assert count_reports(connection) == before
-    # Another community's report, made by the center, is not theirs to download.
+    assert run_jobs(client) == 0
+    # Another community's report, made by the center, is not theirs to see or download.
     auth.logout()
     auth.login("center")
-    location = post(client, period="2026-05", community=other_code).headers["Location"]
-    other_id = re.search(r"made=(\d+)", location)[1]
+    assert post(client, period="2026-05", community=other_code).status_code == 303
+    run_jobs(client)
+    other_id = last_report(connection)
     auth.logout()
     auth.login("community")
     assert client.get(f"/reports/{other_id}.pdf").status_code == 404
@@ -272,40 +289,60 @@ def test_grid_workers_and_planners_make_no_reports(client, auth):
         auth.logout()
 
 
-def test_a_report_asked_for_while_it_is_being_made_gets_a_409(
-    client, auth, engine, connection, may, community
+def test_the_same_report_asked_for_twice_at_once_gets_a_409(
+    client, auth, connection, may, community
 ):
     auth.login("center")
-    before = count_reports(connection)
-    with engine.connect() as other:  # another request making the same report, holding its lock
+    assert post(client, period="2026-05", community=community.code).status_code == 303
+    again = post(client, period="2026-05", community=community.code)
+    assert again.status_code == 409
+    assert "正在生成中" in again.get_data(as_text=True)
+    # Another report (the subdistrict's) is not held up.
+    assert post(client, period="2026-05", community="").status_code == 303
+    assert run_jobs(client) == 2
+    assert count_reports(connection) == 2
+    # Once made, the report can be made again (every generation is kept).
+    assert post(client, period="2026-05", community=community.code).status_code == 303
+
+
+def test_a_report_being_made_elsewhere_fails_the_job_with_the_reason(
+    client, auth, engine, connection, may, community
+):
+    """The command line (or another worker) making the same report holds its lock: the job
+    ends with the 409's reason and keeps nothing."""
+    auth.login("center")
+    location = post(client, period="2026-05", community=community.code).headers["Location"]
+    job_id = int(re.search(r"job=(\d+)", location)[1])
+    with engine.connect() as other:
         other.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
             {"k": f"report:2026-05:{community.id}"},
         )
-        response = post(client, period="2026-05", community=community.code)
-        assert response.status_code == 409
-        assert "正在生成中" in response.get_data(as_text=True)
-        # Another report (the subdistrict's) is not held up.
-        assert post(client, period="2026-05", community="").status_code == 303
+        run_jobs(client)
         other.rollback()
-    assert count_reports(connection) == before + 1
-    assert post(client, period="2026-05", community=community.code).status_code == 303
+    state, message = connection.execute(
+        text("SELECT state, message FROM job WHERE id = :i"), {"i": job_id}
+    ).one()
+    assert state == "failed" and "正在生成中" in message
+    assert count_reports(connection) == 0
 
 
-def test_a_failure_while_making_leaves_no_report(app, client, auth, connection, may, monkeypatch):
+def test_a_failure_while_making_leaves_no_report(client, auth, connection, may, monkeypatch):
     auth.login("center")
-    before = count_reports(connection)
 
     def broken(html):
         raise RuntimeError("the PDF engine failed")
 
     monkeypatch.setattr(generate, "html_to_pdf", broken)
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = post(client, period="2026-05", community="")
-    assert response.status_code == 500
-    assert count_reports(connection) == before
+    location = post(client, period="2026-05", community="").headers["Location"]
+    run_jobs(client)
+    page = client.get(location).get_data(as_text=True)
+    assert 'data-job-state="failed"' in page
+    assert count_reports(connection) == 0
     monkeypatch.undo()
-    assert post(client, period="2026-05", community="").status_code == 303  # the lock is free
+    assert post(client, period="2026-05", community="").status_code == 303  # nothing pending
+    run_jobs(client)
+    assert count_reports(connection) == 1
 
 
 # ---- the command --------------------------------------------------------------------------

@@ -8,9 +8,15 @@ tests print, and no temporary file: the PDF comes back as bytes.
 
 from __future__ import annotations
 
+import logging
+
 from flask import render_template
 
 PDF_MIMETYPE = "application/pdf"
+# WeasyPrint and fontTools narrate every PDF at INFO ("Step 1 - Fetching the document"…),
+# which would fill the worker's log; their warnings still show.
+for name in ("weasyprint", "fontTools"):
+    logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def html_to_pdf(html: str) -> bytes:

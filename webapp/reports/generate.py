@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 
 from flask import render_template
@@ -27,7 +28,7 @@ from webapp.printing import drawing
 from webapp.printing.pdf import html_to_pdf
 
 from .periods import ReportPeriod
-from .sections import ReportArea, SectionResult, compute
+from .sections import SECTIONS, ReportArea, SectionResult
 
 MAP_WIDTH_MM, MAP_HEIGHT_MM = 190.0, 118.0
 MAP_LAYERS = ("subdistrict", "community", "grid")
@@ -198,18 +199,26 @@ def generate(
     user_id: int | None,
     user_name: str,
     today: date | None = None,
+    step: Callable[[int], None] | None = None,
 ) -> Report:
     """Make and keep the report (flushed, not committed: the caller commits, and a failure
     before then leaves nothing). Needs an app context (the PDF's template).
+
+    ``step(n)`` hears how many parts are done (the sections, the workbook, the PDF).
 
     Raises:
         ReportBusy: the same report is being made now (409).
     """
     today = today or clock.today()
+    step = step or (lambda done: None)
     _lock(session, period, area)
-    results = compute(session, area, period, today)
+    results = []
+    for section in SECTIONS:
+        results.append(section.compute(session, area, period, today))
+        step(len(results))
     made_at = clock.now()
     xlsx = workbook(area, period, results)
+    step(len(results) + 1)
     pdf_bytes = pdf(session, area, period, results, made_at, user_name)
     report = Report(
         kind=period.kind,

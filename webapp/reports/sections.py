@@ -331,9 +331,3 @@ SECTIONS: list[Section] = [
     Section("visits", "走访", visits),
     Section("collection", "采集进度(一标三实)", collection),
 ]
-
-
-def compute(
-    session: Session, area: ReportArea, period: ReportPeriod, today: date
-) -> list[SectionResult]:
-    return [section.compute(session, area, period, today) for section in SECTIONS]

@@ -1,9 +1,9 @@
 """报表 pages: the reports of the user's areas, a form to make one, and their files.
 
 The center makes and reads the subdistrict's reports and every community's; community staff
-their own community's. A report is made in the request (a few seconds: the figures are a dozen
-queries, the PDF one WeasyPrint run) and kept; a second request for the same report while one
-runs gets a 409.
+their own community's. A report takes a few seconds (a dozen queries, a workbook, a PDF laid
+out by WeasyPrint), so the page queues it as a background job (webapp/reports/jobs.py) and
+shows its progress; asking for the same report while it is queued or being made gets a 409.
 """
 
 from __future__ import annotations
@@ -12,17 +12,18 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from gis.errors import UserError
 from webapp import access, auditing, clock, spreadsheet
 from webapp.access import Action, Forbidden, Scope
 from webapp.db import get_session
-from webapp.models import Community, Report
+from webapp.jobs import queries as job_queries
+from webapp.models import Community, Job, JobState, Report
 from webapp.printing.pdf import PDF_MIMETYPE
 from webapp.render import page
 
-from . import generate, periods
+from . import generate, jobs, periods
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 LIST_LIMIT = 100
@@ -49,7 +50,7 @@ def _communities() -> list[Community]:
     return list(get_session().scalars(query))
 
 
-def _page(*, status: int = 200, error: str = "", made: int | None = None, form=None):
+def _page(*, status: int = 200, error: str = "", job: Job | None = None, form=None):
     session = get_session()
     query = select(Report).order_by(Report.generated_at.desc(), Report.id.desc())
     if not _whole_subdistrict():
@@ -64,7 +65,8 @@ def _page(*, status: int = 200, error: str = "", made: int | None = None, form=N
         communities=_communities(),
         subdistrict=_whole_subdistrict(),
         error=error,
-        made=made,
+        job=job,
+        job_state=JobState(job.state) if job else None,
         form=form or {"period": last_month, "community": ""},
         this_month=f"{today:%Y-%m}",
     )
@@ -72,13 +74,16 @@ def _page(*, status: int = 200, error: str = "", made: int | None = None, form=N
 
 @bp.get("")
 def index():
-    made = request.args.get("made", type=int)
-    return _page(made=made)
+    """The list; ``?job=`` shows the progress of a report the user queued (it polls)."""
+    job_id = request.args.get("job", type=int)
+    job = job_queries.job_of(get_session(), job_id, current_user.id, jobs.KIND) if job_id else None
+    return _page(job=job)
 
 
 @bp.post("")
 def make():
-    """Make the report the form names; refusals repeat the form with the reason."""
+    """Queue the report the form names (the worker makes it); refusals repeat the form with
+    the reason, and nothing is queued."""
     form = {
         "period": request.form.get("period", "")[:10],
         "community": request.form.get("community", "")[:30],
@@ -93,24 +98,41 @@ def make():
                 if area.community_id is not None
                 else "只有综治中心可以生成全街道的报表。"
             )
-        report = generate.generate(
-            session,
-            period,
-            area,
-            user_id=current_user.id,
-            user_name=current_user.display_name or current_user.username,
-        )
-        auditing.record_request_event(
-            "create",
-            "report",
-            entity_id=report.id,
-            summary=f"生成报表 {report.area_name} {report.period}",
-        )
+        job = _enqueue(session, period, area)
         session.commit()
     except UserError as err:
         session.rollback()
         return _page(status=err.status, error=err.message, form=form)
-    return redirect(url_for("reports.index", made=report.id), code=303)
+    return redirect(url_for("reports.index", job=job.id), code=303)
+
+
+def _enqueue(session, period: periods.ReportPeriod, area) -> Job:
+    """The report's job, unless the same report is queued or being made (409). Two requests
+    at once are serialised by a lock on the report's key, so the second sees the first's job."""
+    key = jobs.area_key(area.community_id)
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+        {"k": f"report-queue:{period.key}:{key}"},
+    )
+    pending = session.scalar(
+        select(func.count()).where(
+            Job.kind == jobs.KIND,
+            Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
+            Job.params["period"].astext == period.key,
+            Job.params["area"].astext == key,
+        )
+    )
+    if pending:
+        raise generate.ReportBusy(
+            f"{area.name}{period.label}{period.kind_label}正在生成中,请稍候刷新列表查看。"
+        )
+    return job_queries.enqueue(
+        session,
+        jobs.KIND,
+        jobs.params_of(period, area, current_user),
+        current_user.id,
+        request.remote_addr,
+    )
 
 
 @bp.get("/<int:report_id>.<any(pdf, xlsx):ext>")
