@@ -57,6 +57,16 @@ def test_the_printed_view_holds_title_legend_scale_date_and_watermark(center):
     assert 5_000 < scale < 20_000
 
 
+def test_a_print_is_on_the_audit_record(center, connection):
+    from sqlalchemy import text
+
+    assert center.get(url(title="巡查图")).status_code == 200
+    summary = connection.execute(
+        text("SELECT summary FROM audit_log WHERE entity = 'map_print' ORDER BY id DESC LIMIT 1")
+    ).scalar()
+    assert "巡查图" in summary and "community" in summary
+
+
 def test_the_legend_lists_only_the_layers_drawn(center):
     text = pdf_text(center.get(url(layers="community", paper="A3")).data)
     assert "社区边界" in text

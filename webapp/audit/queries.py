@@ -40,6 +40,7 @@ KINDS = {
     "subdistrict": "街道",  # boundary imports (webapp/boundaries)
     "community": "社区",
     "report": "报表",
+    "map_print": "打印地图",
 }
 OUTCOMES = ("success", "failure", "denied", "locked")
 PAGE_SIZE = 50

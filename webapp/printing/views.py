@@ -13,9 +13,9 @@ from flask_login import current_user, login_required
 
 from gis.bbox import parse_bbox, parse_zoom
 from gis.printmap import PrintError, check_view, fit, paper_size_mm
-from webapp import access, clock
+from webapp import access, auditing, clock
 from webapp.access import Action
-from webapp.db import read
+from webapp.db import get_session, read
 from webapp.map.layers import FACILITY_BADGES
 from webapp.map.shell import current_basemap
 
@@ -85,9 +85,18 @@ def map_pdf():
         today=today,
         author=getattr(current_user, "display_name", "") or current_user.username,
     )
+    body = html_to_pdf(html)
+    # A printed map takes the layers out of the system like an export does: on the record.
+    auditing.record_request_event(
+        "export",
+        "map_print",
+        summary=f"打印地图 {paper} {'横向' if orientation == 'landscape' else '纵向'}"
+        f" 《{title}》 图层:{','.join(keys)}",
+    )
+    get_session().commit()
     filename = f"map-{today:%Y%m%d}.pdf"
     return Response(
-        html_to_pdf(html),
+        body,
         mimetype=PDF_MIMETYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
