@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages gridmap needs, only those that are missing.
 # Usage: scripts/system-packages.sh [run|test]
-#   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm
-#   test  the same plus Chromium and a Chinese font for the end-to-end tests, redis-server,
-#         nginx, gdal-bin and pgbouncer
+#   run   PostgreSQL 15 + PostGIS 3 + pgRouting (skipped when DATABASE_URL is set), Node.js/npm,
+#         Pango and a Chinese font for the PDFs (WeasyPrint; Chromium's screenshots use the font too)
+#   test  the same plus Chromium for the end-to-end tests, poppler-utils (pdftotext),
+#         redis-server, nginx, gdal-bin and pgbouncer
 set -euo pipefail
 purpose=${1:-run}
 
@@ -17,10 +18,14 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 command -v npm >/dev/null 2>&1 || need+=(npm)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# PDFs (printed maps, reports): WeasyPrint lays text out with Pango, in a Chinese font.
+for p in libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei; do
+  have_pkg "$p" || need+=("$p")
+done
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
-  # Chinese glyphs for headless Chromium's screenshots (a user's browser brings its own fonts).
-  have_pkg fonts-wqy-microhei || need+=(fonts-wqy-microhei)
+  # pdftotext reads the printed maps and reports back in the tests.
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   # The shared rate limits' tests start a throwaway Redis; the deployment test runs deploy/'s
   # nginx site in front of gunicorn (Debian's service units stay stopped: policy-rc.d or none).
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

@@ -86,9 +86,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .map import views as map_views
     from .ogcapi import views as ogcapi_views
     from .patrol import views as patrol_views
+    from .printing import views as printing_views
     from .property import views as property_views
     from .register import people_views, unit_views, visit_views  # noqa: F401  (on register bp)
     from .register import views as register_views
+    from .reports import views as report_page_views
     from .security import personal
     from .standards import views as standards_views
 
@@ -123,6 +125,8 @@ def create_app(config: dict | None = None) -> Flask:
         boundary_views.bp,
         alarm_views.bp,
         standards_views.bp,
+        printing_views.bp,
+        report_page_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

@@ -92,6 +92,7 @@ class Action(StrEnum):
     READ_WALKS = "read_walks"
     READ_STANDARDS = "read_standards"
     WRITE_STANDARDS = "write_standards"
+    MAKE_REPORTS = "make_reports"
 
     @property
     def label(self) -> str:
@@ -138,6 +139,7 @@ ACTION_LABELS = {
     Action.READ_WALKS: "巡查打卡:查看巡查轨迹、打卡与每日巡查时长(网格员仅本人)",
     Action.READ_STANDARDS: "社区建设标准:查看各项标准的达标情况",
     Action.WRITE_STANDARDS: "社区建设标准:维护居民小组、志愿者与实设党组织类型",
+    Action.MAKE_REPORTS: "报表:生成、下载月报与季报(社区或全街道)",
 }
 
 _EVERY_ROLE = dict.fromkeys(UserRole, Scope.ALL)
@@ -245,6 +247,9 @@ RULES: dict[Action, dict[UserRole, Scope]] = {
     # 社区建设标准 are figures of a whole community: its staff and the center read and keep them.
     Action.READ_STANDARDS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
     Action.WRITE_STANDARDS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
+    # 报表 sum up a community's (or the subdistrict's) events and visits: those who answer for
+    # the area make them; a grid is too small a unit for a monthly report.
+    Action.MAKE_REPORTS: {**_CENTER, UserRole.COMMUNITY: Scope.COMMUNITY},
 }
 
 # Actions whose grid scope is narrower still: a grid worker's own rows (their own walks), not

@@ -20,6 +20,7 @@ from .circles.cli import circles
 from .db import make_engine
 from .hotline.cli import hotline
 from .ops.cli import COMMANDS as OPS_COMMANDS
+from .reports.cli import report
 from .roads.cli import roads
 
 
@@ -371,6 +372,7 @@ main.add_command(cameras)
 main.add_command(circles)
 main.add_command(roads)
 main.add_command(hotline)
+main.add_command(report)
 for command in OPS_COMMANDS:
     main.add_command(command)
 

@@ -177,6 +177,7 @@ PROBES = [
     Probe(Action.RECORD_WALKS, _get("/field/walk"), has_area=False),
     # Whose walks in which area: tests/web/test_field.py (own, community, another community).
     Probe(Action.READ_WALKS, _get("/field/walks"), has_area=False),
+    Probe(Action.MAKE_REPORTS, _get("/reports"), has_area=False),
     # 网格事件: an event another area cannot read is not found (404), so the step probes stay in
     # the user's own area; tests/web/test_events.py checks other areas' events.
     Probe(Action.READ_EVENTS, _get("/events"), has_area=False),

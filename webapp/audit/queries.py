@@ -40,6 +40,8 @@ KINDS = {
     "subdistrict": "街道",  # boundary imports (webapp/boundaries)
     "community": "社区",
     "boundary_generation": "划分代次",
+    "report": "报表",
+    "map_print": "打印地图",
 }
 OUTCOMES = ("success", "failure", "denied", "locked")
 PAGE_SIZE = 50

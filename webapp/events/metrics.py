@@ -400,6 +400,18 @@ def top_categories(
     return [CategoryRow(*row) for row in rows]
 
 
+def by_state(session: Session, where: Where, period: Period) -> dict[str, int]:
+    """The events reported in the period, per state they are in now (in the loop's order)."""
+    rows = dict(
+        session.execute(
+            select(GridEvent.state, func.count())
+            .where(_within(where, _in(GridEvent.reported_at, period)))
+            .group_by(GridEvent.state)
+        ).all()
+    )
+    return {state.value: rows[state.value] for state in EventState if state.value in rows}
+
+
 @dataclass(frozen=True)
 class Hotspot:
     layer: str  # "building" or "compound": the map layer of the feature

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from gis.errors import UserError
 
-KIND_MODULES = ("webapp.entities.import_job", "webapp.circles.jobs", "webapp.boundaries.jobs")
+KIND_MODULES = (
+    "webapp.entities.import_job",
+    "webapp.circles.jobs",
+    "webapp.boundaries.jobs",
+    "webapp.reports.jobs",
+)
 
 # A cancel request is looked up at most this often (a running job asks every few rows).
 CANCEL_CHECK_S = 0.5

@@ -133,6 +133,7 @@ def _map_config(*, bigscreen: bool = False) -> dict:
             "counts": url_for("map.counts"),
             "clusters": url_for("map.camera_clusters"),
             "communities": url_for("map.community_list"),
+            "print": url_for("printing.map_pdf"),
         },
         "badges": FACILITY_BADGES,
         "facilityTypes": queries.facility_types(session),

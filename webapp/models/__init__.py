@@ -34,6 +34,7 @@ from .register import (
     Visit,
     VisitFrequency,
 )
+from .report import Report
 from .services import Facility, FacilityType, Place
 from .teams import ResidentGroup, Volunteer
 from .user import ApiToken, User, UserSession
@@ -85,6 +86,7 @@ __all__ = [
     "PoliceRoom",
     "PropertyRating",
     "Rectification",
+    "Report",
     "Residence",
     "ResidentGroup",
     "RoadNode",

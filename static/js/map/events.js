@@ -29,6 +29,11 @@ function query() {
   return params.toString();
 }
 
+/** The event layer's request (viewport and filter) as a query string, for 打印地图. */
+export function eventQuery() {
+  return query();
+}
+
 async function getJSON(key, url) {
   if (ev.fetches[key]) ev.fetches[key].abort();
   const ctl = new AbortController();

@@ -18,6 +18,7 @@
  *   sheet.js     the sidebar as a bottom sheet on a phone (peek, half, full)
  *   events.js    网格事件: markers by state, overdue halo, clusters, heat map, filter
  *   spot.js      上报事件 in the panel: a click on the map picks the event's point
+ *   print.js     打印地图: the view as an A4/A3 PDF drawn by the server
  */
 
 import "./leaflet-fixes.js";
@@ -33,6 +34,7 @@ import { showOverlay } from "./overlay.js";
 import { coveredBottom } from "./sheet.js";
 import { buildEvents, refreshEvents } from "./events.js";
 import { spotClicked, startSpot } from "./spot.js";
+import { addPrintControl } from "./print.js";
 
 // A new panel: its feature highlighted, its form's shape to edit, its stops, route, overlay.
 function panelChanged() {
@@ -88,6 +90,7 @@ gm.init = function (map, config) {
   buildLayers();
   addControls();
   buildEvents();
+  addPrintControl();
   showOwnArea();
   let timer = null;
   map.on("movestart", () => { gm.moving = true; });
