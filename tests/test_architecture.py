@@ -292,3 +292,10 @@ def test_python_files_stay_under_the_line_limit(folder):
         and str(path.relative_to(ROOT)) not in LONG_FILE_EXCEPTIONS
     }
     assert long_files == {}, f"split along the seams (limit {MAX_LINES} lines)"
+
+
+def test_test_modules_have_unique_names():
+    """pytest imports test modules by their base name (the folders are not packages): two
+    modules of one name stop the whole suite at collection."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
