@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 
@@ -25,8 +24,6 @@ from webapp.reports.sections import SECTIONS
 NOW = datetime(2026, 6, 20, 3, 30, tzinfo=UTC)  # 11:30 in the subdistrict
 MAY_START, JUNE_START = "2026-05-01 00:00+08", "2026-06-01 00:00+08"
 SNAPSHOT_DAY = date(2026, 5, 28)
-
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 
 
 def pdf_text(data: bytes) -> str:
@@ -137,12 +134,42 @@ def test_the_subdistrict_report_counts_every_community(app, connection, may):
     assert report.figures["cameras"]["监控总数"] == total
 
 
+def test_the_standards_are_those_of_the_standards_page(app, connection, may, community):
+    """The section judges the communities as /standards does (whose figures
+    tests/db/test_standards.py checks against SQL): per community, then summed."""
+    from webapp.standards import queries as standard_queries
+
+    whole = made(app, may, None).figures["standards"]
+    communities = scalar(connection, "SELECT count(*) FROM community")
+    assert whole["社区数"] == communities
+    assert whole["达标项"] + whole["接近"] + whole["未达标"] == communities * whole["标准项数"]
+    one = made(app, may, community.code)
+    f = one.figures["standards"]
+    assert f["社区数"] == 1
+    with app.test_request_context(), clock.frozen(NOW):
+        from webapp.db import get_session
+        from webapp.domain import standards as rules
+
+        today = clock.today()
+        deadline = rules.xueliang_deadline(app.config["XUELIANG_DEADLINE"], today)
+        center = type("Center", (), {"role": "center", "community_id": None, "grid_id": None})
+        (row,) = standard_queries.community_standards(
+            get_session(), center, today, deadline, community_id=community.id
+        )
+    assert f["达标项"] == row.met
+    assert 0 < f["达标项"] < f["标准项数"]  # the demo meets some standards and misses others
+    words = pdf_text(one.pdf)
+    assert re.search(rf"达标项\s+{row.met}\b", words)
+
+
 def test_the_pdf_and_the_workbook_hold_the_figures(app, may, community):
     report = made(app, may, community.code)
     words = pdf_text(report.pdf)
     assert f"{community.name}2026年5月月报" in words
     assert "内部资料" in words
-    for section in ("监控点位(雪亮工程)", "平安创建", "网格事件", "走访", "采集进度(一标三实)"):
+    for section in (
+        "监控点位(雪亮工程)", "平安创建", "网格事件", "走访", "采集进度(一标三实)", "社区建设标准"
+    ):  # fmt: skip
         assert section in words
     events = report.figures["events"]
     assert re.search(rf"上报\s+{events['上报']}\b", words)

@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from webapp.access import Action
 from webapp.campaigns import queries as campaign_queries
+from webapp.domain import standards as standard_rules
 from webapp.domain.campaigns import CampaignType
 from webapp.domain.choices import UserRole
 from webapp.events import metrics
 from webapp.models import Visit
 from webapp.register import queries as register_queries
+from webapp.standards import queries as standard_queries
 
 from .periods import ReportPeriod
 
@@ -324,10 +327,76 @@ def collection(
     )
 
 
+# ---- 社区建设标准 -----------------------------------------------------------------------------
+
+
+def standards(
+    session: Session, area: ReportArea, period: ReportPeriod, today: date
+) -> SectionResult:
+    """The plans' community standards (webapp.standards.queries), judged as on the /standards
+    page: per community for the subdistrict, per standard for one community."""
+    deadline = standard_rules.xueliang_deadline(current_app.config["XUELIANG_DEADLINE"], today)
+    rows = standard_queries.community_standards(session, area.reader, today, deadline)
+    colours = standard_rules.Colour
+    judged = [cell for row in rows for cell in row.cells]
+    figures = [
+        ("社区数", len(rows)),
+        ("标准项数", len(rows[0].cells) if rows else 0),
+        ("达标项", sum(c.colour is colours.GREEN for c in judged)),
+        ("接近", sum(c.colour is colours.AMBER for c in judged)),
+        ("未达标", sum(c.colour is colours.RED for c in judged)),
+        ("达标率", standard_rules.share_met(c.colour for c in judged) if judged else None),
+    ]
+    if area.community_id is not None:
+        tables = [
+            Table(
+                "各项标准",
+                ["标准", "要求", "现状", "结果", "数据来源"],
+                [
+                    [c.standard.label, c.standard.requirement, c.figure, c.colour.label,
+                     c.standard.origin]
+                    for row in rows
+                    for c in row.cells
+                ],
+            )
+        ]  # fmt: skip
+    else:
+        by_standard: dict[str, list] = {}
+        for row in rows:
+            for c in row.cells:
+                by_standard.setdefault(c.standard.key, [c.standard, 0, 0, 0])
+                by_standard[c.standard.key][1 + list(colours).index(c.colour)] += 1
+        tables = [
+            Table(
+                "各社区达标情况",
+                ["社区", "达标", "接近", "未达标", "达标率"],
+                [
+                    [row.name, row.met,
+                     sum(c.colour is colours.AMBER for c in row.cells),
+                     sum(c.colour is colours.RED for c in row.cells), row.share]
+                    for row in rows
+                ],
+            ),
+            Table(
+                "各项标准的社区数",
+                ["标准", "要求", "达标", "接近", "未达标"],
+                [[s.label, s.requirement, g, a, r] for s, g, a, r in by_standard.values()],
+            ),
+        ]  # fmt: skip
+    return SectionResult(
+        "standards",
+        "社区建设标准",
+        figures,
+        tables,
+        "社区建设标准为报表生成时的状态(各项依据见“建设标准”页)。",
+    )
+
+
 SECTIONS: list[Section] = [
     Section("cameras", "监控点位(雪亮工程)", cameras),
     Section("campaigns", "平安创建", campaigns),
     Section("events", "网格事件", events),
     Section("visits", "走访", visits),
     Section("collection", "采集进度(一标三实)", collection),
+    Section("standards", "社区建设标准", standards),
 ]
