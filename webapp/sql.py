@@ -97,6 +97,24 @@ def collection_sql(inner: str) -> str:
     )
 
 
+def capped_collection_sql(inner: str) -> str:
+    """SQL: ``collection_sql`` for a layer of a viewport at any zoom: coordinates to :digits
+    decimals, and the features by ``rn`` while they number at most :budget and their text
+    adds up to at most :max_bytes; ``truncated`` says whether any was left out (``inner``
+    should stop at :budget + 1)."""
+    digits = "ST_AsGeoJSON(q.geom, CAST(:digits AS integer))"
+    feature = _FEATURE.replace("ST_AsGeoJSON(q.geom, 6)", digits)
+    return (
+        "SELECT json_build_object('type', 'FeatureCollection',"
+        " 'truncated', count(*) > count(*) FILTER (WHERE f.kept),"
+        " 'features',"
+        " coalesce(json_agg(f.feature ORDER BY f.rn) FILTER (WHERE f.kept), '[]'))::text"
+        " FROM (SELECT c.rn, c.feature, c.rn <= :budget"
+        " AND sum(octet_length(c.feature::text)) OVER (ORDER BY c.rn) <= :max_bytes AS kept"
+        f" FROM (SELECT q.rn, {feature} AS feature FROM ({inner}) q) c) f"
+    )
+
+
 # ---- running --------------------------------------------------------------------------------
 
 

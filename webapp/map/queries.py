@@ -6,6 +6,8 @@ passes bytes through: the endpoint costs little more than the query itself.
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -14,7 +16,7 @@ from gis.bbox import BBox
 from gis.circles import CIRCLE_MINUTES, straight_line_radius_m
 from webapp import access
 from webapp.circles.coverage import GAPS_SQL
-from webapp.sql import EMPTY, ENVELOPE, bbox_params, collection_sql
+from webapp.sql import EMPTY, ENVELOPE, bbox_params, capped_collection_sql, collection_sql
 
 from .layers import CAMERA_CLUSTER_BUDGET, LAYERS, Layer
 
@@ -43,16 +45,39 @@ def scope_sql(user, layer: Layer) -> tuple[str, dict]:
     return access.rows_sql(user, action, community_column, *grid_column)
 
 
+# The most one layer answer carries (its features' text; the envelope adds a few bytes): past
+# it the answer keeps the features nearest the view's centre and says it is ``truncated``.
+MAX_LAYER_BYTES = 280_000
+# From this zoom on the shapes come exact (features are picked and edited there).
+EXACT_ZOOM = 16
+
+
+def zoom_params(zoom: int) -> dict:
+    """The parameters of ``layer_sql`` that follow the zoom: below EXACT_ZOOM a shape is
+    simplified to half a screen pixel and its coordinates are written to a quarter pixel
+    (a zoomed-out grid layer is a third of its exact size), at and above it exact to 6
+    decimals (about 0.1 m)."""
+    pixel = 360 / (256 * 2**zoom)  # degrees of longitude per screen pixel
+    if zoom >= EXACT_ZOOM:
+        return {"tolerance": 0.0, "digits": 6, "max_bytes": MAX_LAYER_BYTES}
+    digits = min(6, max(4, math.ceil(-math.log10(pixel / 4))))
+    return {"tolerance": pixel / 2, "digits": digits, "max_bytes": MAX_LAYER_BYTES}
+
+
 def layer_sql(layer: Layer, scope: str = "TRUE") -> str:
-    """The layer's features in a box; ``scope`` (from ``scope_sql``) keeps them to a user's."""
+    """The layer's features in a box, nearest its centre first; ``scope`` (from
+    ``scope_sql``) keeps them to a user's. Parameters: the box, :budget and ``zoom_params``."""
+    order = f"t.geom <-> ST_Centroid({ENVELOPE}), t.id"
     inner = (
-        f"SELECT t.id, {props_object(layer.properties)} AS props, t.geom,"
-        " row_number() OVER () AS rn"
+        f"SELECT t.id, {props_object(layer.properties)} AS props,"
+        " CASE WHEN :tolerance > 0 THEN ST_SimplifyPreserveTopology(t.geom, :tolerance)"
+        " ELSE t.geom END AS geom,"
+        f" row_number() OVER (ORDER BY {order}) AS rn"
         f" FROM {layer.table} t {layer.joins}"
         f" WHERE t.geom && {ENVELOPE} AND {scope}"
-        " LIMIT :budget + 1"
+        f" ORDER BY {order} LIMIT :budget + 1"
     )
-    return collection_sql(inner)
+    return capped_collection_sql(inner)
 
 
 _STATEMENTS: dict[tuple, TextClause] = {}
@@ -74,7 +99,7 @@ def layer_geojson(session: Session | Connection, layer: Layer, user, bbox: BBox,
     scope, params = scope_sql(user, layer)
     return session.execute(
         _statement(layer_sql, layer, scope),
-        {**bbox_params(bbox), **params, "budget": layer.budget},
+        {**bbox_params(bbox), **params, **zoom_params(zoom), "budget": layer.budget},
     ).scalar_one()
 
 
@@ -257,32 +282,35 @@ def sectors(session: Session | Connection, bbox: BBox) -> dict:
     return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > budget}
 
 
-# A table this large is counted from the planner's statistics (pg_class.reltuples, kept by
-# autovacuum's ANALYZE) rather than by a count(*) that reads every row on every map open.
-EXACT_COUNT_LIMIT = 100_000
-
-
 def layer_counts(session: Session, user) -> dict:
-    """Total features per layer, for the layer control; ``estimated`` names the layers whose
-    figure comes from the statistics (shown as 约 …). A layer read by area counts the rows
-    ``user`` may read (an exact count: such layers are small)."""
-    parts, params = [], {"limit": EXACT_COUNT_LIMIT}
+    """Total features per layer, for the layer control, in one statement whose cost does not
+    grow with the city.
+
+    A reader of every row gets the maintained totals (map_row_count, kept exact by triggers:
+    webapp/models/totals.py), a sum over a few dozen rows. A reader of one community or grid
+    (a layer read by area) gets an exact count of their own rows: an indexed count over one
+    area, which is small however large the city is."""
+    parts = [
+        "(SELECT json_object_agg(table_name, n) FROM (SELECT table_name, sum(delta) AS n"
+        " FROM map_row_count GROUP BY table_name) s) AS totals"
+    ]
+    params: dict = {}
+    scoped: list[str] = []
     for key, layer in LAYERS.items():
         if key in DERIVED_LAYERS:
             continue
-        if layer.read_scope is not None:
-            scope, scope_params = scope_sql(user, layer)
+        scope, scope_params = scope_sql(user, layer)
+        if scope != "TRUE":
             parts.append(f"(SELECT count(*) FROM {layer.table} t WHERE {scope}) AS {key}")
             params.update(scope_params)
-            continue
-        parts.append(
-            f"(SELECT CASE WHEN c.reltuples >= :limit THEN c.reltuples::bigint"
-            f" ELSE (SELECT count(*) FROM {layer.table}) END"
-            f" FROM pg_class c WHERE c.oid = '{layer.table}'::regclass) AS {key}"
-        )
-    counts = dict(session.execute(text(f"SELECT {', '.join(parts)}"), params).mappings().one())
-    counts["estimated"] = [key for key, n in counts.items() if n >= EXACT_COUNT_LIMIT]
-    return counts
+            scoped.append(key)
+    row = session.execute(text(f"SELECT {', '.join(parts)}"), params).mappings().one()
+    totals = row["totals"] or {}
+    return {
+        key: int(row[key]) if key in scoped else int(totals.get(layer.table, 0))
+        for key, layer in LAYERS.items()
+        if key not in DERIVED_LAYERS
+    }
 
 
 def facility_types(session: Session) -> list[dict]:
@@ -290,20 +318,6 @@ def facility_types(session: Session) -> list[dict]:
         dict(row)
         for row in session.execute(
             text("SELECT code, name, category FROM facility_type ORDER BY sort_order, id")
-        ).mappings()
-    ]
-
-
-def communities(session: Session) -> list[dict]:
-    """Communities with their bounds, for the filter that zooms to one."""
-    return [
-        dict(row)
-        for row in session.execute(
-            text(
-                "SELECT id, name, ST_XMin(geom) AS min_lon, ST_YMin(geom) AS min_lat,"
-                " ST_XMax(geom) AS max_lon, ST_YMax(geom) AS max_lat"
-                " FROM community ORDER BY code"
-            )
         ).mappings()
     ]
 

@@ -101,7 +101,7 @@ class Hit:
     note: str
 
 
-def _like_escape(term: str) -> str:
+def like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -110,7 +110,7 @@ def search(session: Session, query: str) -> list[Hit]:
     term = " ".join(query.split())[:MAX_QUERY]
     if not term:
         return []
-    escaped = _like_escape(term)
+    escaped = like_escape(term)
     params = {
         "pattern": f"%{escaped}%",
         "compact": f"%{escaped.replace(' ', '')}%",

@@ -15,6 +15,7 @@ from webapp.render import page, wants_fragment
 from . import queries
 from .asof import AS_OF_LAYERS, parse_as_of
 from .asof import layer_geojson as as_of_geojson
+from .communities import community_page, parse_page
 from .layers import LAYERS
 from .panels import BUILDERS, build_panel, coverage_panel, xueliang_panel
 from .search import search
@@ -202,12 +203,18 @@ def counts():
 
 @bp.get("/api/communities")
 def community_list():
+    """One page of the community filter's list: by name or code (``?q=``), else those in the
+    view (``?bbox=``); ``?limit=``, ``?offset=`` page it and ``more`` says a page follows."""
     base = current_basemap()
-    rows = queries.communities(get_session())
-    for row in rows:
+    raw_bbox = request.args.get("bbox")
+    bbox = base.data_bbox(parse_bbox(raw_bbox)) if raw_bbox else None
+    limit, offset = parse_page(request.args.get("limit"), request.args.get("offset"))
+    query = request.args.get("q", "")
+    answer = community_page(get_session(), query=query, bbox=bbox, limit=limit, offset=offset)
+    for row in answer["communities"]:
         keys = ("min_lon", "min_lat", "max_lon", "max_lat")
         row.update(zip(keys, base.bounds(tuple(row[k] for k in keys)), strict=True))
-    return jsonify(rows)
+    return jsonify(answer)
 
 
 @bp.get("/api/features/<layer>/<int:feature_id>.geojson")

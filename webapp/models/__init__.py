@@ -37,6 +37,7 @@ from .register import (
 from .report import Report
 from .services import Facility, FacilityType, Place
 from .teams import ResidentGroup, Volunteer
+from .totals import RowCountDelta
 from .user import ApiToken, User, UserSession
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "ResidentGroup",
     "RoadNode",
     "RoadSegment",
+    "RowCountDelta",
     "StaffPerson",
     "Subdistrict",
     "User",

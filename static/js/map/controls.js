@@ -3,7 +3,7 @@
  * community / service-circle filter, and the user's own area outlined.
  */
 
-import { gm } from "./state.js";
+import { gm, bboxParam } from "./state.js";
 import {
   STATE_COLORS, CATEGORY_COLORS, PLACE_COLOR, STYLES, EVENT_STATE_COLORS, COLLECTION_BANDS,
   COLLECTION_EMPTY, POLICE_COLOR, OWN_AREA_COLOR, STANDARDS_BANDS,
@@ -53,13 +53,11 @@ export async function loadCounts() {
 }
 
 // The layer control redraws its labels whenever a layer is added or removed.
-// Large tables are counted from the database's statistics: shown as 约 (about).
 export function showCounts() {
-  const estimated = new Set((gm.counts || {}).estimated || []);
   Object.entries(gm.counts || {}).forEach(([key, n]) => {
     if (typeof n !== "number") return;
     document.querySelectorAll(`[data-layer-count="${key}"]`).forEach((el) => {
-      el.textContent = ` (${estimated.has(key) ? "约 " : ""}${n.toLocaleString("zh-CN")})`;
+      el.textContent = ` (${n.toLocaleString("zh-CN")})`;
     });
   });
 }
@@ -143,8 +141,11 @@ function addCommunityFilter() {
     // Folded on a phone (sheet.js's width): open, it would cover a third of the map.
     const fold = window.matchMedia("(max-width: 47.99rem)").matches;
     div.innerHTML = `<details${fold ? "" : " open"}><summary>筛选</summary>
-      <label>社区 <select id="community-filter" aria-label="社区筛选">
-      <option value="">全部社区</option></select></label>
+      <label>社区 <input type="search" id="community-search" aria-label="查找社区"
+        placeholder="输入社区名称或编码" autocomplete="off" maxlength="50"></label>
+      <select id="community-filter" aria-label="社区筛选">
+      <option value="">全部社区</option></select>
+      <p class="help" id="community-note" role="status"></p>
       <label>服务圈 <select id="circle-type" aria-label="服务圈设施类型"></select></label>
       <label>步行人群 <select id="circle-profile" aria-label="步行人群">
         <option value="standard">标准</option><option value="elderly">老年人</option>
@@ -154,14 +155,13 @@ function addCommunityFilter() {
   };
   control.addTo(gm.map);
   const select = document.getElementById("community-filter");
-  fetch(gm.config.urls.communities, { credentials: "same-origin" })
-    .then((r) => r.json()).then((rows) => {
-      rows.forEach((c) => {
-        const opt = new Option(c.name, c.id);
-        opt.dataset.bounds = [c.min_lon, c.min_lat, c.max_lon, c.max_lat].join(",");
-        select.add(opt);
-      });
-    });
+  const search = document.getElementById("community-search");
+  let timer = null;
+  const later = () => { clearTimeout(timer); timer = setTimeout(() => listCommunities(select, search), 250); };
+  search.addEventListener("input", later);
+  // Without a name asked for, the list follows the view.
+  gm.map.on("moveend", () => { if (!search.value.trim()) later(); });
+  listCommunities(select, search);
   select.addEventListener("change", () => {
     const opt = select.selectedOptions[0];
     gm.focusCommunity = select.value ? Number(select.value) : null;
@@ -184,6 +184,44 @@ function addCommunityFilter() {
   };
   circle.addEventListener("change", showCircles);
   profile.addEventListener("change", showCircles);
+}
+
+/* The filter lists one page of communities: those whose name or code holds what was typed,
+   else those in the view, nearest its centre first. The chosen one stays listed; when more
+   match than are listed, the note says so (the list is never cut silently). */
+async function listCommunities(select, search) {
+  const term = search.value.trim();
+  const params = new URLSearchParams(term ? { q: term } : { bbox: bboxParam() });
+  if (gm.communityFetch) gm.communityFetch.abort();
+  const ctl = new AbortController();
+  gm.communityFetch = ctl;
+  let page;
+  try {
+    const res = await fetch(`${gm.config.urls.communities}?${params}`,
+      { credentials: "same-origin", signal: ctl.signal });
+    if (!res.ok) return;
+    page = await res.json();
+  } catch (err) {
+    if (err.name !== "AbortError") console.warn("gridmap: communities", err);
+    return;
+  }
+  const chosen = select.selectedOptions[0];
+  const keep = chosen && chosen.value ? chosen : null;
+  select.replaceChildren(new Option("全部社区", ""));
+  if (keep) select.add(keep);
+  page.communities.forEach((c) => {
+    if (keep && String(c.id) === keep.value) return;
+    const opt = new Option(c.name, c.id);
+    opt.dataset.bounds = [c.min_lon, c.min_lat, c.max_lon, c.max_lat].join(",");
+    select.add(opt);
+  });
+  if (keep) select.value = keep.value;
+  const shown = page.communities.length;
+  const note = document.getElementById("community-note");
+  if (term && !shown) note.textContent = "没有名称或编码含此内容的社区。";
+  else if (page.more && term) note.textContent = `仅列出前 ${shown} 个匹配的社区,请输入更完整的名称。`;
+  else if (page.more) note.textContent = `视野内社区较多,仅列出离中心最近的 ${shown} 个;可输入名称查找。`;
+  else note.textContent = term ? "" : (shown ? "列出视野内的社区。" : "视野内没有社区,可输入名称查找。");
 }
 
 export async function showOwnArea() {
