@@ -91,15 +91,27 @@ def _statement(build, layer: Layer, *args) -> TextClause:
     return _STATEMENTS[key]
 
 
-def layer_geojson(session: Session | Connection, layer: Layer, user, bbox: BBox, zoom: int) -> str:
+def layer_geojson(
+    session: Session | Connection,
+    layer: Layer,
+    user,
+    bbox: BBox,
+    zoom: int,
+    *,
+    screen: bool = True,
+) -> str:
     """The layer's features in ``bbox`` that ``user`` may read, as GeoJSON text, at most
-    ``layer.budget`` of them."""
+    ``layer.budget`` of them; for the ``screen``, drawn for ``zoom`` (``zoom_params``), else
+    (paper, webapp/printing) exact and cut by the budget only."""
     if zoom < layer.min_zoom:
         return EMPTY
     scope, params = scope_sql(user, layer)
+    drawing = zoom_params(zoom if screen else EXACT_ZOOM)
+    if not screen:
+        drawing["max_bytes"] = 2**62
     return session.execute(
         _statement(layer_sql, layer, scope),
-        {**bbox_params(bbox), **params, **zoom_params(zoom), "budget": layer.budget},
+        {**bbox_params(bbox), **params, **drawing, "budget": layer.budget},
     ).scalar_one()
 
 

@@ -83,7 +83,7 @@ def view_layers(conn, user, keys: list[str], bbox: BBox, zoom: int, args) -> lis
         elif key in ("circle", "gap"):
             body = _catchment_layer(conn, key, bbox, args)
         else:
-            body = map_queries.layer_geojson(conn, layer, user, bbox, zoom)
+            body = map_queries.layer_geojson(conn, layer, user, bbox, zoom, screen=False)
         out.append(MapLayer(key, layer.label, *_collection(body)))
     return out
 

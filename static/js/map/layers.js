@@ -63,6 +63,7 @@ async function load(key, layer, url) {
     const data = await res.json();
     layer.clearLayers();
     layer.addData(data);
+    noteCut(key, Boolean(data.truncated));
     return data;
   } catch (err) {
     if (err.name !== "AbortError") console.warn("gridmap: layer", key, err);
@@ -72,11 +73,32 @@ async function load(key, layer, url) {
   }
 }
 
+/* A layer answer the server cut (past its feature or byte budget it keeps the features
+   nearest the view's centre and says so) is named in a note on the map until a later answer
+   is whole, or the layer is off. */
+function noteCut(key, cut) {
+  gm.cut = gm.cut || {};
+  if (cut) gm.cut[key] = true; else delete gm.cut[key];
+  if (!gm.cutNote) {
+    const note = L.control({ position: "bottomleft" });
+    note.onAdd = () => L.DomUtil.create("div", "gm-cut-note");
+    note.addTo(gm.map);
+    gm.cutNote = note.getContainer();
+    gm.cutNote.setAttribute("role", "status");
+  }
+  const label = (k) => k === "camera-clusters" ? "监控点位"
+    : ((gm.config.layers.find((d) => d.key === k) || {}).label || k);
+  const names = Object.keys(gm.cut).map(label);
+  gm.cutNote.hidden = !names.length;
+  gm.cutNote.textContent = names.length
+    ? `视野内要素过多:${names.join("、")}只显示了靠近中心的部分,请放大查看全部。` : "";
+}
+
 export function refreshGeojson(layer) {
   const def = layer.gmDef;
   const zoom = gm.map.getZoom();
-  if (!gm.map.hasLayer(layer)) return;
-  if (zoom < def.minZoom) { layer.clearLayers(); return; }
+  if (!gm.map.hasLayer(layer)) { noteCut(def.key, false); return; }
+  if (zoom < def.minZoom) { layer.clearLayers(); noteCut(def.key, false); return; }
   // The wall zooms in quarter steps; the endpoints take whole zoom levels.
   // A layer drawn as of a date carries ?as_of= in its URL already.
   let url = `${def.url}${def.url.includes("?") ? "&" : "?"}bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`;
@@ -128,14 +150,14 @@ function tileOverlay(def, style) {
 }
 
 function refreshTiles(group, reload) {
-  if (!gm.map.hasLayer(group)) return;
+  if (!gm.map.hasLayer(group)) { if (group.gmClusters) noteCut("camera-clusters", false); return; }
   const zoom = gm.map.getZoom();
   const tilesOn = zoom >= group.gmDef.minZoom;
   if (tilesOn && !group.hasLayer(group.gmTiles)) group.addLayer(group.gmTiles);
   else if (tilesOn && reload) group.gmTiles.redraw();
   if (!tilesOn && group.hasLayer(group.gmTiles)) group.removeLayer(group.gmTiles);
   if (!group.gmClusters) return;
-  if (tilesOn) { group.gmClusters.clearLayers(); return; }
+  if (tilesOn) { group.gmClusters.clearLayers(); noteCut("camera-clusters", false); return; }
   load("camera-clusters", group.gmClusters,
     `${gm.config.urls.clusters}?bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`);
 }

@@ -98,7 +98,7 @@ gm.init = function (map, config) {
     clearTimeout(timer);
     timer = setTimeout(() => { gm.moving = false; refreshAll(false); refreshEvents(); }, 150);
   });
-  map.on("overlayadd", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
+  map.on("overlayadd overlayremove", (e) => { if (e.layer.gmDef) refresh(e.layer, false); });
   map.on("zoomend overlayadd overlayremove resize", scheduleLabels);
   map.on("layeradd layerremove", () => setTimeout(showCounts, 0));
   refreshAll(false);
