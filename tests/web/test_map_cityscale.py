@@ -48,9 +48,7 @@ def test_the_community_list_finds_by_name_or_code(logged_in, connection):
     assert none == {"communities": [], "more": False, "offset": 0}
 
 
-def test_the_community_list_comes_a_page_at_a_time_and_says_when_more_follow(
-    logged_in, connection
-):
+def test_the_community_list_comes_a_page_at_a_time_and_says_when_more_follow(logged_in, connection):
     total = connection.execute(text("SELECT count(*) FROM community")).scalar()
     assert total > 3
     seen, offset = [], 0
@@ -66,9 +64,7 @@ def test_the_community_list_comes_a_page_at_a_time_and_says_when_more_follow(
     assert seen == list(everyone)
 
 
-def test_the_community_list_of_a_view_holds_what_meets_it_nearest_first(
-    logged_in, connection
-):
+def test_the_community_list_of_a_view_holds_what_meets_it_nearest_first(logged_in, connection):
     # A box around the first community's centre, smaller than the subdistrict.
     lon, lat = connection.execute(
         text(
@@ -166,7 +162,10 @@ def change_rows(connection) -> None:
                 "standards": "t.id = :c",
             },
         ),
-        ("grid", {"patrol_route": "FALSE", "collection_progress": "t.id = :g", "standards": "FALSE"}),
+        (
+            "grid",
+            {"patrol_route": "FALSE", "collection_progress": "t.id = :g", "standards": "FALSE"},
+        ),
     ],
 )
 def test_counts_equal_direct_counts_after_inserts_and_deletes(
@@ -198,9 +197,10 @@ def test_truncate_resets_a_total_and_many_statements_fold_into_few_rows(logged_i
     ).scalar()
     assert rows < 100  # folded now and then (one statement in 32), not one row per statement
     counts = logged_in.get("/api/layers/counts").get_json()
-    assert counts["police_room"] == connection.execute(
-        text("SELECT count(*) FROM police_room")
-    ).scalar()
+    assert (
+        counts["police_room"]
+        == connection.execute(text("SELECT count(*) FROM police_room")).scalar()
+    )
     connection.execute(text("TRUNCATE police_room CASCADE"))
     connection.execute(
         text(
