@@ -33,10 +33,9 @@ from sqlalchemy.orm import Session, aliased
 
 from gis.bbox import BBox
 from gis.errors import UserError
-from webapp import access, clock
-from webapp.access import Action
+from webapp import clock
 from webapp.domain.events import FINAL_STATES, OPEN_STATES, EventState
-from webapp.models import Community, EventCategory, Grid, GridEvent
+from webapp.models import Community, EventCategory, GridEvent
 
 from .workflow import visible
 
@@ -349,8 +348,10 @@ def heat_points(
 
 
 def filter_options(session: Executor, user) -> dict:
-    """What the map's event filter offers this user: categories with their kinds, the states in
-    the loop's order (the open ones marked), and the communities they may read."""
+    """What the map's event filter offers this user: categories with their kinds and the states
+    in the loop's order (the open ones marked). The community comes from the map's community
+    filter (/api/communities, a page at a time): a list of every community here would grow
+    with the city and is not used."""
     categories = session.execute(
         select(EventCategory.id, EventCategory.parent_id, EventCategory.name)
         .where(EventCategory.active)
@@ -361,18 +362,7 @@ def filter_options(session: Executor, user) -> dict:
     for c in categories:
         if c.parent_id in by_id:
             by_id[c.parent_id]["kinds"].append({"id": c.id, "name": c.name})
-    match access.scope(user, Action.READ_EVENTS):
-        case access.Scope.ALL:
-            mine = true()
-        case access.Scope.GRID:
-            mine = Community.id.in_(select(Grid.community_id).where(Grid.id == user.grid_id))
-        case _:
-            mine = Community.id == user.community_id
-    communities = session.execute(
-        select(Community.id, Community.name).where(mine).order_by(Community.code)
-    ).all()
     return {
         "categories": tree,
         "states": [{"name": s.value, "open": s in OPEN_STATES} for s in EventState],
-        "communities": [{"id": c.id, "name": c.name} for c in communities],
     }
