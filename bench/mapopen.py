@@ -87,8 +87,10 @@ def layer_bytes(client, lon: float, lat: float, layers) -> dict[str, float]:
         largest, at = 0, 0
         for zoom in ZOOMS:
             if layer.source == "mvt":
-                x, y = _tile(lon, lat, zoom)
-                urls = [f"/api/tiles/{key}/{zoom}/{x}/{y}.pbf"]
+                # The map's tiles are 1024 pixels wide (static/js/map/layers.js): the
+                # standard tile two zooms out.
+                x, y = _tile(lon, lat, zoom - 2)
+                urls = [f"/api/tiles/{key}/{zoom}/{x}/{y}.pbf?px=1024"]
             else:
                 bbox = ",".join(f"{v:.6f}" for v in _viewport(lon, lat, zoom))
                 urls = [f"/api/layers/{key}.geojson?bbox={bbox}&zoom={zoom}"]

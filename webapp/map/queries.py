@@ -154,10 +154,12 @@ def layer_tile(
     x: int,
     y: int,
     shifted: bool = False,
+    display_zoom: int | None = None,
 ) -> bytes:
-    """A Mapbox vector tile of the layer's features ``user`` may read; empty below its
-    minimum zoom."""
-    if z < layer.min_zoom:
+    """A Mapbox vector tile of the layer's features ``user`` may read; empty when the map's
+    zoom (``display_zoom``, for a tile drawn larger than 256 pixels; else ``z``) is below the
+    layer's minimum zoom."""
+    if (z if display_zoom is None else display_zoom) < layer.min_zoom:
         return b""
     scope, params = scope_sql(user, layer)
     statement = _statement(tile_sql, layer, shifted, scope)

@@ -110,10 +110,14 @@ export function refreshGeojson(layer) {
   });
 }
 
+// Vector tiles 1024 screen pixels wide: a full-HD view takes about 9 per layer, not 35.
+const TILE_PX = 1024;
+
 function vectorLayer(def, style) {
-  const layer = L.vectorGrid.protobuf(def.url, {
+  const layer = L.vectorGrid.protobuf(`${def.url}?px=${TILE_PX}`, {
     pane: def.key === "camera" ? "gm-cameras" : "gm-buildings",
     rendererFactory: L.svg.tile,
+    tileSize: TILE_PX,
     interactive: true,
     // No minZoom here: Leaflet would raise the whole map's minimum zoom to it.
     maxNativeZoom: 19,
