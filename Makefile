@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GRIDMAP := $(VENV)/bin/gridmap
 
-.PHONY: run test test-fast test-web stop setup database bench bench-events bench-register lint format check-port help lock
+.PHONY: run test test-fast test-web stop setup database bench bench-map bench-events bench-register lint format check-port help lock
 # The set-up steps share .venv, static/vendor and the cluster: never run them in parallel.
 .NOTPARALLEL:
 
@@ -22,6 +22,7 @@ help:
 	@echo "make test-web   everything but the browser tests (pytest -m 'not e2e')"
 	@echo "make stop   stop the project-local PostgreSQL cluster"
 	@echo "make bench  print performance figures"
+	@echo "make bench-map  only the map-at-city-scale figures (scales 1 and 20; SCALES=1,100)"
 	@echo "make bench-events  only the event figures (10 k and 1 M events)"
 	@echo "make bench-register  only the 一标三实 figures (2 M people)"
 	@echo "make lint   ruff check and format check"
@@ -83,6 +84,9 @@ static/vendor/.installed: package.json package-lock.json
 
 bench: setup database
 	@$(PY) -m bench
+
+bench-map: setup database
+	@$(PY) -m bench.mapopen --scales $${SCALES:-1,20}
 
 bench-events: setup database
 	@$(PY) -m bench.events

@@ -9,7 +9,9 @@ WSGI callable that does nothing but run that SQL on a pooled connection and retu
 (no Flask, no login, no parameter checks), called the same way as the endpoint. No Python web
 endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
 is out of reach for the layer whatever the app does.
-Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
+And the map at city scale (bench/mapopen.py, alone: ``make bench-map``): the requests and bytes of
+opening the map in Chromium, the counts and community list endpoints, the largest layer answer
+at zooms 10–18. Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
 lookup (bench/imports.py), the 巡查打卡 figures (bench/walks.py), the event figures at 10 k and
 1 M events (bench/events.py; alone: ``make bench-events``), a 60-second load through nginx
 and gunicorn (bench/stack.py), and last the 一标三实 figures at 2 M people (bench/register.py;
@@ -36,7 +38,7 @@ from webapp.lookup import queries as lookup_queries
 from webapp.map import queries
 from webapp.map.layers import LAYERS
 
-from . import events, imports, register, stack, walks
+from . import events, imports, mapopen, register, stack, walks
 from .load import requests_per_second, served
 
 RUNS = 25
@@ -137,8 +139,10 @@ def measure(scale: int) -> dict[str, float]:
         app = create_app({"DATABASE_URL": dbadmin.url_string(url), "PUBLIC_CACHE_SECONDS": 0})
         client = logged_in_client(app)
         figures["map_page_bytes"] = len(client.get("/map").data)
-        figures["counts_ms"] = median_ms(lambda: client.get("/api/layers/counts"))
-        figures["communities_ms"] = median_ms(lambda: client.get("/api/communities"))
+        # The map at city scale: map open, counts, the community list, layer sizes z10–z18.
+        figures.update(
+            mapopen.city_figures(dbadmin.url_string(url), client, engine, DEMO_PASSWORD)
+        )
         floor_engine = make_engine(
             dbadmin.url_string(url), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
         )
@@ -280,11 +284,8 @@ def main() -> None:
         print(f"map_page_bytes_scale{scale}: {results[scale]['map_page_bytes']:.0f}")
     ratio = results[large]["map_page_bytes"] / results[small]["map_page_bytes"]
     print(f"map_page_bytes_ratio_scale{large}_to_scale{small}: {ratio:.3f} (≤ 1.2)")
-    for name in ("counts", "communities"):
-        for scale in scales:
-            print(f"{name}_endpoint_scale{scale}_ms: {results[scale][f'{name}_ms']:.2f}")
-        ratio = results[large][f"{name}_ms"] / results[small][f"{name}_ms"]
-        print(f"{name}_endpoint_ratio_scale{large}_to_scale{small}: {ratio:.2f} (≤ 1.5)")
+    for line in mapopen.report(results):
+        print(line, flush=True)
     for scale in scales:
         figures = results[scale]
         print(f"catchments_recompute_all_scale{scale}_s: {figures['recompute_all_s']:.1f}")
