@@ -9,13 +9,14 @@ WSGI callable that does nothing but run that SQL on a pooled connection and retu
 (no Flask, no login, no parameter checks), called the same way as the endpoint. No Python web
 endpoint can be faster than the floor, so where the floor's own ratio exceeds 1.5 that target
 is out of reach for the layer whatever the app does.
-And the map at city scale (bench/mapopen.py, alone: ``make bench-map``): the requests and bytes of
-opening the map in Chromium, the counts and community list endpoints, the largest layer answer
-at zooms 10–18. Then three ~10 MB GeoJSON imports run as background jobs under a loopback load on the public
-lookup (bench/imports.py), the 巡查打卡 figures (bench/walks.py), the event figures at 10 k and
-1 M events (bench/events.py; alone: ``make bench-events``), a 60-second load through nginx
-and gunicorn (bench/stack.py), and last the 一标三实 figures at 2 M people (bench/register.py;
-alone: ``make bench-register``). Each figure prints as ``name: value (target)``.
+And the map at city scale (bench/mapopen.py, alone: ``make bench-map``): the requests and bytes
+of opening the map in Chromium, the counts and community list endpoints, the largest layer
+answer at zooms 10–18. Then three ~10 MB GeoJSON imports run as background jobs under a loopback
+load on the public lookup (bench/imports.py), the 巡查打卡 figures (bench/walks.py), the event
+figures at 10 k and 1 M events (bench/events.py; alone: ``make bench-events``), a 60-second load
+through nginx and gunicorn (bench/stack.py), and last the 一标三实 figures at 2 M people
+(bench/register.py; alone: ``make bench-register``). Each figure prints as ``name: value
+(target)``.
 """
 
 from __future__ import annotations
@@ -140,9 +141,7 @@ def measure(scale: int) -> dict[str, float]:
         client = logged_in_client(app)
         figures["map_page_bytes"] = len(client.get("/map").data)
         # The map at city scale: map open, counts, the community list, layer sizes z10–z18.
-        figures.update(
-            mapopen.city_figures(dbadmin.url_string(url), client, engine, DEMO_PASSWORD)
-        )
+        figures.update(mapopen.city_figures(dbadmin.url_string(url), client, engine, DEMO_PASSWORD))
         floor_engine = make_engine(
             dbadmin.url_string(url), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
         )
