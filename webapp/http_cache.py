@@ -29,28 +29,47 @@ from webapp.map.asof import AS_OF_LAYERS
 from webapp.map.layers import LAYERS, Layer
 
 STAFF_DATA = frozenset(
-    {"map.tile", "map.layer_geojson", "map.camera_clusters", "map.circles", "map.shape"}
+    {
+        "map.tile",
+        "map.layer_geojson",
+        "map.layer_bundle",
+        "map.camera_clusters",
+        "map.circles",
+        "map.shape",
+    }
 )
 PUBLIC_DATA = frozenset({"lookup.areas"})
 
 
-VERSIONED = frozenset({"map.tile", "map.layer_geojson"})
+VERSIONED = frozenset({"map.tile", "map.layer_geojson", "map.layer_bundle"})
 
 
 def _tables(layer: Layer) -> list[str]:
     return [layer.table, *re.findall(r"JOIN (\w+)", layer.joins)]
 
 
+def _request_layers() -> list[Layer] | None:
+    """The layers this tile, layer or bundle request draws; None for an unknown one."""
+    if request.endpoint == "map.layer_bundle":
+        keys = request.args.get("layers", "").split(",")
+        layers = [LAYERS.get(key) for key in keys]
+        return None if None in layers else layers
+    layer = LAYERS.get((request.view_args or {}).get("layer", ""))
+    return [layer] if layer else None
+
+
 def _data_etag() -> str | None:
     """The versioned ETag of this tile or layer request; None when versions are unknown."""
-    layer = LAYERS.get((request.view_args or {}).get("layer", ""))
+    layers = _request_layers()
     versions = data_versions.current()
-    if layer is None or not layer.versioned or versions is None:
+    if not layers or not all(layer.versioned for layer in layers) or versions is None:
         return None
-    tables = _tables(layer)
+    tables = [table for layer in layers for table in _tables(layer)]
     # A layer drawn as of a date (webapp/map/asof.py) reads the archive too, and each
     # date answers its own outlines.
-    as_of = request.args.get("as_of", "")[:10] if layer.key in AS_OF_LAYERS else ""
+    as_of = ""
+    if len(layers) == 1 and layers[0].key in AS_OF_LAYERS:
+        as_of = request.args.get("as_of", "")[:10]
     if as_of:
         tables += ["boundary_generation", "boundary_archive"]
     version = versions.version(tables)
@@ -61,9 +80,11 @@ def _data_etag() -> str | None:
 
     # A layer read by area answers each scope its own rows: a 304 must not hand one user's
     # copy to another (a shared browser after a change of login).
-    scope = scope_sql(current_user, layer)
     definition = repr(
-        (layer.key, layer.properties, layer.joins, layer.budget, layer.min_zoom, scope)
+        [
+            (x.key, x.properties, x.joins, x.budget, x.min_zoom, scope_sql(current_user, x))
+            for x in layers
+        ]
     )
     salt = zlib.crc32(f"{definition}|{current_basemap().display.value}|{as_of}".encode())
     return f"data-{version}-{salt:08x}"

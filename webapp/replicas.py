@@ -40,6 +40,7 @@ REPLICA_ENDPOINTS = frozenset(
     {
         "map.tile",
         "map.layer_geojson",
+        "map.layer_bundle",
         "map.camera_clusters",
         "map.circles",
         "map.sectors",

@@ -119,6 +119,8 @@ def _map_config(*, bigscreen: bool = False) -> dict:
                     else ""
                 ),
                 "url": url,
+                # Loaded with the others in one request (/api/layers/bundle.json).
+                "bundle": url == url_for("map.layer_geojson", layer=layer.key),
             }
         )
     return {
@@ -131,6 +133,7 @@ def _map_config(*, bigscreen: bool = False) -> dict:
                 "LAYER/0", "{layer}/{id}"
             ),
             "counts": url_for("map.counts"),
+            "bundle": url_for("map.layer_bundle"),
             "clusters": url_for("map.camera_clusters"),
             "communities": url_for("map.community_list"),
             "print": url_for("printing.map_pdf"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 
@@ -166,6 +168,36 @@ def layer_geojson(layer: str):
 # A tile ``?px=`` screen pixels wide: the map asks for 1024-pixel tiles, a sixteenth as many
 # requests as 256-pixel ones for the same view (issue 19: fewer requests when the map opens).
 TILE_PX = {"256": 0, "512": 1, "1024": 2}
+
+
+# Most layers one bundle carries (there are fewer GeoJSON layers than this).
+MAX_BUNDLE = 16
+
+
+@bp.get("/api/layers/bundle.json")
+def layer_bundle():
+    """Several GeoJSON layers of one view in one answer, ``{"<layer>": FeatureCollection}``
+    (``?layers=a,b,…``, with ``bbox`` and ``zoom`` as for one layer): the map loads its layers
+    with one request when it opens or moves, not one per layer (issue 19)."""
+    keys = list(dict.fromkeys(k for k in request.args.get("layers", "").split(",") if k))
+    if not keys or len(keys) > MAX_BUNDLE:
+        raise BoundsError(f"图层参数 layers 应为 1 到 {MAX_BUNDLE} 个以逗号分隔的图层名。")
+    for key in keys:
+        definition = _layer_or_400(key)
+        if definition.source != "geojson" or key in queries.DERIVED_LAYERS:
+            raise BoundsError(f"图层“{definition.label}”不提供 GeoJSON 范围查询。")
+    base = current_basemap()
+    bbox = base.data_bbox(parse_bbox(request.args.get("bbox")))
+    zoom = parse_zoom(request.args.get("zoom"))
+
+    def build(conn) -> dict[str, str]:
+        return {
+            key: queries.layer_geojson(conn, LAYERS[key], current_user, bbox, zoom) for key in keys
+        }
+
+    bodies = read(build)
+    parts = ",".join(f"{json.dumps(key)}:{base.geojson(body)}" for key, body in bodies.items())
+    return Response("{" + parts + "}", mimetype="application/json")
 
 
 @bp.get("/api/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf")

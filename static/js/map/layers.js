@@ -171,8 +171,46 @@ export function refresh(layer, reload) {
   else refreshGeojson(layer);
 }
 
+/* Every layer again for the view: the GeoJSON layers that may come together in one request
+   (/api/layers/bundle.json, issue 19: fewer requests), the others each in their own. */
 export function refreshAll(reload) {
-  Object.values(gm.overlays).forEach((layer) => refresh(layer, reload));
+  const zoom = gm.map.getZoom();
+  const bundled = [];
+  Object.values(gm.overlays).forEach((layer) => {
+    const def = layer.gmDef;
+    if (def.bundle && gm.map.hasLayer(layer) && zoom >= def.minZoom) bundled.push(layer);
+    else refresh(layer, reload);
+  });
+  if (bundled.length === 1) refresh(bundled[0], reload);
+  else if (bundled.length) loadBundle(bundled, zoom);
+}
+
+async function loadBundle(layers, zoom) {
+  const keys = layers.map((l) => l.gmDef.key);
+  // The bundle supersedes an earlier bundle and the layers' own requests for an older view.
+  keys.forEach((key) => { if (gm.fetches[key]) gm.fetches[key].abort(); });
+  if (gm.fetches.bundle) gm.fetches.bundle.abort();
+  const ctl = new AbortController();
+  gm.fetches.bundle = ctl;
+  gm.pending += 1;
+  try {
+    const url = `${gm.config.urls.bundle}?layers=${keys.join(",")}&bbox=${bboxParam()}&zoom=${Math.floor(zoom)}`;
+    const res = await fetch(url, { signal: ctl.signal, credentials: "same-origin" });
+    if (!res.ok) return;
+    const data = await res.json();
+    layers.forEach((layer) => {
+      const key = layer.gmDef.key;
+      if (!data[key]) return;
+      layer.clearLayers();
+      layer.addData(data[key]);
+      noteCut(key, Boolean(data[key].truncated));
+    });
+    if (keys.some((key) => key in LABEL_ZOOM)) scheduleLabels();
+  } catch (err) {
+    if (err.name !== "AbortError") console.warn("gridmap: layers", keys, err);
+  } finally {
+    gm.pending -= 1;
+  }
 }
 
 export function buildLayers() {
