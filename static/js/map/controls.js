@@ -141,10 +141,11 @@ function addCommunityFilter() {
     // Folded on a phone (sheet.js's width): open, it would cover a third of the map.
     const fold = window.matchMedia("(max-width: 47.99rem)").matches;
     div.innerHTML = `<details${fold ? "" : " open"}><summary>筛选</summary>
-      <label>社区 <input type="search" id="community-search" aria-label="查找社区"
-        placeholder="输入社区名称或编码" autocomplete="off" maxlength="50"></label>
-      <select id="community-filter" aria-label="社区筛选">
-      <option value="">全部社区</option></select>
+      <div class="gm-community"><label for="community-search">社区</label>
+        <input type="search" id="community-search" aria-label="查找社区"
+        placeholder="名称或编码" autocomplete="off" maxlength="50">
+        <select id="community-filter" aria-label="社区筛选">
+        <option value="">全部社区</option></select></div>
       <p class="help" id="community-note" role="status"></p>
       <label>服务圈 <select id="circle-type" aria-label="服务圈设施类型"></select></label>
       <label>步行人群 <select id="circle-profile" aria-label="步行人群">
@@ -221,7 +222,7 @@ async function listCommunities(select, search) {
   if (term && !shown) note.textContent = "没有名称或编码含此内容的社区。";
   else if (page.more && term) note.textContent = `仅列出前 ${shown} 个匹配的社区,请输入更完整的名称。`;
   else if (page.more) note.textContent = `视野内社区较多,仅列出离中心最近的 ${shown} 个;可输入名称查找。`;
-  else note.textContent = term ? "" : (shown ? "列出视野内的社区。" : "视野内没有社区,可输入名称查找。");
+  else note.textContent = term || shown ? "" : "视野内没有社区,可输入名称查找。";
 }
 
 export async function showOwnArea() {
