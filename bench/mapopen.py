@@ -189,7 +189,7 @@ def report(results: dict[int, dict[str, float]]) -> list[str]:
 def measure(scale: int) -> dict[str, float]:
     from sqlalchemy.orm import Session
 
-    from webapp import create_app, dbadmin, migrate
+    from webapp import create_app, data_versions, dbadmin, migrate
     from webapp.auth.queries import DEMO_PASSWORD, ensure_demo_accounts
     from webapp.db import make_engine
     from webapp.demo.load import load_demo
@@ -209,6 +209,8 @@ def measure(scale: int) -> dict[str, float]:
         app = create_app({"DATABASE_URL": dbadmin.url_string(url), "PUBLIC_CACHE_SECONDS": 0})
         client = logged_in_client(app)
         figures = city_figures(dbadmin.url_string(url), client, engine, DEMO_PASSWORD)
+        if versions := data_versions.current_for(app):
+            versions.stop()  # its listener would retry the dropped database
         app.extensions["db_engine"].dispose()
         app.extensions["db_read_engine"].dispose()
         engine.dispose()

@@ -3,6 +3,7 @@ name or view, one page at a time; the layer counts from maintained totals; zoome
 simplified and cut to a byte budget, never silently."""
 
 import json
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -277,3 +278,74 @@ def test_a_layer_past_its_byte_budget_keeps_the_nearest_and_says_so(db, monkeypa
         {"n": len(cut["features"])},
     ).scalars()
     assert [f["id"] for f in cut["features"]] == list(centre)
+
+
+# ---- fewer requests ----------------------------------------------------------------------------
+
+
+def test_a_bundle_answers_each_layer_as_its_own_endpoint_does(logged_in):
+    keys = ["subdistrict", "community", "grid", "road"]
+    bundle = logged_in.get(
+        f"/api/layers/bundle.json?layers={','.join(keys)}&bbox={DEMO_BBOX}&zoom=13"
+    ).get_json()
+    assert list(bundle) == keys
+    for key in keys:
+        alone = logged_in.get(f"/api/layers/{key}.geojson?bbox={DEMO_BBOX}&zoom=13").get_json()
+        assert bundle[key] == alone, key
+    assert bundle["road"]["features"] == []  # roads start at zoom 14, as alone
+
+
+def test_a_bundle_keeps_layers_read_by_area_to_the_readers_rows(client, auth, connection):
+    auth.login("grid")
+    grid_id = connection.execute(
+        text("SELECT grid_id FROM app_user WHERE username = 'grid'")
+    ).scalar()
+    bundle = client.get(
+        f"/api/layers/bundle.json?layers=collection_progress,grid&bbox={DEMO_BBOX}&zoom=16"
+    ).get_json()
+    assert [f["id"] for f in bundle["collection_progress"]["features"]] == [grid_id]
+    assert len(bundle["grid"]["features"]) > 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"layers=&bbox={DEMO_BBOX}&zoom=15",
+        f"layers=building&bbox={DEMO_BBOX}&zoom=15",
+        f"layers=grid,nosuch&bbox={DEMO_BBOX}&zoom=15",
+        f"layers=gap&bbox={DEMO_BBOX}&zoom=15",
+        f"layers={','.join(['grid'] * 2 + [str(i) for i in range(20)])}&bbox={DEMO_BBOX}&zoom=15",
+        "layers=grid&bbox=1,2,3&zoom=15",
+        f"layers=grid&bbox={DEMO_BBOX}",
+    ],
+)
+def test_bad_bundles_get_a_400_with_a_message(logged_in, query):
+    response = logged_in.get(f"/api/layers/bundle.json?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+
+
+@pytest.mark.parametrize(("px", "shift"), [("256", 0), ("1024", 2)])
+def test_a_wide_tile_is_the_standard_tile_zooms_out(logged_in, connection, px, shift):
+    lon, lat = connection.execute(
+        text("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM building LIMIT 1) q")
+    ).one()
+
+    def tile(zoom: int) -> tuple[int, int]:
+        n = 2**zoom
+        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        return int((lon + 180) / 360 * n), int(y)
+
+    z = 16
+    x, y = tile(z - shift)
+    wide = logged_in.get(f"/api/tiles/building/{z}/{x}/{y}.pbf?px={px}")
+    assert wide.status_code == 200 and len(wide.data) > 0
+    standard = connection.execute(
+        text(f"SELECT ({queries.tile_sql(LAYERS['building'])})"), {"z": z - shift, "x": x, "y": y}
+    ).scalar()
+    assert wide.data == bytes(standard)
+    # Below the layer's zoom the map's zoom counts, not the standard tile's.
+    low_x, low_y = tile(12)
+    low = logged_in.get(f"/api/tiles/building/14/{low_x}/{low_y}.pbf?px=1024")
+    assert low.status_code == 200 and low.data == b""
+    assert logged_in.get(f"/api/tiles/building/{z}/{x}/{y}.pbf?px=300").status_code == 400
