@@ -261,7 +261,7 @@ def test_a_grid_worker_reaches_no_other_grids_personal_data(
         body = body_text(response)
         leaked = [phone for phone in secrets if phone in body]
         assert not leaked, f"{url} shows other grids' personal phones: {leaked[:3]}"
-    live_app.config.update(ALARM_STREAM_S=55, ALARM_POLL_S=5)
+    live_app.config.update(ALARM_STREAM_S=55, ALARM_POLL_S=2)
     assert statuses["/bigscreen/alarms"] == 200
     assert sum(1 for s in statuses.values() if s == 200) > 150
     # And the reveal, asked directly, is refused for another grid's person.
