@@ -160,6 +160,7 @@ def from_environment() -> dict:
         # Times are stored in UTC and shown in this zone (the users' local time).
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai"),
         # The tile source is configuration: an intranet has no OpenStreetMap.
+        "BASEMAP_FILE": os.environ.get("BASEMAP_FILE", ""),
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),
         "TILE_SUBDOMAINS": os.environ.get("TILE_SUBDOMAINS", "abc"),
