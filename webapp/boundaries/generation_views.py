@@ -23,6 +23,7 @@ from webapp.models.generations import BoundaryGeneration
 from webapp.spreadsheet import Sheet, SheetColumn
 
 from . import history
+from .generations import LEVEL_LABELS
 from .reassign import KIND_LABELS
 from .views import bp
 
@@ -60,6 +61,7 @@ def generations():
         today=clock.today(),
         view_date=view_date,
         kinds=KIND_LABELS,
+        levels=LEVEL_LABELS,
     )
 
 
