@@ -34,6 +34,8 @@ MOVE_COLUMNS = [
     SheetColumn("新网格编码", 22, code=True),
     SheetColumn("原社区编码", 16, code=True),
     SheetColumn("新社区编码", 16, code=True),
+    # Last, so that the code columns keep their places for those who read them by position.
+    SheetColumn("名称 / 地址", 36),
 ]
 
 
@@ -93,6 +95,7 @@ def generation_moves(generation_id: int):
         generation=generation,
         counts=history.move_counts(session, generation.id),
         moves=moves,
+        names=history.labels(session, ((m.kind, m.entity_id) for m in moves)),
         more=more,
         page=page,
         kind=kind,

@@ -175,9 +175,10 @@ def _generation_choice(db, values: dict) -> dict | None:
     generation = plans.generation_params(values)
     if generation is None:
         return None
-    if not access.allowed(current_user, access.Action.WRITE_BOUNDARIES):
-        raise access.Forbidden("只有综治中心可以导入新一代划分。")
     level = values.get("level")
+    if not access.allowed(current_user, access.Action.WRITE_BOUNDARIES):
+        label = "社区" if level == "community" else "网格"
+        raise access.Forbidden(f"只有综治中心可以导入新一代{label}划分。")
     if level not in ("grid", "community"):
         raise UserError("只有社区、网格可以按“新一代划分”导入;街道边界请按编码更新。")
     try:
