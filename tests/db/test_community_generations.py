@@ -224,6 +224,11 @@ def test_a_grid_moved_to_the_neighbour_community_takes_every_row_along(db, tmp_p
     assert then[edge.a_code].id == now[edge.a_code].id == a_id
     assert shapely.from_wkb(bytes(then[edge.a_code].geom)).equals_exact(old_a, 1e-9)
     assert shapely.from_wkb(bytes(now[edge.a_code].geom)).area < old_a.area
+    # The grid layer of the day before names the grid's community of that day.
+    grids_then = {r.code: r for r in asof.outlines(db, "grid", day - timedelta(days=1))}
+    grids_now = {r.code: r for r in asof.outlines(db, "grid", clock.today())}
+    assert grids_then[edge.grid_code].parent_code == edge.a_code
+    assert grids_now[edge.grid_code].parent_code == edge.b_code
 
 
 def test_a_grid_across_a_new_community_edge_is_refused_by_name(db, tmp_path, edge):

@@ -122,6 +122,13 @@ def test_counts_and_panels_as_of_a_past_date(client, auth, connection):
     assert panel.status_code == 200, html[:500]
     assert archived.code in html and archived.parent_name in html and "只读" in html
     assert f"停用日期</dt><dd>{SPLIT}" in html and "m²" in html
+    # A community with no generation yet: that day's outline is the live one.
+    community_id, community_code = connection.execute(
+        text("SELECT id, code FROM community ORDER BY id LIMIT 1")
+    ).one()
+    community = client.get(f"/map/as-of/community/{community_id}?as_of={day}", headers=HX)
+    text_ = community.get_data(as_text=True)
+    assert community.status_code == 200 and community_code in text_ and "当前划分" in text_
     assert client.get(f"/map/as-of/grid/999999?as_of={day}", headers=HX).status_code == 404
     assert client.get(f"/map/as-of/building/1?as_of={day}", headers=HX).status_code == 404
     assert client.get(f"/map/as-of/grid/{archived.feature_id}", headers=HX).status_code == 400

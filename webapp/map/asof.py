@@ -30,11 +30,23 @@ GENERATION_SQL = (
 )
 
 _LIVE = {
-    "grid": "SELECT g.id, g.code, g.name, c.code AS parent_code, c.name AS parent_name, g.geom"
-    " FROM grid g JOIN community c ON c.id = g.community_id",
+    # A live grid's community on :as_of is the one of that day's community layout that covers
+    # it (a later community generation may have re-parented it; its own is the live one).
+    "grid": "SELECT g.id, g.code, g.name, COALESCE(p.code, c.code) AS parent_code,"
+    " COALESCE(p.name, c.name) AS parent_name, g.geom"
+    " FROM grid g JOIN community c ON c.id = g.community_id"
+    " LEFT JOIN LATERAL (SELECT o.code, o.name FROM ({communities}) o"
+    "  WHERE ST_Covers(o.geom, ST_PointOnSurface(g.geom))"
+    "  ORDER BY (o.code = c.code) DESC, o.code LIMIT 1) p ON true",
     "community": "SELECT c.id, c.code, c.name, s.code AS parent_code, s.name AS parent_name,"
     " c.geom FROM community c JOIN subdistrict s ON s.id = c.subdistrict_id",
 }
+
+
+def _live(level: str) -> str:
+    if level == "grid":
+        return _LIVE["grid"].format(communities=outlines_sql("community"))
+    return _LIVE[level]
 
 
 def outlines_sql(level: str) -> str:
@@ -47,7 +59,7 @@ def outlines_sql(level: str) -> str:
         f"SELECT * FROM (WITH gen AS ({GENERATION_SQL.replace(':level', repr(level))})"
         " SELECT a.feature_id AS id, a.code, a.name, a.parent_code, a.parent_name, a.geom"
         " FROM boundary_archive a WHERE a.generation_id = (SELECT id FROM gen)"
-        f" UNION ALL SELECT l.* FROM ({_LIVE[level]}) l WHERE NOT EXISTS (SELECT 1 FROM gen)"
+        f" UNION ALL SELECT l.* FROM ({_live(level)}) l WHERE NOT EXISTS (SELECT 1 FROM gen)"
         ") AS outlines"
     )
 
