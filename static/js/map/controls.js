@@ -53,13 +53,18 @@ export async function loadCounts() {
 }
 
 // The layer control redraws its labels whenever a layer is added or removed.
-// Large tables are counted from the database's statistics: shown as 约 (about).
+// Large tables are counted from the database's statistics: shown as 约 (about). While a past
+// date is on the map, the grid and community figures are that day's layout: marked with it.
+const AS_OF_COUNTS = new Set(["grid", "community"]);
 export function showCounts() {
-  const estimated = new Set((gm.counts || {}).estimated || []);
-  Object.entries(gm.counts || {}).forEach(([key, n]) => {
+  const counts = gm.counts || {};
+  const estimated = new Set(counts.estimated || []);
+  Object.entries(counts).forEach(([key, n]) => {
     if (typeof n !== "number") return;
+    const day = counts.as_of && AS_OF_COUNTS.has(key) ? ` · ${counts.as_of}` : "";
     document.querySelectorAll(`[data-layer-count="${key}"]`).forEach((el) => {
-      el.textContent = ` (${estimated.has(key) ? "约 " : ""}${n.toLocaleString("zh-CN")})`;
+      el.textContent = ` (${estimated.has(key) ? "约 " : ""}${n.toLocaleString("zh-CN")}${day})`;
+      el.title = day ? `${counts.as_of} 当日划分的数量` : "";
     });
   });
 }
