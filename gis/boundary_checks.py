@@ -265,13 +265,17 @@ def _overlaps(label: str, areas: list[Area]) -> list[Problem]:
     return problems
 
 
-def uncovered_parents(features: list[SourceFeature], existing: Existing) -> list[Problem]:
-    """A new generation of the whole grid layer leaves no community without grids."""
+def uncovered_parents(
+    level: str, features: list[SourceFeature], existing: Existing
+) -> list[Problem]:
+    """A new generation of the whole grid (community) layer leaves no community (subdistrict)
+    without grids (communities)."""
     used = {f.parent_code for f in features}
+    label, parent_label = LEVELS[level], LEVELS[PARENT_LEVEL[level]]
     return [
         Problem(
-            f"社区{who(community.name, community.code)}在新的划分中没有网格。新一代划分应包含"
-            "全部网格;只改部分网格时,请按编码更新导入。",
+            f"{parent_label}{who(community.name, community.code)}在新的划分中没有{label}。"
+            f"新一代划分应包含全部{label};只改部分{label}时,请按编码更新导入。",
             "gap",
             community.geom,
             area_m2(community.geom),

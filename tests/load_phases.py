@@ -81,8 +81,11 @@ class PhasedLoad:
         while not self._stop.is_set():
             url = self.urls[who][i % len(self.urls[who])]
             i += 1
+            # The phase the request was sent in: one sent while the part was starting may come
+            # back (a 503) after ``start`` returned, on a loaded machine.
+            sent_in = self.name
             response = client.get(url, headers={"Accept": "text/html"})
-            key = (self.name, who, response.status_code)
+            key = (sent_in, who, response.status_code)
             self.seen[key] += 1
             body = response.get_json() if response.is_json else response.get_data(as_text=True)
             self.bodies.setdefault(key, str(body)[:4000])

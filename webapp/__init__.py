@@ -83,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .jobs import views as job_views
     from .lookup import report_views
     from .lookup import views as lookup_views
+    from .map import basemap_views
     from .map import views as map_views
     from .ogcapi import views as ogcapi_views
     from .patrol import views as patrol_views
@@ -127,6 +128,7 @@ def create_app(config: dict | None = None) -> Flask:
         standards_views.bp,
         printing_views.bp,
         report_page_views.bp,
+        basemap_views.bp,
     ):
         app.register_blueprint(blueprint)
     from .entities.registry import ENTITIES

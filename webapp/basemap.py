@@ -1,6 +1,7 @@
 """The base map (底图) and the coordinate system the map is drawn in.
 
-None by default: an intranet may have no tile server. ``TILE_URL`` names an XYZ tile server,
+None by default: an intranet may have no tile server. ``BASEMAP_FILE`` names an MBTiles or
+PMTiles file the app serves itself (webapp.basemap_files), ``TILE_URL`` an XYZ tile server,
 ``TIANDITU_KEY`` the national 天地图 service (CGCS2000, no shift). ``TILE_CRS`` says which system
 the tiles use: for GCJ-02 tiles (高德, 腾讯) our WGS-84 features are shifted for display so they
 sit on the right streets; BD-09 tiles (百度) use their own projection and tile numbering, and are
@@ -14,12 +15,16 @@ from dataclasses import dataclass, field
 
 from gis.bbox import BBox
 from gis.coords import CoordinateSystem, gcj02_to_wgs84, map_geojson, wgs84_to_gcj02
+from webapp.basemap_files import BaseMapFileError, open_archive
 
 TIANDITU_URL = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
     "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
     "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
 )
+
+# BASEMAP_FILE's tiles, served by webapp/map/basemap_views.py.
+FILE_TILES = "/basemap/{z}/{x}/{y}"
 
 BD09_REFUSED = (
     "底图配置为百度地图(BD-09)瓦片:其投影和瓦片编号与标准不同,本系统无法正确叠加,已停用底图。"
@@ -97,8 +102,15 @@ def from_config(config: dict) -> BaseMap:
         )
     url = (config.get("TILE_URL") or "").strip()
     key = (config.get("TIANDITU_KEY") or "").strip()
-    if crs is CoordinateSystem.BD09 and (url or key):
+    path = (config.get("BASEMAP_FILE") or "").strip()
+    if crs is CoordinateSystem.BD09 and (url or key or path):
         return BaseMap(warning=BD09_REFUSED)
+    if path:  # a file beats a server: it is what an intranet without one is handed
+        try:
+            archive = open_archive(path)
+        except BaseMapFileError as err:
+            return BaseMap(warning=err.message)
+        return BaseMap(tiles=[TileSource(FILE_TILES, archive.attribution, "")], display=crs)
     if url:
         return BaseMap(
             tiles=[

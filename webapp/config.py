@@ -160,6 +160,7 @@ def from_environment() -> dict:
         # Times are stored in UTC and shown in this zone (the users' local time).
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai"),
         # The tile source is configuration: an intranet has no OpenStreetMap.
+        "BASEMAP_FILE": os.environ.get("BASEMAP_FILE", ""),
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", ""),
         "TILE_SUBDOMAINS": os.environ.get("TILE_SUBDOMAINS", "abc"),
@@ -210,7 +211,7 @@ def from_environment() -> dict:
         # The wall's alarm ticker (Server-Sent Events): how often a stream looks for alarms,
         # how long one stream lasts before the browser reconnects (a gunicorn thread is held
         # that long), and how far back a first connection starts.
-        "ALARM_POLL_S": float(os.environ.get("ALARM_POLL_S", "5")),
+        "ALARM_POLL_S": float(os.environ.get("ALARM_POLL_S", "2")),
         "ALARM_STREAM_S": float(os.environ.get("ALARM_STREAM_S", "55")),
         "ALARM_BACKLOG_MIN": int(os.environ.get("ALARM_BACKLOG_MIN", "120")),
     }

@@ -7,7 +7,7 @@ in flight). About one statement in 32 also folds the committed deltas it can loc
 it never waits on another writer) into one row. The totals start from count(*) here.
 
 Revision ID: 1557523b782f
-Revises: 58497c48c45f
+Revises: 5d1c0b7e9a42 (first 58497c48c45f; re-chained after merging main)
 Create Date: 2026-12-08
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1557523b782f"
-down_revision: str | None = "58497c48c45f"
+down_revision: str | None = "5d1c0b7e9a42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -171,6 +171,14 @@ def urls(app, conn, grid_id: int) -> list[str]:
                 {"g": grid_id},
             ).all()
             fills = [{"event_id": e, "photo_id": i} for e, i in photos]
+        elif args == {"generation_id"}:  # boundary generations (center only)
+            found = conn.execute(text("SELECT id FROM boundary_generation ORDER BY id LIMIT 3"))
+            fills = [{"generation_id": i} for i in found.scalars()]
+        elif args == {"report_id", "ext"}:  # kept reports, whoever made them (maybe none)
+            found = conn.execute(text("SELECT id FROM report ORDER BY id LIMIT 3"))
+            fills = [{"report_id": i, "ext": e} for i in found.scalars() for e in ("pdf", "xlsx")]
+        elif args == {"z", "x", "y"}:  # a base-map file's tiles (none configured here)
+            fills = [{"z": 15, "x": 27340, "y": 12832}]
         elif args <= {"key", "job_id"}:  # background jobs: anybody's, the crawler's or not
             jobs = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 3")).scalars()
             fills = [{"key": "police_room", "job_id": i} for i in jobs]
@@ -261,7 +269,7 @@ def test_a_grid_worker_reaches_no_other_grids_personal_data(
         body = body_text(response)
         leaked = [phone for phone in secrets if phone in body]
         assert not leaked, f"{url} shows other grids' personal phones: {leaked[:3]}"
-    live_app.config.update(ALARM_STREAM_S=55, ALARM_POLL_S=5)
+    live_app.config.update(ALARM_STREAM_S=55, ALARM_POLL_S=2)
     assert statuses["/bigscreen/alarms"] == 200
     assert sum(1 for s in statuses.values() if s == 200) > 150
     # And the reveal, asked directly, is refused for another grid's person.

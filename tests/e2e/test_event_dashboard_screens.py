@@ -205,4 +205,37 @@ def test_the_alarm_ticker_shows_an_event_reported_while_the_wall_is_open(
         expect(page.locator("#bs-alarms li", has_text=number)).to_be_visible(timeout=15000)
         assert page.evaluate("gridmapAlarms.shown()") >= 1
     finally:
-        live_app.config.update(ALARM_POLL_S=5, ALARM_STREAM_S=55)
+        live_app.config.update(ALARM_POLL_S=2, ALARM_STREAM_S=55)
+
+
+def test_a_camera_set_offline_is_on_the_walls_ticker_within_five_seconds(
+    page, live_server, live_app
+):
+    """With the server's own settings (a look every ALARM_POLL_S): the camera is saved as 离线
+    through the ORM, as its panel saves it, after the wall opened."""
+    from sqlalchemy import select
+
+    from webapp.db import get_session
+    from webapp.models import Camera
+
+    assert live_app.config["ALARM_POLL_S"] <= 2
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    login(page, "center")
+    page.goto("/bigscreen")
+    expect(page.locator("#bs-alarms")).to_have_attribute("data-state", "open")
+    with live_app.app_context():
+        session = get_session()
+        camera = session.scalars(
+            select(Camera).where(Camera.state == "在线").order_by(Camera.id).limit(1)
+        ).one()
+        camera_id, name = camera.id, camera.name
+        camera.state = "离线"
+        session.commit()
+    try:
+        expect(page.locator("#bs-alarms li", has_text=name)).to_be_visible(timeout=5000)
+        assert "离线" in page.locator("#bs-alarms li", has_text=name).first.inner_text()
+    finally:
+        with live_app.app_context():
+            session = get_session()
+            session.get(Camera, camera_id).state = "在线"
+            session.commit()

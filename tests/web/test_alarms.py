@@ -39,7 +39,7 @@ def test_a_new_event_a_camera_down_and_an_overdue_event_are_announced(
     event = reported(db, Urgency.URGENT)
     camera = connection.execute(
         text(
-            "UPDATE camera SET state = '离线', updated_at = now() WHERE id ="
+            "UPDATE camera SET state = '离线' WHERE id ="
             " (SELECT min(id) FROM camera WHERE state = '在线') RETURNING id, name"
         )
     ).one()
@@ -57,6 +57,23 @@ def test_a_new_event_a_camera_down_and_an_overdue_event_are_announced(
     assert any(camera.name in a["text"] for a in by_kind["监控离线"])
     assert any(late.number in a["text"] and "已超时限" in a["text"] for a in by_kind["事件超时"])
     assert len({a["key"] for a in found}) == len(found)
+
+
+def test_a_camera_still_down_is_not_announced_again_when_edited(one_pass, client, auth, connection):
+    """The demo's cameras went down hours before the load: an edit of one (its name here) is
+    no news; a change of its state is."""
+    camera = connection.execute(
+        text(
+            "UPDATE camera SET name = name || '(已改名)', updated_at = now() WHERE id ="
+            " (SELECT min(id) FROM camera WHERE state = '离线') RETURNING id, name"
+        )
+    ).one()
+    auth.login("center")
+    texts = [a["text"] for a in alarms(client.get("/bigscreen/alarms"))]
+    assert not any(camera.name in t for t in texts)
+    connection.execute(text("UPDATE camera SET state = '故障' WHERE id = :id"), {"id": camera.id})
+    found = alarms(client.get("/bigscreen/alarms"))
+    assert any(camera.name in a["text"] and a["kind"] == "监控故障" for a in found)
 
 
 def test_a_reconnect_goes_on_from_the_last_moment_it_heard(one_pass, client, auth, db):

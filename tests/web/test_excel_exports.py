@@ -27,6 +27,9 @@ EXCEL_ROUTES = {
     "/campaigns/export.xlsx": "test_the_campaign_ledger_writes_formulas_as_text",
     "/register/people/export.xlsx": "test_the_people_export_writes_formulas_as_text",
     "/register/people/template.xlsx": "test_the_people_export_writes_formulas_as_text",
+    "/boundaries/generations/<int:generation_id>/moves.xlsx": (
+        "test_a_generations_moves_write_formulas_as_text"
+    ),
 }
 
 
@@ -129,6 +132,23 @@ def test_the_campaign_ledger_writes_formulas_as_text(center, connection):
     rows = list(book.active.iter_rows(min_row=2))
     names = [row[3] for row in rows if row[3].value == FORMULA]
     assert names and all(cell.data_type == "s" and cell.quotePrefix for cell in names)
+    assert not [cell.coordinate for cell in _cells(book) if cell.data_type == "f"]
+
+
+def test_a_generations_moves_write_formulas_as_text(center, connection):
+    """The demo's earlier grid layout moved buildings: one named as a formula stays text."""
+    generation, building = connection.execute(
+        text(
+            "SELECT generation_id, entity_id FROM generation_move WHERE kind = 'building'"
+            " ORDER BY id LIMIT 1"
+        )
+    ).one()
+    connection.execute(
+        text("UPDATE building SET name = :name WHERE id = :id"), {"name": FORMULA, "id": building}
+    )
+    book = _book(center.get(f"/boundaries/generations/{generation}/moves.xlsx"))
+    named = [cell for cell in _cells(book) if cell.value == FORMULA]
+    assert named and all(cell.data_type == "s" and cell.quotePrefix for cell in named)
     assert not [cell.coordinate for cell in _cells(book) if cell.data_type == "f"]
 
 

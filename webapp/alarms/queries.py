@@ -2,8 +2,8 @@
 
 - 新事件: an event reported after the moment, in the reader's area (属地, READ_EVENTS);
 - 事件超时: an open event whose step's time limit fell between the moment and now;
-- 监控离线 / 监控故障: a camera saved in that state after the moment (a state change, or an
-  edit of a camera still down: the wall hears again that it is down).
+- 监控离线 / 监控故障: a camera that entered that state after the moment (``state_since``, set
+  only when the state changes: an edit of a camera still down is not announced again).
 
 Times are the database's; ``now`` comes from webapp.clock so tests can move it.
 """
@@ -59,10 +59,10 @@ def alarms(conn: Connection, user, since: datetime, now: datetime) -> list[Alarm
         event_rows = []
     camera_rows = conn.execute(
         text(
-            "SELECT c.state, c.updated_at, c.id, c.name, g.name FROM camera c"
+            "SELECT c.state, c.state_since, c.id, c.name, g.name FROM camera c"
             " LEFT JOIN grid g ON g.id = c.grid_id"
-            " WHERE c.state <> :online AND c.updated_at > :since AND c.updated_at <= :now"
-            " ORDER BY c.updated_at DESC LIMIT :limit"
+            " WHERE c.state <> :online AND c.state_since > :since AND c.state_since <= :now"
+            " ORDER BY c.state_since DESC LIMIT :limit"
         ),
         {"online": CameraState.ONLINE.value, "since": since, "now": now, "limit": MAX_ALARMS},
     ).all()

@@ -59,9 +59,10 @@ def boundaries() -> None:
     "--valid-from",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Grids only: import the file as a new generation (新一代划分) valid from this date;"
-    " the current layout is archived, grids missing from the file are retired and what they"
-    " held is re-assigned by position.",
+    help="Grids or communities: import the file as a new generation (新一代划分) valid from"
+    " this date; the current layout is archived, features missing from the file are retired"
+    " and what they held is re-assigned (grids by position; communities: the grids go to the"
+    " community that covers them and everything follows its grid).",
 )
 @click.option("--note", default="", help="With --valid-from: a note on the generation.")
 @click.option("--dry-run", is_flag=True, help="Check only; write nothing.")

@@ -23,6 +23,7 @@ from webapp.models.generations import BoundaryGeneration
 from webapp.spreadsheet import Sheet, SheetColumn
 
 from . import history
+from .generations import LEVEL_LABELS
 from .reassign import KIND_LABELS
 from .views import bp
 
@@ -33,6 +34,8 @@ MOVE_COLUMNS = [
     SheetColumn("新网格编码", 22, code=True),
     SheetColumn("原社区编码", 16, code=True),
     SheetColumn("新社区编码", 16, code=True),
+    # Last, so that the code columns keep their places for those who read them by position.
+    SheetColumn("名称 / 地址", 36),
 ]
 
 
@@ -60,6 +63,7 @@ def generations():
         today=clock.today(),
         view_date=view_date,
         kinds=KIND_LABELS,
+        levels=LEVEL_LABELS,
     )
 
 
@@ -91,6 +95,7 @@ def generation_moves(generation_id: int):
         generation=generation,
         counts=history.move_counts(session, generation.id),
         moves=moves,
+        names=history.labels(session, ((m.kind, m.entity_id) for m in moves)),
         more=more,
         page=page,
         kind=kind,

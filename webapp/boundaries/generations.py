@@ -1,6 +1,7 @@
-"""新一代划分: a re-drawn grid layout written as a new generation, all or nothing.
+"""新一代划分: a re-drawn grid (or community) layout written as a new generation, all or nothing.
 
-The file holds the whole new layout. In one transaction:
+The file holds the whole new layout. In one transaction (for grids; communities in
+webapp/boundaries/community_moves.py: the grids are re-parented instead of re-drawn):
 
 1. the current layout is archived (``boundary_archive``) under its generation, which ends the
    day the new one starts (the first re-draw creates that generation, "the layout before");
@@ -32,12 +33,18 @@ from webapp.auditing import record_event
 from webapp.models.containment import TOLERANCE_M2
 from webapp.models.generations import BoundaryGeneration
 
-from . import reassign
+from . import community_moves, reassign
 
 EARLIEST = date(2000, 1, 1)
 NOTE_LENGTH = 200
 # Who refers to a grid, for the refusal when a retired one is still referred to.
 REFERRER_LABELS = {"app_user": ("账号", "username")}
+# Per level: its table, its parent's table and the column that points at the parent.
+TABLES = {
+    "grid": ("grid", "community", "community_id"),
+    "community": ("community", "subdistrict", "subdistrict_id"),
+}
+LEVEL_LABELS = {"grid": "网格", "community": "社区"}
 
 
 class GenerationRefused(UserError):
@@ -49,6 +56,7 @@ class GenerationRefused(UserError):
 @dataclass
 class Outcome:
     generation_id: int
+    level: str = "grid"
     kept: int = 0
     updated: int = 0
     created: int = 0
@@ -71,7 +79,8 @@ class Outcome:
             if n and k in reassign.KIND_LABELS
         )
         return (
-            f"已导入新一代网格划分:保留 {self.kept} 个(其中边界变化 {self.updated} 个),"
+            f"已导入新一代{LEVEL_LABELS[self.level]}划分:"
+            f"保留 {self.kept} 个(其中边界变化 {self.updated} 个),"
             f"新增 {self.created} 个,撤销 {len(self.retired)} 个;"
             f"改派{moved or ':无'}。"
         )
@@ -119,8 +128,8 @@ def write(
 ) -> Outcome:
     """Write ``features`` as the new generation of ``level``; the caller commits (or rolls
     back on GenerationRefused: nothing of it is kept)."""
-    if level != "grid":
-        raise GenerationRefused("目前只有网格可以按“新一代划分”导入;街道、社区边界请按编码更新。")
+    if level not in TABLES:
+        raise GenerationRefused("只有社区、网格可以按“新一代划分”导入;街道边界请按编码更新。")
     session.flush()
     # One generation at a time: a second import waits here, then sees the first one's dates.
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('gridmap:boundary_generation'))"))
@@ -131,12 +140,13 @@ def write(
         session.add(old)
     old.valid_to = valid_from
     session.flush()
+    table, parent, column = TABLES[level]
     session.execute(
         text(
             "INSERT INTO boundary_archive (generation_id, feature_id, code, name, parent_code,"
             " parent_name, households, geom)"
             " SELECT :gen, g.id, g.code, g.name, c.code, c.name, g.households, g.geom"
-            " FROM grid g JOIN community c ON c.id = g.community_id"
+            f" FROM {table} g JOIN {parent} c ON c.id = g.{column}"
         ),
         {"gen": old.id},
     )
@@ -149,16 +159,16 @@ def write(
     )
     session.add(new)
     session.flush()
-    outcome = Outcome(new.id)
+    outcome = Outcome(new.id, level)
     _stage(session, features)
-    retired = _apply(session, outcome)
-    if missing := reassign.unplaced(session, retired):
-        raise GenerationRefused(
-            f"{'、'.join(missing)} 等不在新划分的任何网格内,无法改派。请检查新边界是否完整覆盖。"
-        )
-    outcome.moves = reassign.move_all(session, new.id, retired)
-    _check_inside(session, retired)
-    _retire(session, retired)
+    retired = _apply(session, outcome, level)
+    if level == "community":
+        try:
+            outcome.moves = community_moves.move_all(session, new.id, retired)
+        except community_moves.CommunityRefused as err:
+            raise GenerationRefused(err.message) from None
+    else:
+        _write_grids(session, outcome, retired)
     new.summary = outcome.summary()
     record_event(
         session,
@@ -168,12 +178,23 @@ def write(
         user_id=user_id,
         address=address,
         entity_id=new.id,
-        summary=f"新一代网格划分(自 {valid_from} 起){outcome.message()}",
+        summary=f"新一代{LEVEL_LABELS[level]}划分(自 {valid_from} 起){outcome.message()}",
         after={"valid_from": str(valid_from), "source": source_name, **outcome.summary()},
     )
     session.flush()
     session.expire_all()  # the ORM's copies of grids and what moved are stale now
     return outcome
+
+
+def _write_grids(session: Session, outcome: Outcome, retired: list[int]) -> None:
+    """Re-assign what the grids hold by position, check it, delete the retired grids."""
+    if missing := reassign.unplaced(session, retired):
+        raise GenerationRefused(
+            f"{'、'.join(missing)} 等不在新划分的任何网格内,无法改派。请检查新边界是否完整覆盖。"
+        )
+    outcome.moves = reassign.move_all(session, outcome.generation_id, retired)
+    _check_inside(session, retired)
+    _retire(session, retired)
 
 
 def _stage(session: Session, features: list[SourceFeature]) -> None:
@@ -202,37 +223,38 @@ def _stage(session: Session, features: list[SourceFeature]) -> None:
     )
 
 
-def _apply(session: Session, outcome: Outcome) -> list[int]:
-    """Update the kept codes, insert the new ones; the ids of the grids to retire."""
+def _apply(session: Session, outcome: Outcome, level: str) -> list[int]:
+    """Update the kept codes, insert the new ones; the ids of the features to retire."""
+    table, parent, column = TABLES[level]
     outcome.kept = session.execute(
-        text("SELECT count(*) FROM grid g JOIN gm_generation_stage s ON s.code = g.code")
+        text(f"SELECT count(*) FROM {table} g JOIN gm_generation_stage s ON s.code = g.code")
     ).scalar_one()
     outcome.updated = session.execute(
         text(
-            "WITH u AS (UPDATE grid g SET name = s.name, geom = s.geom, community_id = c.id,"
+            f"WITH u AS (UPDATE {table} g SET name = s.name, geom = s.geom, {column} = c.id,"
             " version = g.version + 1, updated_at = now()"
-            " FROM gm_generation_stage s JOIN community c ON c.code = s.parent_code"
-            " WHERE g.code = s.code AND NOT (g.name = s.name AND g.community_id = c.id"
+            f" FROM gm_generation_stage s JOIN {parent} c ON c.code = s.parent_code"
+            f" WHERE g.code = s.code AND NOT (g.name = s.name AND g.{column} = c.id"
             " AND ST_Equals(g.geom, s.geom)) RETURNING 1) SELECT count(*) FROM u"
         )
     ).scalar_one()
     outcome.created = session.execute(
         text(
-            "WITH i AS (INSERT INTO grid (code, name, community_id, geom)"
-            " SELECT s.code, s.name, c.id, s.geom FROM gm_generation_stage s"
-            " JOIN community c ON c.code = s.parent_code"
-            " WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = s.code) RETURNING 1)"
+            f"WITH i AS (INSERT INTO {table} (code, name, {column}, geom)"
+            f" SELECT s.code, s.name, c.id, s.geom FROM gm_generation_stage s"
+            f" JOIN {parent} c ON c.code = s.parent_code"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} g WHERE g.code = s.code) RETURNING 1)"
             " SELECT count(*) FROM i"
         )
     ).scalar_one()
     rows = session.execute(
         text(
-            "SELECT id, code FROM grid g WHERE NOT EXISTS"
+            f"SELECT id, code FROM {table} g WHERE NOT EXISTS"
             " (SELECT 1 FROM gm_generation_stage s WHERE s.code = g.code) ORDER BY code"
         )
     ).all()
     outcome.retired = [code for _, code in rows]
-    return [grid_id for grid_id, _ in rows]
+    return [feature_id for feature_id, _ in rows]
 
 
 # Grid-level features must lie inside their new grid (the containment rule, with its tolerance);

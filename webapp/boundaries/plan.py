@@ -164,8 +164,8 @@ def make_plan(session: Session, path: str, choice: Choice, generation: bool = Fa
     """
     if choice.level not in LEVELS:
         raise UserError("请选择导入的层级:街道、社区或网格。")
-    if generation and choice.level != "grid":
-        raise UserError("目前只有网格可以按“新一代划分”导入;街道、社区边界请按编码更新。")
+    if generation and choice.level not in ("grid", "community"):
+        raise UserError("只有社区、网格可以按“新一代划分”导入;街道边界请按编码更新。")
     if not choice.name or not choice.code:
         raise UserError("请选择名称列和编码列。")
     with unpacked(path) as datasets:
@@ -184,7 +184,7 @@ def make_plan(session: Session, path: str, choice: Choice, generation: bool = Fa
         codes = {f.code for f in features}
         plan.retired_codes = sorted(code for code in same_level if code not in codes)
         if not problems:
-            plan.problems = boundary_checks.uncovered_parents(features, existing)
+            plan.problems = boundary_checks.uncovered_parents(choice.level, features, existing)
     return plan
 
 

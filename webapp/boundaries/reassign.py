@@ -107,6 +107,7 @@ KINDS: tuple[Kind, ...] = (
 SPATIAL = ("compound", "building", "camera", "police_room", "facility", "place")
 
 KIND_LABELS = {
+    "grid": "网格",
     "compound": "小区",
     "building": "楼栋",
     "camera": "监控点位",

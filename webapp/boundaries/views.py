@@ -175,15 +175,17 @@ def _generation_choice(db, values: dict) -> dict | None:
     generation = plans.generation_params(values)
     if generation is None:
         return None
+    level = values.get("level")
     if not access.allowed(current_user, access.Action.WRITE_BOUNDARIES):
-        raise access.Forbidden("只有综治中心可以导入新一代网格划分。")
-    if values.get("level") != "grid":
-        raise UserError("目前只有网格可以按“新一代划分”导入;街道、社区边界请按编码更新。")
+        label = "社区" if level == "community" else "网格"
+        raise access.Forbidden(f"只有综治中心可以导入新一代{label}划分。")
+    if level not in ("grid", "community"):
+        raise UserError("只有社区、网格可以按“新一代划分”导入;街道边界请按编码更新。")
     try:
         valid_from = date.fromisoformat(generation["valid_from"])
     except ValueError:
         raise UserError("请填写新一代划分的启用日期(年-月-日)。") from None
-    generations.check_valid_from(db, "grid", valid_from)
+    generations.check_valid_from(db, level, valid_from)
     return generation
 
 

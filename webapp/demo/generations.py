@@ -50,7 +50,8 @@ FROM {table} t JOIN demo_split s ON s.new_id = t.grid_id
 
 def load_generations(cur: psycopg.Cursor) -> dict[str, int]:
     """Write the earlier generation, its archive and the split's moves; rows per table."""
-    cur.execute("DELETE FROM boundary_generation")  # a replace starts afresh
+    # A replace starts afresh, numbering too (the pages name a generation by its id).
+    cur.execute("TRUNCATE boundary_generation, boundary_archive, generation_move RESTART IDENTITY")
     cur.execute(SPLIT_SQL)
     splits = cur.execute("SELECT count(*) FROM demo_split").fetchone()[0]
     if not splits:

@@ -101,6 +101,7 @@ def load_demo(
             type_ids = _facility_type_ids(cur, layout)
             counts = _copy_all(cur, layout, type_ids, encrypt, progress)
             _reset_sequences(cur, layout)
+            _date_camera_states(cur)
             counts["patrol_team"] = _demo_patrol_teams(cur)
             counts.update(
                 load_people(cur, encrypt, blind_index_with(key), seed=seed, today=clock.today())
@@ -260,6 +261,16 @@ def _fill_deferred(cur: psycopg.Cursor, layout: DemoLayout) -> None:
     cur.execute(
         "UPDATE grid SET leader_id = s.leader_id, worker_id = s.worker_id "
         "FROM demo_grid_staff s WHERE grid.id = s.id"
+    )
+
+
+def _date_camera_states(cur) -> None:
+    """The cameras that are down went down some hours to ten days before the load
+    (deterministic by id), not at the load itself: the wall's ticker would otherwise announce
+    every one of them for its first two hours."""
+    cur.execute(
+        "UPDATE camera SET state_since = now() - make_interval(hours => 6 + id % 240)"
+        " WHERE state <> '在线'"
     )
 
 

@@ -30,11 +30,23 @@ GENERATION_SQL = (
 )
 
 _LIVE = {
-    "grid": "SELECT g.id, g.code, g.name, c.code AS parent_code, c.name AS parent_name, g.geom"
-    " FROM grid g JOIN community c ON c.id = g.community_id",
+    # A live grid's community on :as_of is the one of that day's community layout that covers
+    # it (a later community generation may have re-parented it; its own is the live one).
+    "grid": "SELECT g.id, g.code, g.name, COALESCE(p.code, c.code) AS parent_code,"
+    " COALESCE(p.name, c.name) AS parent_name, g.geom"
+    " FROM grid g JOIN community c ON c.id = g.community_id"
+    " LEFT JOIN LATERAL (SELECT o.code, o.name FROM ({communities}) o"
+    "  WHERE ST_Covers(o.geom, ST_PointOnSurface(g.geom))"
+    "  ORDER BY (o.code = c.code) DESC, o.code LIMIT 1) p ON true",
     "community": "SELECT c.id, c.code, c.name, s.code AS parent_code, s.name AS parent_name,"
     " c.geom FROM community c JOIN subdistrict s ON s.id = c.subdistrict_id",
 }
+
+
+def _live(level: str) -> str:
+    if level == "grid":
+        return _LIVE["grid"].format(communities=outlines_sql("community"))
+    return _LIVE[level]
 
 
 def outlines_sql(level: str) -> str:
@@ -47,7 +59,7 @@ def outlines_sql(level: str) -> str:
         f"SELECT * FROM (WITH gen AS ({GENERATION_SQL.replace(':level', repr(level))})"
         " SELECT a.feature_id AS id, a.code, a.name, a.parent_code, a.parent_name, a.geom"
         " FROM boundary_archive a WHERE a.generation_id = (SELECT id FROM gen)"
-        f" UNION ALL SELECT l.* FROM ({_LIVE[level]}) l WHERE NOT EXISTS (SELECT 1 FROM gen)"
+        f" UNION ALL SELECT l.* FROM ({_live(level)}) l WHERE NOT EXISTS (SELECT 1 FROM gen)"
         ") AS outlines"
     )
 
@@ -100,3 +112,34 @@ def layer_geojson(conn: Session | Connection, layer, bbox: BBox, zoom: int, as_o
     )
     params = {**bbox_params(bbox), "budget": layer.budget, "as_of": as_of}
     return conn.execute(text(collection_sql(inner)), params).scalar_one()
+
+
+def counts(session: Session | Connection, as_of: date) -> dict[str, int]:
+    """How many grids and communities the layout of ``as_of`` had (the layer control's
+    figures while a past date is on the map)."""
+    return {
+        level: session.execute(
+            text(f"SELECT count(*) FROM ({outlines_sql(level)}) o"), {"as_of": as_of}
+        ).scalar_one()
+        for level in AS_OF_LAYERS
+    }
+
+
+# One outline of the layout of :as_of with its generation's dates; ``live_id``: the feature
+# of that id today (None: retired since).
+_FEATURE_SQL = (
+    "SELECT o.code, o.name, o.parent_code, o.parent_name,"
+    " ST_Area(o.geom::geography) AS area_m2, ST_XMin(o.geom) AS w, ST_YMin(o.geom) AS s,"
+    " ST_XMax(o.geom) AS e, ST_YMax(o.geom) AS n, g.valid_from, g.valid_to,"
+    " (SELECT l.id FROM {table} l WHERE l.id = o.id) AS live_id"
+    " FROM ({outlines}) o LEFT JOIN LATERAL (SELECT valid_from, valid_to"
+    "  FROM boundary_generation b WHERE b.level = :level AND (b.valid_from IS NULL"
+    "  OR b.valid_from <= :as_of) AND (b.valid_to IS NULL OR b.valid_to > :as_of)"
+    "  ORDER BY b.valid_to NULLS LAST LIMIT 1) g ON true WHERE o.id = :id"
+)
+
+
+def feature(session: Session, level: str, feature_id: int, as_of: date):
+    """The outline ``feature_id`` of ``level`` as it was on ``as_of`` (None: none that day)."""
+    sql = _FEATURE_SQL.format(table=level, outlines=outlines_sql(level))
+    return session.execute(text(sql), {"as_of": as_of, "level": level, "id": feature_id}).first()

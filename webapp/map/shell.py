@@ -132,7 +132,15 @@ def _map_config(*, bigscreen: bool = False) -> dict:
             "shape": url_for("map.shape", layer="LAYER", feature_id=0).replace(
                 "LAYER/0", "{layer}/{id}"
             ),
-            "counts": url_for("map.counts"),
+            # While a past date is on, the grid and community figures are that day's layout.
+            "counts": (
+                url_for("map.as_of_counts", as_of=as_of.isoformat())
+                if as_of
+                else url_for("map.counts")
+            ),
+            "asOfFeature": url_for("map.as_of_feature", layer="LAYER", feature_id=0).replace(
+                "LAYER/0", "{layer}/{id}"
+            ),
             "bundle": url_for("map.layer_bundle"),
             "clusters": url_for("map.camera_clusters"),
             "communities": url_for("map.community_list"),

@@ -274,3 +274,6 @@ def shape(layer: str, feature_id: int):
     if body is None:
         return jsonify(error="该要素不存在。"), 404
     return Response(current_basemap().geojson(body), mimetype=GEOJSON)
+
+
+from . import asof_views  # noqa: E402, F401  (its routes are on this blueprint)

@@ -71,6 +71,12 @@ class Camera(InGrid, Versioned, Base):
     )
     connected_on: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(4), server_default=CameraState.ONLINE.value)
+    # When the camera entered its state: set by the trigger camera_state_since (migration
+    # 5d1c0b7e9a42) when ``state`` changes, so the wall's alarm for a camera going down is
+    # announced once, not again at each edit of a camera still down.
+    state_since: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="进入当前状态的时间"
+    )
     azimuth_deg: Mapped[float | None] = mapped_column(Numeric(5, 1), comment="朝向,正北为0,顺时针")
     field_angle_deg: Mapped[float | None] = mapped_column(Numeric(5, 1), comment="水平视场角")
     range_m: Mapped[float | None] = mapped_column(Numeric(6, 1), comment="有效监控距离")

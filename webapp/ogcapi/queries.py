@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from webapp.map.layers import LAYERS, Layer
 from webapp.map.queries import DERIVED_LAYERS, props_object, scope_sql
 
+from .cql import BOOLEAN, INTEGER, NUMBER, STRING, Queryable
+
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
 
@@ -49,6 +51,28 @@ def extent(conn: Connection) -> list[float] | None:
     return None if row[0] is None else [round(v, 7) for v in row]
 
 
+# PostgreSQL type oids → the queryables' JSON Schema types (anything else reads as text).
+TYPES = {16: BOOLEAN, 20: INTEGER, 21: INTEGER, 23: INTEGER, 700: NUMBER, 701: NUMBER, 1700: NUMBER}
+
+
+def queryables(conn: Connection, layer: Layer) -> dict[str, Queryable]:
+    """The layer's feature properties a filter may name, with their types as the database
+    reports them (a query that returns no row), and ``geometry``. Label points are drawing
+    aids, not data, and are left out."""
+    items = [i for i in layer.properties if not i.rpartition(" AS ")[2].startswith("label_")]
+    expressions = [i.rpartition(" AS ")[0] or i for i in items]
+    names = [i.rpartition(" AS ")[2] if " AS " in i else i.rsplit(".", 1)[-1] for i in items]
+    result = conn.execute(
+        text(f"SELECT {', '.join(expressions)} FROM {layer.table} t {layer.joins} LIMIT 0")
+    )
+    oids = [column.type_code for column in result.cursor.description]
+    result.close()
+    return {
+        name: Queryable(sql, TYPES.get(oid, STRING))
+        for name, sql, oid in zip(names, expressions, oids, strict=True)
+    }
+
+
 def items(
     conn: Connection,
     user,
@@ -58,10 +82,15 @@ def items(
     limit: int,
     offset: int,
     feature_id: int | None = None,
+    condition: tuple[str, dict] | None = None,
 ) -> Page:
-    """One page of ``layer``'s features the user may read, as GeoJSON feature text."""
+    """One page of ``layer``'s features the user may read, as GeoJSON feature text;
+    ``condition`` is a CQL2 filter's SQL and parameters (webapp.ogcapi.cql)."""
     scope, params = scope_sql(user, layer)
     where = [scope]
+    if condition is not None:
+        where.append(condition[0])
+        params.update(condition[1])
     if bbox is not None:
         where.append("t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
         params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))

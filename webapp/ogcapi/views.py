@@ -11,6 +11,7 @@ import json
 
 from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import DBAPIError
 
 from gis.bbox import BoundsError, parse_bbox
 from webapp import access, clock
@@ -21,7 +22,7 @@ from webapp.db import get_session, read
 from webapp.map.layers import Layer
 from webapp.render import page
 
-from . import queries
+from . import cql, queries
 from .forms import TokenForm
 
 bp = Blueprint("ogcapi", __name__)
@@ -29,6 +30,16 @@ bp = Blueprint("ogcapi", __name__)
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON_CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
 OAS30 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+# Part 3 (Filtering) with CQL2 text: Basic CQL2 and S_INTERSECTS (webapp/ogcapi/cql.py).
+FILTERING = [
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+]
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -105,7 +116,7 @@ def landing():
 
 @bp.get("/ogcapi/conformance")
 def conformance():
-    return _json({"conformsTo": [CORE, GEOJSON_CONF, OAS30]})
+    return _json({"conformsTo": [CORE, GEOJSON_CONF, OAS30, *FILTERING]})
 
 
 def _collection(layer: Layer, extent: list[float] | None) -> dict:
@@ -118,6 +129,11 @@ def _collection(layer: Layer, extent: list[float] | None) -> dict:
         "links": [
             _link(_url("ogcapi.collection", collection_id=layer.key), "self"),
             _link(items, "items", GEOJSON, layer.label),
+            _link(
+                _url("ogcapi.queryables", collection_id=layer.key),
+                QUERYABLES_REL,
+                "application/schema+json",
+            ),
         ],
     }
     if extent:
@@ -148,6 +164,43 @@ def collection(collection_id: str):
     return _json(_collection(_layer(collection_id), read(queries.extent)))
 
 
+@bp.get("/ogcapi/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    """The properties a ``filter`` may name, as a JSON Schema (Part 3)."""
+    layer = _layer(collection_id)
+    known = read(lambda conn: queries.queryables(conn, layer))
+    properties = {name: {"title": name, "type": q.type} for name, q in known.items()}
+    properties[cql.GEOMETRY] = {"title": "geometry", "format": "geometry-any"}
+    return _json(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": _url("ogcapi.queryables", collection_id=layer.key),
+            "type": "object",
+            "title": layer.label,
+            "properties": properties,
+            "additionalProperties": False,
+        },
+        "application/schema+json",
+    )
+
+
+def _filter(layer: Layer) -> tuple[str, dict] | None:
+    """The request's CQL2 text ``filter`` as SQL, or None; a 400 for what cannot be used."""
+    text = request.args.get("filter")
+    if text is None:
+        return None
+    if request.args.get("filter-lang", "cql2-text") != "cql2-text":
+        raise OgcError(400, "InvalidParameterValue", "filter-lang 只支持 cql2-text。")
+    crs = request.args.get("filter-crs")
+    if crs and crs != CRS84:
+        raise OgcError(400, "InvalidParameterValue", "filter-crs 只支持 CRS84(WGS-84 经纬度)。")
+    known = read(lambda conn: queries.queryables(conn, layer))
+    try:
+        return cql.to_sql(text, known)
+    except cql.FilterError as err:
+        raise OgcError(400, "InvalidParameterValue", err.message) from None
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -161,6 +214,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+FILTER_ARGS = ("filter", "filter-lang", "filter-crs")
+
+
 def _bbox() -> tuple[float, ...] | None:
     raw = request.args.get("bbox")
     if not raw:
@@ -171,7 +227,7 @@ def _bbox() -> tuple[float, ...] | None:
     return parse_bbox(raw).as_tuple()
 
 
-KNOWN_ARGS = {"bbox", "bbox-crs", "limit", "offset", "f", "datetime"}
+KNOWN_ARGS = {"bbox", "bbox-crs", "limit", "offset", "f", "datetime", *FILTER_ARGS}
 
 
 @bp.get("/ogcapi/collections/<collection_id>/items")
@@ -183,10 +239,28 @@ def items(collection_id: str):
     limit = _int_arg("limit", queries.DEFAULT_LIMIT, 1, queries.MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 2**31 - 1)
     bbox = _bbox()
-    result = read(
-        lambda conn: queries.items(conn, current_user, layer, bbox=bbox, limit=limit, offset=offset)
-    )
-    args = {k: v for k, v in request.args.items() if k in ("bbox", "bbox-crs")}
+    condition = _filter(layer)
+    try:
+        result = read(
+            lambda conn: queries.items(
+                conn,
+                current_user,
+                layer,
+                bbox=bbox,
+                limit=limit,
+                offset=offset,
+                condition=condition,
+            )
+        )
+    except DBAPIError as err:
+        # What only the database finds wrong in a filter (a polygon ring that is not closed):
+        # the filter's fault, told as such; anything else is not.
+        if condition is None or err.connection_invalidated:
+            raise
+        raise OgcError(
+            400, "InvalidParameterValue", "过滤条件无法执行:请检查其中的几何与取值。"
+        ) from None
+    args = {k: v for k, v in request.args.items() if k in ("bbox", "bbox-crs", *FILTER_ARGS)}
     links = [
         _link(
             _url("ogcapi.items", collection_id=layer.key, limit=limit, offset=offset, **args),
@@ -277,9 +351,15 @@ def openapi():
                         "schema": {"type": "integer", "minimum": 1, "maximum": queries.MAX_LIMIT},
                     },
                     {**param, "name": "offset", "schema": {"type": "integer", "minimum": 0}},
+                    {**param, "name": "filter"},
+                    {**param, "name": "filter-lang", "schema": {"enum": ["cql2-text"]}},
+                    {**param, "name": "filter-crs", "schema": {"enum": [CRS84]}},
                 ],
                 "responses": ok,
             }
+        },
+        "/collections/{collectionId}/queryables": {
+            "get": {"summary": "What a filter may name", "responses": ok}
         },
         "/collections/{collectionId}/items/{featureId}": {
             "get": {"summary": "One feature", "responses": ok}

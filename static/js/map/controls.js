@@ -53,11 +53,17 @@ export async function loadCounts() {
 }
 
 // The layer control redraws its labels whenever a layer is added or removed.
+// While a past date is on the map, the grid and community figures are that day's layout:
+// marked with it.
+const AS_OF_COUNTS = new Set(["grid", "community"]);
 export function showCounts() {
-  Object.entries(gm.counts || {}).forEach(([key, n]) => {
+  const counts = gm.counts || {};
+  Object.entries(counts).forEach(([key, n]) => {
     if (typeof n !== "number") return;
+    const day = counts.as_of && AS_OF_COUNTS.has(key) ? ` · ${counts.as_of}` : "";
     document.querySelectorAll(`[data-layer-count="${key}"]`).forEach((el) => {
-      el.textContent = ` (${n.toLocaleString("zh-CN")})`;
+      el.textContent = ` (${n.toLocaleString("zh-CN")}${day})`;
+      el.title = day ? `${counts.as_of} 当日划分的数量` : "";
     });
   });
 }

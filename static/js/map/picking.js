@@ -27,6 +27,12 @@ export function featureClicked(key, properties, e) {
     return;  // anything else: the map's click adds a picked spot
   }
   L.DomEvent.stopPropagation(e);
+  // An outline drawn as of a past date opens that day's read-only panel (it may be retired).
+  if (properties.as_of) {
+    const url = `${gm.config.urls.asOfFeature}?as_of=${encodeURIComponent(properties.as_of)}`;
+    openPanel(key, properties.id, url);
+    return;
+  }
   openPanel(key, properties.id);
 }
 
