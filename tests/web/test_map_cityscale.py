@@ -349,3 +349,28 @@ def test_a_wide_tile_is_the_standard_tile_zooms_out(logged_in, connection, px, s
     low = logged_in.get(f"/api/tiles/building/14/{low_x}/{low_y}.pbf?px=1024")
     assert low.status_code == 200 and low.data == b""
     assert logged_in.get(f"/api/tiles/building/{z}/{x}/{y}.pbf?px=300").status_code == 400
+
+
+def test_writers_of_one_table_never_wait_on_each_other_for_the_totals(engine):
+    """Each statement appends its delta and folds only the deltas it can lock at once: a second
+    writer of the same table goes on while the first, which has folded rows, is still open."""
+    insert = text(
+        "INSERT INTO police_room (name, geom, community_id, grid_id)"
+        " SELECT '临时', geom, community_id, grid_id FROM police_room ORDER BY id LIMIT 1"
+    )
+    rows = text("SELECT count(*) FROM map_row_count WHERE table_name = 'police_room'")
+    with engine.connect() as first, engine.connect() as second:
+        first.begin()
+        second.begin()
+        before = second.execute(rows).scalar()
+        first.execute(text("SELECT setseed(0.25)"))  # the same folds on every run
+        for _ in range(200):
+            first.execute(insert)
+        assert first.execute(rows).scalar() < before + 200  # it folded, locking committed rows
+        second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        second.execute(text("SELECT setseed(0.5)"))
+        for _ in range(200):
+            second.execute(insert)  # a wait on the first's locks would time out here
+        assert second.execute(rows).scalar() < before + 200
+        first.rollback()
+        second.rollback()
