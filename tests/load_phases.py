@@ -81,11 +81,14 @@ class PhasedLoad:
         while not self._stop.is_set():
             url = self.urls[who][i % len(self.urls[who])]
             i += 1
-            # The phase the request was sent in: one sent while the part was starting may come
-            # back (a 503) after ``start`` returned, on a loaded machine.
+            # A request that spans a change of phase (sent while the part was going down,
+            # answered once it was down; or sent while it was starting, answered after) belongs
+            # to neither: on a loaded machine such a request takes long enough to happen.
             sent_in = self.name
             response = client.get(url, headers={"Accept": "text/html"})
-            key = (sent_in, who, response.status_code)
+            answered_in = self.name
+            phase = sent_in if sent_in == answered_in else f"{sent_in}→{answered_in}"
+            key = (phase, who, response.status_code)
             self.seen[key] += 1
             body = response.get_json() if response.is_json else response.get_data(as_text=True)
             self.bodies.setdefault(key, str(body)[:4000])
