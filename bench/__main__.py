@@ -22,7 +22,6 @@ through nginx and gunicorn (bench/stack.py), and last the 一标三实 figures a
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import statistics
 import time
@@ -30,6 +29,7 @@ import time
 from sqlalchemy import event, text
 from werkzeug.test import Client
 
+from gis import tiles
 from webapp import create_app, data_versions, dbadmin, migrate
 from webapp.auth.queries import DEMO_PASSWORD, ensure_demo_accounts
 from webapp.circles.catchments import compute_catchment, recompute_all
@@ -73,17 +73,8 @@ def interleaved_medians_ms(fns: dict[str, object], runs: int = 3 * RUNS) -> dict
 
 
 def viewport(lon: float, lat: float) -> tuple[float, float, float, float]:
-    deg_per_px = 360 / (256 * 2**ZOOM)
-    half_w = VIEW_PX[0] / 2 * deg_per_px
-    half_h = VIEW_PX[1] / 2 * deg_per_px * math.cos(math.radians(lat))
-    return (lon - half_w, lat - half_h, lon + half_w, lat + half_h)
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
+    """The bench's screen (VIEW_PX at ZOOM) around the point."""
+    return tiles.viewport(lon, lat, ZOOM, *VIEW_PX)
 
 
 def logged_in_client(app):
@@ -162,7 +153,7 @@ def measure(scale: int) -> dict[str, float]:
                 endpoint = f"/api/layers/{key}.geojson?bbox={bbox}&zoom={ZOOM}"
                 arguments = {**params, "budget": layer.budget}
                 figures.update(timed(key, client, endpoint, conn, sql, arguments, floor_engine))
-            x, y = tile_of(lon, lat, ZOOM)
+            x, y = tiles.tile_of(lon, lat, ZOOM)
             for key in ("building", "camera"):
                 sql = text(queries.tile_sql(LAYERS[key]))
                 endpoint = f"/api/tiles/{key}/{ZOOM}/{x}/{y}.pbf"

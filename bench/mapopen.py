@@ -16,31 +16,18 @@ prints them for its scales among the rest.
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import statistics
 import time
 
 from sqlalchemy import text
 
+from gis.tiles import tile_of, viewport
+
 from .load import served
 
 ZOOMS = range(10, 19)
 VIEW_PX = (1920, 1080)
-
-
-def _viewport(lon: float, lat: float, zoom: int) -> tuple[float, float, float, float]:
-    deg_per_px = 360 / (256 * 2**zoom)
-    half_w = VIEW_PX[0] / 2 * deg_per_px
-    half_h = VIEW_PX[1] / 2 * deg_per_px * math.cos(math.radians(lat))
-    return (lon - half_w, lat - half_h, lon + half_w, lat + half_h)
-
-
-def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def open_map(url: str, password: str, debug: bool = False) -> dict[str, float]:
@@ -89,10 +76,10 @@ def layer_bytes(client, lon: float, lat: float, layers) -> dict[str, float]:
             if layer.source == "mvt":
                 # The map's tiles are 1024 pixels wide (static/js/map/layers.js): the
                 # standard tile two zooms out.
-                x, y = _tile(lon, lat, zoom - 2)
+                x, y = tile_of(lon, lat, zoom - 2)
                 urls = [f"/api/tiles/{key}/{zoom}/{x}/{y}.pbf?px=1024"]
             else:
-                bbox = ",".join(f"{v:.6f}" for v in _viewport(lon, lat, zoom))
+                bbox = ",".join(f"{v:.6f}" for v in viewport(lon, lat, zoom, *VIEW_PX))
                 urls = [f"/api/layers/{key}.geojson?bbox={bbox}&zoom={zoom}"]
             for url in urls:
                 answer = client.get(url)
@@ -126,7 +113,7 @@ def city_figures(url: str, client, engine, password: str) -> dict[str, float]:
                 " ORDER BY id LIMIT 1) q"
             )
         ).one()
-    bbox = ",".join(f"{v:.6f}" for v in _viewport(lon, lat, 15))
+    bbox = ",".join(f"{v:.6f}" for v in viewport(lon, lat, 15, *VIEW_PX))
     figures = {
         "counts_ms": _median_ms(lambda: client.get("/api/layers/counts")),
         # What the filter asks when the map opens: the communities in view.

@@ -4,7 +4,6 @@ drawn by the map, and a clear message for a file the app cannot use."""
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import struct
 import zlib
@@ -16,6 +15,7 @@ from pmtiles.writer import Writer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.tiles import tile_of
 from tests.helpers import AuthActions
 from webapp import create_app
 
@@ -36,20 +36,13 @@ def png(colour: tuple[int, int, int]) -> bytes:
     )
 
 
-def tile_of(lon: float, lat: float, z: int = Z) -> tuple[int, int]:
-    n = 1 << z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
-
-
 @pytest.fixture
 def where(connection) -> tuple[int, int]:
     """The XYZ tile at zoom 15 over the subdistrict's centre."""
     lon, lat = connection.execute(
         text("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM subdistrict) q")
     ).one()
-    return tile_of(lon, lat)
+    return tile_of(lon, lat, Z)
 
 
 def mbtiles(path, tiles: dict, fmt: str = "png") -> str:
