@@ -19,7 +19,7 @@ from webapp import clock
 from webapp.charts import snapshots
 from webapp.demo.events import generate_events
 from webapp.reports import generate, periods
-from webapp.reports.sections import SECTIONS
+from webapp.reports.sections import SECTIONS, ReportArea
 
 NOW = datetime(2026, 6, 20, 3, 30, tzinfo=UTC)  # 11:30 in the subdistrict
 MAY_START, JUNE_START = "2026-05-01 00:00+08", "2026-06-01 00:00+08"
@@ -152,7 +152,7 @@ def test_the_standards_are_those_of_the_standards_page(app, connection, may, com
 
         today = clock.today()
         deadline = rules.xueliang_deadline(app.config["XUELIANG_DEADLINE"], today)
-        center = type("Center", (), {"role": "center", "community_id": None, "grid_id": None})
+        center = ReportArea(None, "全街道").reader  # the center, as the /standards page reads
         (row,) = standard_queries.community_standards(
             get_session(), center, today, deadline, community_id=community.id
         )

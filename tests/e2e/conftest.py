@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.helpers import built_database
+from tests.helpers import built_database, login, wait_for_layers
 from webapp import create_app
 from webapp.jobs.worker import worker_thread
 
@@ -113,3 +114,15 @@ def requests_seen(page):
         and urlsplit(url).hostname != "127.0.0.1"
     ]
     assert not outside, f"requests left 127.0.0.1: {outside}"
+
+
+@pytest.fixture
+def map_page(page, requests_seen):
+    """The map screen, logged in as the center, its layers drawn (grids draw from zoom 12; the
+    demo opens at 14)."""
+    login(page)
+    page.goto("/map")
+    page.wait_for_function("() => window.gridmap && window.gridmap.map")
+    wait_for_layers(page)
+    expect(page.locator("path.gm-grid").first).to_be_attached()
+    return page

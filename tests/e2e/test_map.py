@@ -6,20 +6,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.helpers import camera_drawn, login, screen_point, wait_for_layers
+from tests.helpers import camera_drawn, screen_point, wait_for_layers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def map_page(page, requests_seen):
-    login(page)
-    page.goto("/map")
-    page.wait_for_function("() => window.gridmap && window.gridmap.map")
-    wait_for_layers(page)
-    # Grids draw from zoom 12; the demo opens at 14.
-    expect(page.locator("path.gm-grid").first).to_be_attached()
-    return page
 
 
 def free_point_in_grid(engine) -> tuple[int, str, str, float, float]:

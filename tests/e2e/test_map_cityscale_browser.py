@@ -11,16 +11,6 @@ from webapp.map import queries
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def map_page(page, requests_seen):
-    login(page)
-    page.goto("/map")
-    page.wait_for_function("() => window.gridmap && window.gridmap.map")
-    wait_for_layers(page)
-    expect(page.locator("path.gm-grid").first).to_be_attached()
-    return page
-
-
 def test_the_map_opens_with_few_data_requests(page, requests_seen):
     login(page)
     first = len(requests_seen)
