@@ -40,21 +40,11 @@ from webapp.map import queries
 from webapp.map.layers import LAYERS
 
 from . import events, imports, mapopen, register, stack, walks
-from .load import requests_per_second, served
+from .load import median_ms, requests_per_second, served
 
 RUNS = 25
 ZOOM = 15
 VIEW_PX = (1600, 900)
-
-
-def median_ms(fn, runs: int = RUNS) -> float:
-    fn()  # warm caches and plans
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def interleaved_medians_ms(fns: dict[str, object], runs: int = 3 * RUNS) -> dict[str, float]:

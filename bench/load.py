@@ -15,6 +15,19 @@ import urllib.request
 from urllib.parse import urlsplit
 
 
+def median_ms(fn, runs: int = 25) -> float:
+    """The median milliseconds of ``runs`` calls of ``fn``, after one to warm caches and plans."""
+    import statistics
+
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
 def _client(url: str, seconds: float, counter) -> None:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)

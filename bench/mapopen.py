@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import time
 
 from sqlalchemy import text
 
 from gis.tiles import tile_of, viewport
 
-from .load import served
+from .load import median_ms, served
 
 ZOOMS = range(10, 19)
 VIEW_PX = (1920, 1080)
@@ -91,16 +89,6 @@ def layer_bytes(client, lon: float, lat: float, layers) -> dict[str, float]:
     return figures
 
 
-def _median_ms(fn, runs: int = 25) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def city_figures(url: str, client, engine, password: str) -> dict[str, float]:
     """The figures of one loaded scale: ``client`` is logged in as 综治中心."""
     from webapp.map.layers import LAYERS
@@ -115,9 +103,9 @@ def city_figures(url: str, client, engine, password: str) -> dict[str, float]:
         ).one()
     bbox = ",".join(f"{v:.6f}" for v in viewport(lon, lat, 15, *VIEW_PX))
     figures = {
-        "counts_ms": _median_ms(lambda: client.get("/api/layers/counts")),
+        "counts_ms": median_ms(lambda: client.get("/api/layers/counts")),
         # What the filter asks when the map opens: the communities in view.
-        "communities_ms": _median_ms(lambda: client.get(f"/api/communities?bbox={bbox}")),
+        "communities_ms": median_ms(lambda: client.get(f"/api/communities?bbox={bbox}")),
         "communities_bytes": len(client.get(f"/api/communities?bbox={bbox}").data),
     }
     # Every layer with an answer of its own (the derived ones draw from these).

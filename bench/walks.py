@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import random
 import re
-import statistics
-import time
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -28,18 +26,10 @@ from webapp.demo.walks import seed_walks
 from webapp.field.coverage import Period, street_coverage
 from webapp.hooks import register_listeners
 
+from .load import median_ms
+
 RUNS = 25
 BATCH = 20
-
-
-def _median_ms(fn, runs: int = RUNS) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _login(app, username: str):
@@ -98,8 +88,8 @@ def measure() -> list[str]:
             assert response.status_code == 200, response.get_data(as_text=True)
             sent["seq"] += BATCH
 
-        upload_ms = _median_ms(upload_new)
-        again_ms = _median_ms(
+        upload_ms = median_ms(upload_new)
+        again_ms = median_ms(
             lambda: worker.post(
                 f"/field/walk/{walk_id}/points", json={"points": batch(0)}, headers=headers
             )
@@ -109,13 +99,13 @@ def measure() -> list[str]:
                 text("SELECT grid_id FROM app_user WHERE username = 'grid'")
             ).scalar_one()
             today = clock.today()
-            day_ms = _median_ms(lambda: street_coverage(conn, grid, Period.day(today), 20))
-            week_ms = _median_ms(lambda: street_coverage(conn, grid, Period.week_to(today), 20))
+            day_ms = median_ms(lambda: street_coverage(conn, grid, Period.day(today), 20))
+            week_ms = median_ms(lambda: street_coverage(conn, grid, Period.week_to(today), 20))
             points = conn.execute(text("SELECT count(*) FROM walk_point")).scalar_one()
             old_walk = conn.execute(text("SELECT min(id) FROM walk")).scalar_one()
         center, _ = _login(app, "center")
-        list_ms = _median_ms(lambda: center.get("/field/walks"))
-        walk_ms = _median_ms(lambda: center.get(f"/field/walks/{old_walk}"))
+        list_ms = median_ms(lambda: center.get("/field/walks"))
+        walk_ms = median_ms(lambda: center.get(f"/field/walks/{old_walk}"))
         engine.dispose()
         app.extensions["db_engine"].dispose()
         lines += [
